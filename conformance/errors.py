@@ -1,0 +1,46 @@
+"""Named errors raised by the harness. Every failure the harness reports has a name."""
+
+
+class HarnessError(Exception):
+    """Base class of every error the harness raises on purpose."""
+
+
+class WaitTimeout(HarnessError):
+    """A bounded wait ended before the awaited thing happened."""
+
+    def __init__(self, what: str, timeout: float, last=None, detail: str = ""):
+        self.what, self.timeout, self.last, self.detail = what, timeout, last, detail
+        msg = f"{what} after {timeout:g} s"
+        if last is not None:
+            msg += f"; last seen: {last!r}"[:400]
+        if detail:
+            msg += f"; {detail}"
+        super().__init__(msg)
+
+
+class RequestInvalid(HarnessError):
+    """A driver request does not match the protocol's JSON schema."""
+
+
+class DriverFault(HarnessError):
+    """A driver misbehaved: crashed, hung, printed junk, or returned a non-domain.
+
+    ``kind`` is one of: crash, timeout, exit-code, bad-output, not-xml, not-domain,
+    bad-rejection, unsafe.
+    """
+
+    def __init__(self, kind: str, detail: str):
+        self.kind, self.detail = kind, detail
+        super().__init__(f"driver fault ({kind}): {detail}")
+
+
+class DriverLoadError(HarnessError):
+    """A driver spec (reference, module:attr, exec:COMMAND) cannot be loaded."""
+
+
+class HostCapabilityMissing(HarnessError):
+    """The host lacks something a level needs; the message names it exactly."""
+
+
+class GuestError(HarnessError):
+    """A guest failed to start, crashed, or answered wrongly."""

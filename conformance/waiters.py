@@ -1,0 +1,40 @@
+"""The one place the harness waits. Every wait has a deadline and a named failure."""
+
+import time
+from typing import Callable, TypeVar
+
+from conformance.errors import WaitTimeout
+
+T = TypeVar("T")
+
+
+def wait_until(predicate: Callable[[], T], timeout: float, what: str,
+               interval: float = 0.1, detail: Callable[[], str] | None = None) -> T:
+    """Poll ``predicate`` until it returns a truthy value and return that value.
+
+    Exceptions raised by ``predicate`` count as "not yet" and the last one is
+    reported. On timeout raise :class:`WaitTimeout` naming ``what`` (phrase it as
+    the failure, e.g. "agent not connected"), the deadline and the last value seen;
+    ``detail`` adds context such as a console tail.
+    """
+    deadline = time.monotonic() + timeout
+    last = None
+    while True:
+        try:
+            value = predicate()
+            if value:
+                return value
+            last = value
+        except WaitTimeout:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any error means "not yet"
+            last = exc
+        if time.monotonic() >= deadline:
+            extra = ""
+            if detail is not None:
+                try:
+                    extra = detail()
+                except Exception as exc:  # noqa: BLE001
+                    extra = f"(detail unavailable: {exc})"
+            raise WaitTimeout(what, timeout, last, extra)
+        time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
