@@ -145,7 +145,8 @@ def collect_inputs(variant, cache_dir):
         packages.append(f"linux-image-{release}")
         modules = module_closure(release, STOCK_MODULES)
         files += [f"/lib/modules/{release}/{m}" for m in modules]
-        inputs.update(kernel_path=vmlinuz, kernel_release=release, modules=modules)
+        inputs.update(kernel_path=vmlinuz, kernel_release=release, modules=modules,
+                      kernel_sha256=sha256_file(vmlinuz))
     else:
         inputs["recipe"]["minimal_kernel.py"] = sha256_file(os.path.join(HERE, "minimal_kernel.py"))
         inputs["recipe"]["kernel/config.fragment"] = sha256_file(minimal_kernel.FRAGMENT)
