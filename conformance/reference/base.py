@@ -1,0 +1,104 @@
+"""The shared base domain every request gets (before the feature modules add theirs).
+
+Follows ``LibvirtConfigGuest.format_dom`` (nova/virt/libvirt/config.py) element order and
+``LibvirtDriver._get_guest_config`` / ``_set_features`` / ``_set_clock`` /
+``_guest_add_memory_balloon`` (nova/virt/libvirt/driver.py) with Nova's default options.
+Deliberate differences (see docs/reference-semantics.md): direct kernel boot from
+``request.boot`` and no disks/NICs; ``<cpu mode='custom'>qemu64`` instead of Nova's
+default ``host-model`` (TCG-safe); explicit ``on_*`` lifecycle actions (libvirt defaults).
+"""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from conformance.reference.inputs import Inputs
+
+SPOOFED_VENDOR_ID = "1234567890ab"  # LibvirtConfigGuestFeatureHyperV.SPOOFED_VENDOR_ID
+HYPERV_SPINLOCK_RETRIES = "8191"
+MEM_STATS_PERIOD_SECONDS = "10"  # CONF.libvirt.mem_stats_period_seconds default
+
+
+def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs) -> etree._Element:
+    el = etree.SubElement(parent, tag, {k: v for k, v in attrs.items()})
+    if text is not None:
+        el.text = text
+    return el
+
+
+sub = _sub
+
+
+def is_windows(inputs: Inputs) -> bool:
+    return inputs.image_props.get("os_type") == "windows"
+
+
+def build(inputs: Inputs) -> etree._Element:
+    """The base ``<domain>``: identity, memory, os, features, cpu, clock, devices."""
+    req = inputs.request
+    dom = etree.Element("domain", type=req.virt_type)
+    _sub(dom, "uuid", req.instance_uuid)
+    _sub(dom, "name", req.instance_name)
+    _sub(dom, "memory", str(req.flavor.memory_mb * 1024))  # KiB, libvirt's default unit
+    _sub(dom, "vcpu", str(req.flavor.vcpus))
+    os_el = _sub(dom, "os")
+    _sub(os_el, "type", "hvm", arch="x86_64", machine="pc")
+    _sub(os_el, "kernel", req.boot.kernel)
+    _sub(os_el, "initrd", req.boot.initrd)
+    _sub(os_el, "cmdline", req.boot.cmdline)
+    _add_features(dom, inputs)
+    _add_clock(dom, inputs)
+    cpu = _sub(dom, "cpu", mode="custom", match="exact")
+    _sub(cpu, "model", "qemu64", fallback="allow")
+    _sub(dom, "on_poweroff", "destroy")
+    _sub(dom, "on_reboot", "restart")
+    _sub(dom, "on_crash", "destroy")
+    devices = _sub(dom, "devices")
+    serial = _sub(devices, "serial", type="pty")
+    _sub(serial, "target", port="0")
+    return dom
+
+
+def _add_features(dom: etree._Element, inputs: Inputs) -> None:
+    """acpi, apic, [hyperv for Windows], vmcoreinfo (x86_64, no memory encryption)."""
+    features = _sub(dom, "features")
+    if not inputs.qemu_or_kvm:
+        return
+    _sub(features, "acpi")
+    _sub(features, "apic")
+    if is_windows(inputs):
+        hv = _sub(features, "hyperv")
+        _sub(hv, "relaxed", state="on")
+        _sub(hv, "vapic", state="on")
+        _sub(hv, "spinlocks", state="on", retries=HYPERV_SPINLOCK_RETRIES)
+        for name in ("vpindex", "runtime", "synic", "reset", "frequencies", "tlbflush", "ipi"):
+            _sub(hv, name, state="on")
+    _sub(features, "vmcoreinfo")
+
+
+def _add_clock(dom: etree._Element, inputs: Inputs) -> None:
+    """``_set_clock``: utc (localtime for Windows); timers only when virt_type is kvm."""
+    clock = _sub(dom, "clock", offset="localtime" if is_windows(inputs) else "utc")
+    if inputs.request.virt_type != "kvm":
+        return
+    _sub(clock, "timer", name="pit", tickpolicy="delay")
+    _sub(clock, "timer", name="rtc", tickpolicy="catchup")
+    hpet = bool(inputs.image_props.get("hw_time_hpet", False))
+    _sub(clock, "timer", name="hpet", present="yes" if hpet else "no")
+    if is_windows(inputs):
+        _sub(clock, "timer", name="hypervclock", present="yes")
+
+
+def add_memballoon(dom: etree._Element) -> None:
+    """``_guest_add_memory_balloon`` with mem_stats_period_seconds=10: virtio, last device."""
+    balloon = _sub(dom.find("devices"), "memballoon", model="virtio",
+                   autodeflate="on", freePageReporting="on")
+    _sub(balloon, "stats", period=MEM_STATS_PERIOD_SECONDS)
+
+
+def devices(dom: etree._Element) -> etree._Element:
+    return dom.find("devices")
+
+
+def features(dom: etree._Element) -> etree._Element:
+    return dom.find("features")
