@@ -73,8 +73,35 @@ def validate_extra_spec(name: str, value: str) -> None:
         raise _invalid(f"extra spec '{name}' does not appear to be a valid extra spec.")
 
 
+# nova/api/openstack/compute/schemas/flavors_extraspecs.py (parameter_types.metadata),
+# applied at every microversion before the per-key validators.
+_BODY_SCHEMA = {
+    "type": "object",
+    "properties": {"extra_specs": {
+        "type": "object",
+        "patternProperties": {"^[a-zA-Z0-9-_:. ]{1,255}$": {"type": ["string", "number"],
+                                                            "maxLength": 255}},
+        "additionalProperties": False}},
+    "required": ["extra_specs"],
+    "additionalProperties": False,
+}
+
+
+def _check_body_schema(extra_specs: Mapping[str, str]) -> None:
+    """The JSON schema of the extra-specs body, with Nova's error wording (validators.py)."""
+    import jsonschema
+
+    body = {"extra_specs": dict(extra_specs)}
+    for error in jsonschema.Draft202012Validator(_BODY_SCHEMA).iter_errors(body):
+        if error.path:
+            raise Rejected("InvalidExtraSpec", f"Invalid input for field/attribute "
+                           f"{error.path.pop()}. Value: {error.instance}. {error.message}")
+        raise Rejected("InvalidExtraSpec", error.message)
+
+
 def validate_extra_specs(extra_specs: Mapping[str, str]) -> None:
-    """Validate every extra spec in request order; the first failure is reported."""
+    """Nova's flavor extra-spec API checks: body schema, then each key in request order."""
+    _check_body_schema(extra_specs)
     for name, value in extra_specs.items():
         validate_extra_spec(name, value)
 
