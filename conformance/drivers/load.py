@@ -1,0 +1,43 @@
+"""``load_driver(spec)``: turn a driver spec string into a driver object.
+
+Specs: ``reference``; ``nova`` (optional extra, imported only when asked for);
+``exec:COMMAND`` (an external program speaking docs/driver-protocol.md);
+``module:attr`` (a Python driver object, class or factory).
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from conformance.contract import Driver
+from conformance.drivers import exec as exec_driver
+from conformance.drivers import python as python_driver
+from conformance.errors import DriverLoadError
+
+
+def _load_nova() -> Driver:
+    try:
+        module = importlib.import_module("conformance.drivers.nova")
+    except ImportError as exc:
+        raise DriverLoadError(f"driver 'nova' is unavailable ({exc}); "
+                              "install it with: pip install -e '.[nova]'") from None
+    for name in ("load", "NovaDriver", "driver"):
+        if hasattr(module, name):
+            return python_driver.instantiate(getattr(module, name), "nova")
+    raise DriverLoadError("conformance.drivers.nova defines no load(), NovaDriver or driver")
+
+
+def load_driver(spec: str, *, exec_timeout: float = exec_driver.DEFAULT_TIMEOUT) -> Driver:
+    """Return the driver named by ``spec``; raise DriverLoadError with one clear line."""
+    spec = spec.strip()
+    if spec == "reference":
+        from conformance.reference import ReferenceDriver
+        return ReferenceDriver()
+    if spec == "nova":
+        return _load_nova()
+    if spec.startswith("exec:"):
+        return exec_driver.ExecDriver.from_command(spec[len("exec:"):], timeout=exec_timeout)
+    if ":" in spec:
+        return python_driver.load(spec)
+    raise DriverLoadError(f"unknown driver spec {spec!r}: expected 'reference', 'nova', "
+                          "'exec:COMMAND' or 'module:attr'")
