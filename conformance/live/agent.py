@@ -1,0 +1,85 @@
+"""Guest agent, live: the channel QEMU exposes (host) and a working qemu-ga (guest).
+
+Host: the live XML has a virtio channel named ``org.qemu.guest_agent.0`` that reaches
+``state='connected'`` (libvirt sets it when qemu-ga opens its port), and QEMU has a
+virtserialport with that name. Without the agent: neither exists.
+Guest: guest-ping, guest-info (version; guest-exec supported and enabled) and a
+guest-exec round trip that echoes a nonce. Without the agent libvirt must refuse
+agent commands as "not configured" (not merely "not connected").
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from conformance.live import GUEST, HOST, clip, expect
+from conformance.live import qemu
+from conformance.live.shell import text
+from conformance.waiters import wait_until
+
+FEATURE = "agent"
+PORT_NAME = "org.qemu.guest_agent.0"
+NOT_CONFIGURED = "not configured"
+
+
+def channel_states(xml) -> list[str]:
+    """``state`` of every virtio channel named org.qemu.guest_agent.0 in the live XML."""
+    return [t.get("state", "") for t in xml.iterfind(
+        "devices/channel/target[@type='virtio']") if t.get("name") == PORT_NAME]
+
+
+def _serial_port_names(guest) -> list[str]:
+    names = []
+    for path in qemu.devices_of_type(guest, "virtserialport"):
+        names.append(qemu.qom_get(guest, path, "name"))
+    return names
+
+
+def check_host(guest, enabled: bool, timeout: float = 60) -> dict:
+    """The agent channel exists and connects iff ``enabled``."""
+    ports = _serial_port_names(guest)
+    if not enabled:
+        states = channel_states(guest.live_xml())
+        expect(not states and PORT_NAME not in ports, FEATURE, HOST,
+               "agent channel present although the agent is disabled",
+               "no org.qemu.guest_agent.0 channel", {"xml_states": states, "qemu_ports": ports})
+        return {"xml_states": states, "qemu_ports": ports}
+    expect(PORT_NAME in ports, FEATURE, HOST, "QEMU has no virtserialport for the agent",
+           PORT_NAME, ports, xml_states=channel_states(guest.live_xml()))
+    try:
+        states = wait_until(lambda: (s := channel_states(guest.live_xml())) and
+                            "connected" in s and s, timeout, "agent channel not connected")
+    except Exception as exc:  # noqa: BLE001 - reported as a check failure with what was seen
+        states = channel_states(guest.live_xml())
+        expect(False, FEATURE, HOST, "agent channel never reached state='connected'",
+               ["connected"], states, qemu_ports=ports, error=clip(exc))
+    return {"xml_states": states, "qemu_ports": ports}
+
+
+def check_guest(guest, enabled: bool) -> dict:
+    """qemu-ga answers ping/info/exec iff ``enabled``; otherwise libvirt says not configured."""
+    if not enabled:
+        try:
+            answer = guest.agent("guest-ping")
+        except Exception as exc:  # noqa: BLE001 - libvirt.libvirtError expected
+            message = str(exc)
+            expect(NOT_CONFIGURED in message, FEATURE, GUEST,
+                   "agent refused for another reason than 'not configured'",
+                   f"... {NOT_CONFIGURED}", clip(message))
+            return {"agent_error": clip(message, 200)}
+        expect(False, FEATURE, GUEST, "an agent answered although it is disabled",
+               "QEMU guest agent is not configured", answer)
+    guest.ping()
+    info = guest.info()
+    commands = {c["name"]: c.get("enabled", True) for c in info.get("supported_commands", [])}
+    expect(bool(info.get("version")), FEATURE, GUEST, "guest-info has no version",
+           "a version string", info.get("version"))
+    expect(commands.get("guest-exec") is True, FEATURE, GUEST,
+           "guest-exec not supported or disabled", True, commands.get("guest-exec"),
+           commands=sorted(commands)[:40])
+    nonce = uuid.uuid4().hex
+    result = guest.exec(["/bin/echo", nonce], timeout=30)
+    out = text(result.stdout).strip()
+    expect(result.rc == 0 and out == nonce, FEATURE, GUEST, "guest-exec round trip",
+           {"rc": 0, "stdout": nonce}, {"rc": result.rc, "stdout": clip(out)})
+    return {"version": info["version"], "exec_rc": result.rc, "commands": len(commands)}

@@ -1,0 +1,128 @@
+"""Host-side views of a running guest: QEMU's command line, /proc files, QMP QOM queries."""
+
+from __future__ import annotations
+
+import json
+
+PERIPHERALS = "/machine/peripheral"
+
+
+def cmdline(pid: int) -> list[str]:
+    """argv of the QEMU process."""
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+
+
+def option_values(argv: list[str], option: str) -> list[str]:
+    """Every value given to ``option`` (e.g. "-cpu") in ``argv``, in order."""
+    return [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == option]
+
+
+def cpu_properties(argv: list[str]) -> dict[str, str]:
+    """``-cpu MODEL,k=v,...`` as {"model": MODEL, k: v}; last -cpu wins (as in QEMU)."""
+    values = option_values(argv, "-cpu")
+    if not values:
+        return {}
+    model, *props = values[-1].split(",")
+    out = {"model": model}
+    for prop in props:
+        key, _, value = prop.partition("=")
+        out[key] = value if _ else "on"
+    return out
+
+
+def device_args(argv: list[str]) -> list[dict]:
+    """Every ``-device`` as a dict (JSON form as libvirt >= 7 writes it, or k=v form)."""
+    devices = []
+    for value in option_values(argv, "-device"):
+        if value.startswith("{"):
+            devices.append(json.loads(value))
+        else:
+            driver, *props = value.split(",")
+            dev = {"driver": driver}
+            dev.update(p.partition("=")[::2] for p in props)
+            devices.append(dev)
+    return devices
+
+
+def watchdog_action(argv: list[str]) -> str | None:
+    """The watchdog action QEMU was started with: ``-watchdog-action X`` or ``-action watchdog=X``."""
+    action = None
+    for value in option_values(argv, "-watchdog-action"):
+        action = value
+    for value in option_values(argv, "-action"):
+        for part in value.split(","):
+            key, _, val = part.partition("=")
+            if key == "watchdog":
+                action = val
+    return action
+
+
+def overcommit(argv: list[str]) -> dict[str, str]:
+    """``-overcommit mem-lock=on,...`` (and legacy ``-realtime mlock=on``) as a dict."""
+    out = {}
+    for value in option_values(argv, "-overcommit"):
+        out.update(p.partition("=")[::2] for p in value.split(","))
+    for value in option_values(argv, "-realtime"):
+        for part in value.split(","):
+            key, _, val = part.partition("=")
+            if key == "mlock":
+                out["mem-lock"] = val
+    return out
+
+
+def proc_status(pid: int) -> dict[str, str]:
+    """/proc/PID/status as {field: value}."""
+    with open(f"/proc/{pid}/status") as f:
+        return {k: v.strip() for k, _, v in (line.partition(":") for line in f)}
+
+
+def status_kib(pid: int, field: str) -> int:
+    """A ``kB`` field of /proc/PID/status (VmLck, VmRSS, ...) in KiB."""
+    return int(proc_status(pid).get(field, "0 kB").split()[0])
+
+
+def limit(pid: int, name: str = "Max locked memory") -> tuple[str, str]:
+    """(soft, hard) of one row of /proc/PID/limits ("unlimited" or a number of bytes)."""
+    with open(f"/proc/{pid}/limits") as f:
+        for line in f:
+            if line.startswith(name):
+                soft, hard = line[len(name):].split()[:2]
+                return soft, hard
+    raise KeyError(name)
+
+
+def peripherals(guest) -> dict[str, str]:
+    """User-created QEMU devices: {id: type}, e.g. {"rng0": "virtio-rng-pci"}."""
+    out = {}
+    for item in guest.qmp("qom-list", path=PERIPHERALS):
+        kind = item.get("type", "")
+        if kind.startswith("child<"):
+            out[item["name"]] = kind[len("child<"):-1]
+    return out
+
+
+def devices_of_type(guest, *types: str) -> list[str]:
+    """QOM paths of peripherals whose type is one of ``types``."""
+    return [f"{PERIPHERALS}/{name}" for name, kind in sorted(peripherals(guest).items())
+            if kind in types]
+
+
+def qom_get(guest, path: str, prop: str):
+    return guest.qmp("qom-get", path=path, property=prop)
+
+
+def pci_functions(guest) -> list[dict]:
+    """Every PCI function from ``query-pci``: {vendor, device, qdev_id, bus, slot}."""
+    out = []
+    for bus in guest.qmp("query-pci"):
+        for dev in bus.get("devices", []):
+            out.append({"vendor": dev["id"]["vendor"], "device": dev["id"]["device"],
+                        "qdev_id": dev.get("qdev_id", ""), "bus": bus["bus"],
+                        "slot": dev["slot"]})
+    return out
+
+
+def cpu_qom_path(guest) -> str:
+    """QOM path of vCPU 0."""
+    return guest.qmp("query-cpus-fast")[0]["qom-path"]

@@ -1,0 +1,186 @@
+"""RNG, live: the virtio-rng QEMU runs (host) and the entropy the guest gets (guest).
+
+Host: a virtio-rng device exists iff RNG is allowed; its ``max-bytes``/``period`` QOM
+properties equal the requested rate (QEMU's "unlimited" default when no rate); its
+``rng`` link points at an rng-random object whose ``filename`` is the requested backend.
+Guest: the hwrng core uses ``virtio_rng.N``; reading /dev/hwrng over a bounded window
+stays within the rate (see :func:`rate_bounds`) or, unlimited, is clearly faster; the
+bytes are not trivially non-random; rngd runs against the device.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from dataclasses import dataclass
+
+from conformance.live import GUEST, HOST, clip, expect
+from conformance.live import qemu
+from conformance.live.shell import sh, sh_ok
+
+FEATURE = "rng"
+DEVICE_TYPES = ("virtio-rng-pci", "virtio-rng-device", "virtio-rng-pci-transitional",
+                "virtio-rng-pci-non-transitional")
+QEMU_UNLIMITED_BYTES = 2**63 - 1  # virtio-rng "max-bytes" default (INT64_MAX)
+UNLIMITED_MIN_BYTES_PER_S = 8 * 1024
+SAMPLE_BYTES = 4096
+CHUNK = 64  # the guest hwrng core reads the device 64 bytes at a time (x86 cache line)
+HWRNG = "/sys/class/misc/hw_random"
+
+
+@dataclass(frozen=True)
+class Expected:
+    """What the guest's RNG should be: backend path and rate (None = no limit)."""
+    path: str
+    rate_bytes: int | None = None
+    rate_period: int | None = None  # milliseconds
+
+    @property
+    def limited(self) -> bool:
+        return bool(self.rate_bytes and self.rate_period)
+
+
+def expected_from(settings) -> Expected | None:
+    """Adapt the reference's RngSettings (path, rate_bytes, rate_period) or None."""
+    if settings is None:
+        return None
+    return Expected(settings.path, settings.rate_bytes or None, settings.rate_period or None)
+
+
+def check_host(guest, rng: Expected | None) -> dict:
+    """virtio-rng present iff ``rng``; rate and backend file as requested."""
+    devices = qemu.devices_of_type(guest, *DEVICE_TYPES)
+    if rng is None:
+        expect(not devices, FEATURE, HOST, "virtio-rng present although RNG is disabled",
+               [], devices)
+        return {"devices": devices}
+    expect(len(devices) == 1, FEATURE, HOST, "virtio-rng device count", 1, len(devices),
+           devices=devices)
+    path = devices[0]
+    got = {"max-bytes": qemu.qom_get(guest, path, "max-bytes"),
+           "period": qemu.qom_get(guest, path, "period")}
+    backend = qemu.qom_get(guest, path, "rng")
+    got["backend"] = backend
+    got["filename"] = qemu.qom_get(guest, backend, "filename") if backend else None
+    if rng.limited:
+        want_rate = {"max-bytes": rng.rate_bytes, "period": rng.rate_period}
+        expect(got["max-bytes"] == rng.rate_bytes and got["period"] == rng.rate_period,
+               FEATURE, HOST, "virtio-rng rate (max-bytes/period)", want_rate,
+               {k: got[k] for k in want_rate}, device=path)
+    else:
+        expect(got["max-bytes"] == QEMU_UNLIMITED_BYTES, FEATURE, HOST,
+               "virtio-rng rate limited although no rate was requested",
+               QEMU_UNLIMITED_BYTES, got["max-bytes"], device=path, period=got["period"])
+    expect(got["filename"] == rng.path, FEATURE, HOST, "rng backend file", rng.path,
+           got["filename"], device=path, backend=backend)
+    return {"device": path, **got}
+
+
+def rate_bounds(rate_bytes: int, period_ms: int, window_s: float) -> tuple[int, int]:
+    """(lowest, highest) byte count acceptable in ``window_s`` of reading /dev/hwrng.
+
+    Upper: QEMU grants ``rate_bytes`` at the start of every period, so a window can
+    touch at most ceil(window/period) + 1 periods (a burst just before the window's
+    end counts too); x1.2 for guest/host clock skew under TCG; plus 2 x 64 bytes the
+    guest may already hold before the window (the virtio-rng driver's and the hwrng
+    core's 64-byte buffers).
+    Lower: 10 % of the nominal budget of the periods fully inside the window, minus
+    the 64-byte chunk in flight when the reader is stopped (the hwrng core reads in
+    64-byte chunks and a read interrupted by the stop signal is lost); so a budget
+    below 64 bytes per window is not observable and the bound drops to 0.
+    """
+    period_s = period_ms / 1000.0
+    high = math.floor(rate_bytes * (math.ceil(window_s / period_s) + 1) * 1.2) + 2 * CHUNK
+    nominal = rate_bytes * math.floor(window_s / period_s)
+    low = max(0, math.ceil(0.1 * nominal) - CHUNK) if nominal >= 2 * CHUNK else 0
+    return low, high
+
+
+def window_for(rng: Expected) -> float:
+    """Measurement window: three periods, clamped to 3..6 s (bounded test time)."""
+    if not rng.limited:
+        return 2.0
+    return min(6.0, max(3.0, 3 * rng.rate_period / 1000.0))
+
+
+def randomness_problems(sample: bytes) -> list[str]:
+    """Why ``sample`` is trivially non-random (empty list: plausible random bytes)."""
+    problems = []
+    n = len(sample)
+    if n == 0:
+        return ["no bytes"]
+    distinct = len(set(sample))
+    expected_distinct = 256 * (1 - (255 / 256) ** n)
+    if distinct < 0.5 * expected_distinct:
+        problems.append(f"{distinct} distinct byte values in {n} bytes "
+                        f"(random: about {expected_distinct:.0f})")
+    if n >= 64 and sample[:32] in sample[32:]:
+        problems.append("a 32-byte block repeats")
+    if n >= 256 and len(zlib.compress(sample, 9)) < 0.9 * n:
+        problems.append(f"compresses to {len(zlib.compress(sample, 9))} of {n} bytes")
+    return problems
+
+
+def hwrng_state(guest) -> dict[str, str]:
+    out = sh(guest, f"for f in rng_current rng_available rng_quality; do "
+                    f"printf '%s=%s\\n' $f \"$(cat {HWRNG}/$f 2>/dev/null)\"; done").stdout
+    out = out.decode() if isinstance(out, bytes) else out
+    return dict(line.partition("=")[::2] for line in out.splitlines() if "=" in line)
+
+
+def read_window(guest, window_s: float) -> tuple[int, bytes]:
+    """Read /dev/hwrng for ``window_s`` s in the guest: (bytes read, first 4 KiB)."""
+    script = (f"rm -f /tmp/hwrng; timeout {window_s:g} dd if=/dev/hwrng of=/tmp/hwrng "
+              f"bs={CHUNK} 2>/dev/null; "
+              f"wc -c < /tmp/hwrng; head -c {SAMPLE_BYTES} /tmp/hwrng | od -An -tx1 -v; "
+              f"rm -f /tmp/hwrng")
+    out = sh_ok(guest, script, timeout=window_s + 30)
+    first, _, rest = out.strip().partition("\n")
+    return int(first.strip()), bytes.fromhex("".join(rest.split()))
+
+
+def check_guest(guest, rng: Expected | None) -> dict:
+    """The guest uses virtio_rng; throughput obeys the rate; bytes look random; rngd runs."""
+    state = hwrng_state(guest)
+    current = state.get("rng_current", "")
+    if rng is None:
+        expect("virtio_rng" not in state.get("rng_available", ""), FEATURE, GUEST,
+               "virtio_rng available although RNG is disabled", "none", state)
+        return {"hwrng": state}
+    expect(current.startswith("virtio_rng."), FEATURE, GUEST, "hwrng in use",
+           "virtio_rng.N", current, hwrng=state)
+    window = window_for(rng)
+    count, sample = read_window(guest, window)
+    evidence = {"hwrng": current, "window_s": window, "bytes": count,
+                "bytes_per_s": round(count / window, 1), "rng_quality": state.get("rng_quality")}
+    if rng.limited:
+        low, high = rate_bounds(rng.rate_bytes, rng.rate_period, window)
+        evidence["bounds"] = [low, high]
+        expect(low <= count <= high, FEATURE, GUEST, "bytes read within the rate limit",
+               [low, high], count, **evidence)
+    else:
+        low = int(UNLIMITED_MIN_BYTES_PER_S * window)
+        evidence["bounds"] = [low, None]
+        expect(count >= low, FEATURE, GUEST, "unlimited RNG too slow", f">= {low}", count,
+               **evidence)
+    problems = randomness_problems(sample)
+    expect(not problems, FEATURE, GUEST, "bytes from /dev/hwrng look non-random", [],
+           problems, sample_head=sample[:16].hex(), **evidence)
+    evidence["rngd"] = check_rngd(guest)
+    return evidence
+
+
+def check_rngd(guest, seconds: int = 2) -> dict:
+    """rngd runs in the foreground against /dev/hwrng without failing for ``seconds``.
+
+    A clean run is ended by ``timeout`` (exit status 143/124); an early exit means rngd
+    could not use the device. rng-tools 5 prints no statistics, so the evidence is the
+    exit status and its output.
+    """
+    result = sh(guest, f"timeout {seconds} rngd -f -r /dev/hwrng -o /dev/random 2>&1; "
+                       f"echo rc=$?", timeout=seconds + 30)
+    out = result.stdout.decode() if isinstance(result.stdout, bytes) else result.stdout
+    rc = int(out.strip().rsplit("rc=", 1)[-1]) if "rc=" in out else None
+    expect(rc in (124, 143), FEATURE, GUEST, "rngd did not keep running on /dev/hwrng",
+           "killed by timeout (124/143)", rc, output=clip(out))
+    return {"ran_s": seconds, "rc": rc, "output": clip(out.rsplit("rc=", 1)[0], 200)}
