@@ -10,13 +10,27 @@ default ``host-model`` (TCG-safe); explicit ``on_*`` lifecycle actions (libvirt 
 
 from __future__ import annotations
 
+import re
+
 from lxml import etree
 
+from conformance.errors import RequestInvalid
 from conformance.reference.inputs import Inputs
 
 SPOOFED_VENDOR_ID = "1234567890ab"  # LibvirtConfigGuestFeatureHyperV.SPOOFED_VENDOR_ID
 HYPERV_SPINLOCK_RETRIES = "8191"
 MEM_STATS_PERIOD_SECONDS = "10"  # CONF.libvirt.mem_stats_period_seconds default
+
+
+# Characters XML 1.0 can carry (lxml refuses the others).
+_NOT_XML_CHAR = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(value: str, what: str) -> str:
+    """``value`` if XML can carry it, else RequestInvalid (e.g. a NUL in boot.cmdline)."""
+    if _NOT_XML_CHAR.search(value):
+        raise RequestInvalid(f"{what} contains characters XML cannot carry: {value!r}")
+    return value
 
 
 def _sub(parent: etree._Element, tag: str, text: str | None = None, **attrs) -> etree._Element:
@@ -37,15 +51,15 @@ def build(inputs: Inputs) -> etree._Element:
     """The base ``<domain>``: identity, memory, os, features, cpu, clock, devices."""
     req = inputs.request
     dom = etree.Element("domain", type=req.virt_type)
-    _sub(dom, "uuid", req.instance_uuid)
-    _sub(dom, "name", req.instance_name)
+    _sub(dom, "uuid", xml_text(req.instance_uuid, "instance_uuid"))
+    _sub(dom, "name", xml_text(req.instance_name, "instance_name"))
     _sub(dom, "memory", str(req.flavor.memory_mb * 1024))  # KiB, libvirt's default unit
     _sub(dom, "vcpu", str(req.flavor.vcpus))
     os_el = _sub(dom, "os")
     _sub(os_el, "type", "hvm", arch="x86_64", machine="pc")
-    _sub(os_el, "kernel", req.boot.kernel)
-    _sub(os_el, "initrd", req.boot.initrd)
-    _sub(os_el, "cmdline", req.boot.cmdline)
+    _sub(os_el, "kernel", xml_text(req.boot.kernel, "boot.kernel"))
+    _sub(os_el, "initrd", xml_text(req.boot.initrd, "boot.initrd"))
+    _sub(os_el, "cmdline", xml_text(req.boot.cmdline, "boot.cmdline"))
     _add_features(dom, inputs)
     _add_clock(dom, inputs)
     cpu = _sub(dom, "cpu", mode="custom", match="exact")

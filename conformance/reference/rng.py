@@ -54,4 +54,4 @@ def apply(dom: etree._Element, rng: RngSettings | None, inputs: Inputs) -> None:
     dev = base.sub(base.devices(dom), "rng", model="virtio")
     if rng.rate_bytes and rng.rate_period:
         base.sub(dev, "rate", period=str(rng.rate_period), bytes=str(rng.rate_bytes))
-    base.sub(dev, "backend", rng.backend_path, model="random")
+    base.sub(dev, "backend", base.xml_text(rng.backend_path, "host.rng_dev_path"), model="random")
