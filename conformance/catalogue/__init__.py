@@ -1,0 +1,30 @@
+"""The conformance case catalogue: every case of every feature, with stable uuid ids.
+
+Ids are hard-coded uuid literals, registered in ``ids.txt`` (id, feature, name) and never
+reused for another case (enforced by tests/unit/test_catalogue.py).
+"""
+
+from __future__ import annotations
+
+from conformance.catalogue import agent, hidden_hypervisor, locked_memory, pmu, rng, watchdog
+from conformance.catalogue.case import DEFAULT_VIRT_TYPE, Case
+
+FEATURES = ("agent", "watchdog", "rng", "pmu", "hidden_hypervisor", "locked_memory")
+_MODULES = (agent, watchdog, rng, pmu, hidden_hypervisor, locked_memory)
+
+CASES: tuple[Case, ...] = tuple(c for module in _MODULES for c in module.CASES)
+
+
+def all_cases(feature: str | None = None) -> tuple[Case, ...]:
+    """Every case, or those of one feature, in catalogue order."""
+    return tuple(c for c in CASES if feature is None or c.feature == feature)
+
+
+def by_id(case_id: str) -> Case:
+    for c in CASES:
+        if c.id == case_id:
+            return c
+    raise KeyError(f"no catalogue case with id {case_id}")
+
+
+__all__ = ["Case", "CASES", "FEATURES", "DEFAULT_VIRT_TYPE", "all_cases", "by_id"]

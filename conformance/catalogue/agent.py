@@ -1,0 +1,46 @@
+"""Guest agent cases: image ``hw_qemu_guest_agent`` (boolean-like, lenient, default off)."""
+
+from functools import partial
+
+from conformance.catalogue.case import Case
+
+case = partial(Case, feature="agent")
+GA = "hw_qemu_guest_agent"
+
+CASES = (
+    case(id="d2d93c9e-4c1b-4deb-b1e5-afd4a25dd60a", name="unset", description="No agent property: no agent channel."),
+    case(id="a81c5eb3-9125-4132-8aa6-2aaba2c29c7c", name="yes", description="hw_qemu_guest_agent=yes adds the virtio agent channel.",
+         image_properties={GA: "yes"}),
+    case(id="c94eaaa8-d32d-400b-87c2-c24a0e824727", name="true-capitalised", description="'True' is a true boolean spelling.",
+         image_properties={GA: "True"}),
+    case(id="e985aa26-0b60-46db-8db9-a092a289da49", name="one", description="'1' is a true boolean spelling.", image_properties={GA: "1"}),
+    case(id="5761a51d-9ddd-46e4-ba2b-39d598685a61", name="on", description="'on' is a true boolean spelling.", image_properties={GA: "on"}),
+    case(id="12757989-bfa4-49fc-9260-25140c9caa11", name="y", description="'y' is a true boolean spelling.", image_properties={GA: "y"}),
+    case(id="dd6ed55e-d745-4ccf-8ddc-347bfc8d597f", name="t", description="'t' is a true boolean spelling.", image_properties={GA: "t"}),
+    case(id="9b558df2-a86a-407c-a14a-0204364e1ce1", name="yes-upper", description="Boolean spellings are case-insensitive ('YES').",
+         image_properties={GA: "YES"}),
+    case(id="b31918d0-f57c-4116-a067-d319a62b5ea3", name="padded", description="Surrounding whitespace is ignored (' yes ').",
+         image_properties={GA: " yes "}),
+    case(id="1d58b2bc-09aa-4706-98f2-12d042ee2f10", name="no", description="'no' is an explicit false: no channel.", image_properties={GA: "no"}),
+    case(id="cea78cf7-8c88-4185-923c-b49145bc760d", name="false-upper", description="'FALSE' is an explicit false: no channel.",
+         image_properties={GA: "FALSE"}),
+    case(id="e211eca9-c98d-4946-9f01-1e52bb1351fc", name="zero", description="'0' is an explicit false: no channel.", image_properties={GA: "0"}),
+    case(id="2c5cdf0a-cc39-496a-8ac7-4d393dd3ca6e", name="off", description="'off' is an explicit false: no channel.", image_properties={GA: "off"}),
+    case(id="28e22587-9b2a-4dc8-8fd2-2a98c1cd9bb3", name="unknown-string", description="Image booleans are lenient: 'maybe' means false, "
+         "not a rejection.", image_properties={GA: "maybe"}),
+    case(id="ee5c7d42-a5bc-401c-a929-99e685d09ce2", name="empty-string", description="An empty value means false.", image_properties={GA: ""}),
+    case(id="ea54e4c9-1500-4a3a-acec-cdf011ba2124", name="kvm", description="The channel is added for virt_type kvm too.",
+         image_properties={GA: "yes"}, virt_type="kvm"),
+    case(id="cbbb2ae9-31ff-49bc-afac-5ef0dde34176", name="flavor-key-ignored", description="The agent is an image property only: the same "
+         "key as an un-namespaced flavor extra spec does nothing.", extra_specs={GA: "yes"}),
+    case(id="2b7f68d5-a2ec-45c1-8d25-2f5c286fb24f", name="flavor-namespaced-unknown", description="'hw:qemu_guest_agent' is not a known hw: "
+         "extra spec: API validation rejects it.", extra_specs={"hw:qemu_guest_agent": "yes"},
+         expect_rejection="InvalidExtraSpec"),
+    case(id="9c764cbc-0083-4696-9658-465ec90b737f", name="windows", description="Windows guests get the same agent channel.",
+         image_properties={GA: "yes", "os_type": "windows"}),
+    case(id="23f323fd-65c9-4c86-a68c-d783303f2b37", name="with-watchdog", description="The agent channel coexists with a watchdog.",
+         image_properties={GA: "yes"}, extra_specs={"hw:watchdog_action": "reset"}),
+    case(id="755f14ff-8626-4401-b7e1-7e60e21e344a", name="bad-other-property", description="An invalid image property elsewhere rejects "
+         "the whole image.", image_properties={GA: "yes", "hw_rng_model": "bogus"},
+         expect_rejection="InvalidImageProperty"),
+)

@@ -1,0 +1,40 @@
+"""vPMU cases: flavor ``hw:pmu`` and image ``hw_pmu`` (must agree; unset = no element)."""
+
+from functools import partial
+
+from conformance.catalogue.case import Case
+
+case = partial(Case, feature="pmu")
+FL, IM = "hw:pmu", "hw_pmu"
+
+CASES = (
+    case(id="b84f83e6-989f-44ea-8944-96cec4692215", name="unset", description="Neither set: no <pmu> element."),
+    case(id="277f11c8-f142-447b-abc4-19742aee1be3", name="flavor-true", description="Flavor true: <pmu state='on'/>.", extra_specs={FL: "true"}),
+    case(id="13ab2351-c375-4cd2-8e6b-03e5479dfd10", name="flavor-false", description="Flavor explicit false: <pmu state='off'/>, unlike unset.",
+         extra_specs={FL: "false"}),
+    case(id="b6db6012-ae33-459b-970f-f5b92c4f1161", name="flavor-false-upper", description="'FALSE' spelling.", extra_specs={FL: "FALSE"}),
+    case(id="2ea2d47c-7aea-4f91-9c52-b6715f7ce034", name="flavor-one", description="'1' spelling.", extra_specs={FL: "1"}),
+    case(id="d5c41a43-45c0-4a5d-92f5-57af68ee2904", name="image-yes", description="Image yes: pmu on.", image_properties={IM: "yes"}),
+    case(id="a03a2ed3-125c-4d88-bd04-2d612fbaa9eb", name="image-no", description="Image no: pmu off.", image_properties={IM: "no"}),
+    case(id="50a72285-6c62-4b7f-90b5-888f1f705071", name="image-unknown-string", description="Image booleans are lenient: 'maybe' is an "
+         "explicit false (pmu off).", image_properties={IM: "maybe"}),
+    case(id="4a6b3822-d927-476e-9c53-8cc99451cf8b", name="both-on", description="Flavor and image agree on true.",
+         extra_specs={FL: "on"}, image_properties={IM: "true"}),
+    case(id="4f444948-9808-4966-8184-8f341a0730ff", name="both-off", description="Flavor and image agree on false.",
+         extra_specs={FL: "off"}, image_properties={IM: "0"}),
+    case(id="d0704738-7e63-4472-9888-42ec799e3f7e", name="conflict-flavor-on", description="Flavor true, image false: FlavorImageConflict.",
+         extra_specs={FL: "true"}, image_properties={IM: "false"}, expect_rejection="FlavorImageConflict"),
+    case(id="bd4e73bf-d0d7-4963-9690-078b3e6b4ea9", name="conflict-flavor-off", description="Flavor false, image true: FlavorImageConflict.",
+         extra_specs={FL: "false"}, image_properties={IM: "true"}, expect_rejection="FlavorImageConflict"),
+    case(id="a0bc8a61-35af-4032-ae1d-af544463efec", name="conflict-lenient-image", description="Image 'maybe' counts as false and conflicts "
+         "with flavor true.", extra_specs={FL: "yes"}, image_properties={IM: "maybe"},
+         expect_rejection="FlavorImageConflict"),
+    case(id="ab34feb0-0113-4b5a-9b50-945eecd776d4", name="flavor-invalid", description="'maybe' is not boolean-like at the API.",
+         extra_specs={FL: "maybe"}, expect_rejection="InvalidExtraSpec"),
+    case(id="d19e28ce-50fd-47fd-b41e-fe6839dd40a2", name="flavor-unknown-key", description="A misspelt hw: key is rejected.",
+         extra_specs={"hw:pmu_enabled": "true"}, expect_rejection="InvalidExtraSpec"),
+    case(id="182f5b40-3aa4-4569-8243-82ba22443d63", name="kvm-on", description="virt_type kvm, flavor true.", extra_specs={FL: "true"},
+         virt_type="kvm"),
+    case(id="276236d4-79e4-4903-ac36-f6293f14c77c", name="kvm-image-off", description="virt_type kvm, image false.",
+         image_properties={IM: "off"}, virt_type="kvm"),
+)
