@@ -1,0 +1,48 @@
+"""Reference driver XML is accepted by the real libvirt (defineXML with validation, then undefine)."""
+import uuid
+
+import pytest
+
+from conformance.contract import Flavor, Image, Request
+from conformance.reference import ReferenceDriver
+
+libvirt = pytest.importorskip("libvirt", reason="libvirt-python not installed")
+
+pytestmark = pytest.mark.functional
+
+SPECS = {"hw:watchdog_action": "reset", "hw_rng:rate_bytes": "1024", "hw_rng:rate_period": "1000",
+         "hw:pmu": "true", "hw:hide_hypervisor_id": "true", "hw:locked_memory": "true",
+         "hw:mem_page_size": "any"}
+PROPS = {"hw_qemu_guest_agent": "yes", "hw_mem_page_size": "4096"}
+
+
+@pytest.fixture(scope="module")
+def conn():
+    try:
+        c = libvirt.open("qemu:///system")
+    except libvirt.libvirtError as exc:
+        pytest.skip(f"no libvirt qemu:///system connection (libvirtd not running?): {exc}")
+    yield c
+    c.close()
+
+
+@pytest.mark.parametrize("virt_type", ["qemu", "kvm"])
+@pytest.mark.parametrize("props", [PROPS, {**PROPS, "os_type": "windows"}, {}],
+                         ids=["linux", "windows", "defaults"])
+def test_define_and_undefine(conn, virt_type, props):
+    """libvirt accepts the XML (VIR_DOMAIN_DEFINE_VALIDATE) and keeps every feature element."""
+    if virt_type == "kvm" and "kvm" not in conn.getCapabilities():
+        pytest.skip("host capabilities list no <domain type='kvm'> (no /dev/kvm)")
+    specs = SPECS if props else {}
+    name = f"dev-reference-{uuid.uuid4().hex[:10]}"
+    req = Request(virt_type=virt_type, instance_name=name, instance_uuid=str(uuid.uuid4()),
+                  flavor=Flavor(extra_specs=specs), image=Image(properties=props))
+    dom = conn.defineXMLFlags(ReferenceDriver().build(req), libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
+    try:
+        live = dom.XMLDesc(0)
+        if props:
+            for needle in ("<locked/>", "<hidden state='on'/>", "<pmu state='on'/>",
+                           "action='reset'", "org.qemu.guest_agent.0", "bytes='1024'"):
+                assert needle in live
+    finally:
+        dom.undefine()
