@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 
 PERIPHERALS = "/machine/peripheral"
+PROC = "/proc"  # unit tests point this at a fake tree
 
 
 def cmdline(pid: int) -> list[str]:
     """argv of the QEMU process."""
-    with open(f"/proc/{pid}/cmdline", "rb") as f:
+    with open(f"{PROC}/{pid}/cmdline", "rb") as f:
         return [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
 
 
@@ -73,7 +74,7 @@ def overcommit(argv: list[str]) -> dict[str, str]:
 
 def proc_status(pid: int) -> dict[str, str]:
     """/proc/PID/status as {field: value}."""
-    with open(f"/proc/{pid}/status") as f:
+    with open(f"{PROC}/{pid}/status") as f:
         return {k: v.strip() for k, _, v in (line.partition(":") for line in f)}
 
 
@@ -84,7 +85,7 @@ def status_kib(pid: int, field: str) -> int:
 
 def limit(pid: int, name: str = "Max locked memory") -> tuple[str, str]:
     """(soft, hard) of one row of /proc/PID/limits ("unlimited" or a number of bytes)."""
-    with open(f"/proc/{pid}/limits") as f:
+    with open(f"{PROC}/{pid}/limits") as f:
         for line in f:
             if line.startswith(name):
                 soft, hard = line[len(name):].split()[:2]

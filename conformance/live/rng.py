@@ -41,10 +41,11 @@ class Expected:
 
 
 def expected_from(settings) -> Expected | None:
-    """Adapt the reference's RngSettings (path, rate_bytes, rate_period) or None."""
+    """Adapt the reference's RngSettings (backend_path, rate_bytes, rate_period) or None."""
     if settings is None:
         return None
-    return Expected(settings.path, settings.rate_bytes or None, settings.rate_period or None)
+    return Expected(settings.backend_path, settings.rate_bytes or None,
+                    settings.rate_period or None)
 
 
 def check_host(guest, rng: Expected | None) -> dict:

@@ -19,6 +19,7 @@ import libvirt
 from conformance.live import GUEST, HOST, clip, expect
 from conformance.live import qemu
 from conformance.live.shell import read_sysfs, sh
+from conformance.errors import WaitTimeout
 from conformance.waiters import wait_until
 
 FEATURE = "watchdog"
@@ -28,6 +29,9 @@ HEARTBEAT = 2  # seconds; the i6300esb fires after roughly one heartbeat unfed
 # libvirt action -> what QEMU is told (libvirt passes "dump" as pause, then dumps).
 QEMU_ACTION = {"reset": "reset", "poweroff": "poweroff", "pause": "pause", "none": "none",
                "shutdown": "shutdown", "dump": "pause", "inject-nmi": "inject-nmi"}
+STATE_NAMES = {libvirt.VIR_DOMAIN_RUNNING: "running", libvirt.VIR_DOMAIN_PAUSED: "paused",
+               libvirt.VIR_DOMAIN_SHUTOFF: "shutoff", libvirt.VIR_DOMAIN_SHUTDOWN: "shutdown",
+               libvirt.VIR_DOMAIN_CRASHED: "crashed"}
 EVENT_ACTIONS = {libvirt.VIR_DOMAIN_EVENT_WATCHDOG_NONE: "none",
                  libvirt.VIR_DOMAIN_EVENT_WATCHDOG_PAUSE: "pause",
                  libvirt.VIR_DOMAIN_EVENT_WATCHDOG_RESET: "reset",
@@ -112,18 +116,22 @@ def check_fires(guest, action: str, heartbeat: int = HEARTBEAT, timeout: float =
            IDENTITY, guest_watchdogs(guest))
     boot_before = guest.boot_id
     armed = arm(guest, device, heartbeat)
-    event = wait_until(lambda: _fired_event(guest), timeout, "watchdog event not received",
-                       detail=lambda: guest.console_tail(10))
+    try:
+        event = wait_until(lambda: _fired_event(guest), timeout, "watchdog event not received")
+    except WaitTimeout:
+        expect(False, FEATURE, GUEST, "watchdog never fired", f"an event within {timeout:g} s",
+               None, device=device, heartbeat_s=heartbeat, console=clip(guest.console_tail(10)))
     latency = round(getattr(event, "at", time.monotonic()) - armed, 2)
     got = _event_action(event)
     evidence = {"device": device, "heartbeat_s": heartbeat, "fire_latency_s": latency,
                 "event_action": got}
     expect(got == action, FEATURE, GUEST, "watchdog event action", action, got, **evidence)
     if action == "reset":
-        boot_after = guest.wait_for_boot(timeout)
-        evidence["boot_ids"] = [boot_before, boot_after]
-        expect(boot_after != boot_before, FEATURE, GUEST, "guest did not reboot",
-               "a new boot id", boot_after, **evidence)
+        outcome = _await_reboot(guest, timeout)
+        evidence["boot_ids"] = [boot_before, outcome]
+        expect(outcome not in (None, "shutoff", boot_before), FEATURE, GUEST,
+               "guest did not come back with a new boot id after the reset", "a new boot id",
+               outcome, **evidence)
         guest.wait_for_agent(timeout)
     elif action == "poweroff":
         state = _await_state(guest, "shutoff", timeout, evidence)
@@ -144,8 +152,32 @@ def check_fires(guest, action: str, heartbeat: int = HEARTBEAT, timeout: float =
     return evidence
 
 
+def _await_reboot(guest, timeout: float) -> str | None:
+    """The new boot id, "shutoff" if the domain stopped instead, None on timeout."""
+    def outcome():
+        if _state(guest)[0] == "shutoff":
+            return "shutoff"
+        return guest.wait_for_boot(1.0)
+    try:
+        return wait_until(outcome, timeout, "no new boot after the watchdog reset")
+    except WaitTimeout:
+        return None
+
+
+def _state(guest) -> tuple[str, int]:
+    """(state name, libvirt reason) of the guest's domain."""
+    if hasattr(guest, "domain_state"):
+        return guest.domain_state()
+    try:
+        state, reason = guest.domain.state()
+    except libvirt.libvirtError:
+        return "shutoff", 0
+    return STATE_NAMES.get(state, str(state)), reason
+
+
 def _reason(guest) -> int:
-    return guest.domain.state()[1]
+    """libvirt's state reason (e.g. VIR_DOMAIN_PAUSED_WATCHDOG) of the guest's domain."""
+    return _state(guest)[1]
 
 
 def _await_state(guest, state: str, timeout: float, evidence: dict) -> str:

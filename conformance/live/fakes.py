@@ -1,0 +1,149 @@
+"""An in-memory guest with the lab Guest's interface, for unit tests of the live checks.
+
+It models just enough of QEMU (QOM tree, query-pci, vCPU properties, a /proc tree written
+by :func:`write_proc`) and of the guest (shell commands answered by rules) to make every
+check pass on a healthy guest and fail on a broken one.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+CPU_PATH = "/machine/unattached/device[0]"
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    rc: int
+    stdout: str = ""
+    stderr: str = ""
+
+
+@dataclass(frozen=True)
+class Event:
+    kind: str
+    detail: object = None
+    at: float = 0.0
+
+
+class AgentError(Exception):
+    """Stands in for libvirt.libvirtError from qemuAgentCommand."""
+
+
+@dataclass
+class FakeGuest:
+    pid: int = 4242
+    xml: str = "<domain type='qemu'><devices/></domain>"
+    qom: dict = field(default_factory=dict)  # path -> {"type": T, prop: value}
+    pci: list = field(default_factory=list)  # (vendor, device, qdev_id)
+    cpu: dict = field(default_factory=lambda: {"pmu": False, "kvm": True})
+    shell: list = field(default_factory=list)  # (regex, CommandResult or callable(script))
+    agent_error: str | None = None
+    agent_version: str = "7.2.22"
+    agent_commands: dict = field(default_factory=lambda: {"guest-exec": True, "guest-ping": True})
+    events: list = field(default_factory=list)
+    boot_id: str = "boot-1"
+    next_boot_ids: list = field(default_factory=list)
+    state: str = "running"
+    state_reason: int = 0
+    on_exec: object = None  # callable(argv) run before answering (e.g. to fire events)
+    name: str = "cfm-fake"
+    uuid: str = "00000000-0000-4000-8000-00000000f00d"
+
+    # -- host side --------------------------------------------------------------------
+    def live_xml(self):
+        return etree.fromstring(self.xml.encode())
+
+    def qmp(self, command, **arguments):
+        if command == "qom-list":
+            path = arguments["path"].rstrip("/")
+            children = [{"name": p.rsplit("/", 1)[1], "type": f"child<{v['type']}>"}
+                        for p, v in self.qom.items() if p.rsplit("/", 1)[0] == path]
+            return [{"name": "type", "type": "string"}] + children
+        if command == "qom-get":
+            path, prop = arguments["path"], arguments["property"]
+            if path == CPU_PATH:
+                return self.cpu[prop]
+            try:
+                return self.qom[path][prop]
+            except KeyError:
+                raise RuntimeError(f"Property '{prop}' not found at {path}") from None
+        if command == "query-pci":
+            return [{"bus": 0, "devices": [
+                {"id": {"vendor": v, "device": d}, "qdev_id": q, "slot": i}
+                for i, (v, d, q) in enumerate(self.pci)]}]
+        if command == "query-cpus-fast":
+            return [{"cpu-index": 0, "qom-path": CPU_PATH}]
+        raise RuntimeError(f"fake QMP has no {command}")
+
+    # -- guest side -------------------------------------------------------------------
+    def agent(self, command, **arguments):
+        if self.agent_error:
+            raise AgentError(self.agent_error)
+        if command == "guest-ping":
+            return {}
+        if command == "guest-info":
+            return {"version": self.agent_version, "supported_commands": [
+                {"name": n, "enabled": e} for n, e in self.agent_commands.items()]}
+        raise AgentError(f"fake agent has no {command}")
+
+    def ping(self):
+        return self.agent("guest-ping")
+
+    def info(self):
+        return self.agent("guest-info")
+
+    def exec(self, argv, timeout=30):
+        if self.agent_error:
+            raise AgentError(self.agent_error)
+        if self.on_exec:
+            self.on_exec(argv)
+        script = argv[-1] if argv[:2] == ["/bin/sh", "-c"] else " ".join(argv)
+        if argv[0] == "/bin/echo":
+            return CommandResult(0, " ".join(argv[1:]) + "\n")
+        for pattern, answer in self.shell:
+            if re.search(pattern, script):
+                return answer(script) if callable(answer) else answer
+        return CommandResult(127, "", f"fake guest: no rule for {script!r}")
+
+    def console_tail(self, n=20):
+        return ""
+
+    def wait_for_boot(self, timeout=60):
+        if not self.next_boot_ids:
+            raise TimeoutError("no new boot")
+        self.boot_id = self.next_boot_ids.pop(0)
+        return self.boot_id
+
+    def wait_for_agent(self, timeout=60):
+        return self.ping()
+
+    def wait_for_state(self, state, timeout=60):
+        if self.state != state:
+            raise TimeoutError(f"domain is {self.state}, not {state}")
+        return state
+
+    def domain_state(self):
+        return self.state, self.state_reason
+
+    def destroy(self):
+        self.state = "shutoff"
+
+
+def write_proc(root, pid: int, argv: list[str], status: dict | None = None,
+               memlock: tuple[str, str] = ("8388608", "8388608")) -> None:
+    """Write /proc/PID/{cmdline,status,limits} of a fake QEMU under ``root``."""
+    base = os.path.join(str(root), str(pid))
+    os.makedirs(base, exist_ok=True)
+    with open(os.path.join(base, "cmdline"), "wb") as f:
+        f.write(b"\0".join(a.encode() for a in argv) + b"\0")
+    with open(os.path.join(base, "status"), "w") as f:
+        for key, value in {"Name": "qemu-system-x86", "VmLck": "0 kB", **(status or {})}.items():
+            f.write(f"{key}:\t{value}\n")
+    with open(os.path.join(base, "limits"), "w") as f:
+        f.write("Limit                     Soft Limit           Hard Limit           Units     \n")
+        f.write(f"Max locked memory         {memlock[0]:<20} {memlock[1]:<20} bytes     \n")

@@ -1,0 +1,69 @@
+"""Unit tests of the live agent checks against a fake guest."""
+
+import pytest
+
+from conformance.live import LiveCheckFailed, agent
+from conformance.live.fakes import FakeGuest
+
+CHANNEL = ("<domain><devices><channel type='unix'><target type='virtio' "
+           "name='{name}' state='{state}'/></channel></devices></domain>")
+PORT = {"/machine/peripheral/channel0": {"type": "virtserialport", "name": agent.PORT_NAME}}
+
+
+def healthy(**kw):
+    return FakeGuest(xml=CHANNEL.format(name=agent.PORT_NAME, state="connected"), qom=dict(PORT),
+                     **kw)
+
+
+def test_host_passes_on_connected_channel():
+    """A connected org.qemu.guest_agent.0 channel passes the host check."""
+    assert agent.check_host(healthy(), True)["xml_states"] == ["connected"]
+
+
+def test_host_catches_wrong_target_name():
+    """A channel named differently (driver typo) fails: QEMU has no agent port."""
+    guest = FakeGuest(xml=CHANNEL.format(name="org.qemu.guest_agent.1", state="connected"),
+                      qom={"/machine/peripheral/channel0": {"type": "virtserialport",
+                                                           "name": "org.qemu.guest_agent.1"}})
+    with pytest.raises(LiveCheckFailed, match="no virtserialport"):
+        agent.check_host(guest, True)
+
+
+def test_host_catches_never_connected():
+    """A channel that never connects (no qemu-ga listening) fails after the deadline."""
+    guest = FakeGuest(xml=CHANNEL.format(name=agent.PORT_NAME, state="disconnected"),
+                      qom=dict(PORT))
+    with pytest.raises(LiveCheckFailed, match="never reached"):
+        agent.check_host(guest, True, timeout=0.2)
+
+
+def test_host_catches_channel_when_disabled():
+    """An agent channel on a guest whose image disabled the agent fails."""
+    with pytest.raises(LiveCheckFailed, match="although the agent is disabled"):
+        agent.check_host(healthy(), False)
+
+
+def test_guest_round_trip():
+    """ping, info and an exec round trip pass on a working agent."""
+    assert agent.check_guest(healthy(), True)["exec_rc"] == 0
+
+
+def test_guest_catches_exec_disabled():
+    """qemu-ga with guest-exec blocked fails the guest check."""
+    with pytest.raises(LiveCheckFailed, match="guest-exec"):
+        agent.check_guest(healthy(agent_commands={"guest-exec": False}), True)
+
+
+def test_guest_disabled_needs_not_configured():
+    """Without an agent, libvirt must say "not configured" (not merely "not connected")."""
+    ok = FakeGuest(agent_error="argument unsupported: QEMU guest agent is not configured")
+    assert "not configured" in agent.check_guest(ok, False)["agent_error"]
+    wrong = FakeGuest(agent_error="Guest agent is not responding: QEMU guest agent is not connected")
+    with pytest.raises(LiveCheckFailed, match="another reason"):
+        agent.check_guest(wrong, False)
+
+
+def test_guest_disabled_catches_answering_agent():
+    """An agent that answers although the image disabled it fails."""
+    with pytest.raises(LiveCheckFailed, match="answered although"):
+        agent.check_guest(healthy(), False)

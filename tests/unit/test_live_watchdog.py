@@ -1,0 +1,102 @@
+"""Unit tests of the live watchdog checks against a fake guest."""
+
+import pytest
+
+from conformance.live import LiveCheckFailed, qemu, watchdog
+from conformance.live.fakes import CommandResult, Event, FakeGuest, write_proc
+
+ESB = (0x8086, 0x25AB, "watchdog0")
+IDENTITY = CommandResult(0, "/sys/class/watchdog/watchdog0/identity\ti6300ESB timer\n")
+
+
+@pytest.fixture
+def argv(tmp_path, monkeypatch):
+    """Write a fake QEMU command line for pid 4242 and point the checks at it."""
+    monkeypatch.setattr(qemu, "PROC", str(tmp_path))
+
+    def write(*extra):
+        write_proc(tmp_path, 4242, ["qemu-system-x86_64", "-cpu", "qemu64", *extra])
+    return write
+
+
+@pytest.mark.parametrize("option", [["-watchdog-action", "pause"], ["-action", "watchdog=pause"]])
+def test_host_reads_action_in_both_spellings(argv, option):
+    """The action is read from -watchdog-action (QEMU 7.2) and -action watchdog= (newer)."""
+    argv(*option)
+    assert watchdog.check_host(FakeGuest(pci=[ESB]), "pause")["qemu_action"] == "pause"
+
+
+def test_host_catches_wrong_action(argv):
+    """A domain whose QEMU got another action than requested fails."""
+    argv("-watchdog-action", "none")
+    with pytest.raises(LiveCheckFailed, match="action on QEMU"):
+        watchdog.check_host(FakeGuest(pci=[ESB]), "reset")
+
+
+def test_host_catches_missing_and_unwanted_device(argv):
+    """No i6300esb for a requested watchdog fails; an i6300esb when disabled fails."""
+    argv()
+    with pytest.raises(LiveCheckFailed, match="count"):
+        watchdog.check_host(FakeGuest(pci=[]), "reset")
+    with pytest.raises(LiveCheckFailed, match="disabled"):
+        watchdog.check_host(FakeGuest(pci=[ESB]), None)
+
+
+def test_guest_presence_by_identity():
+    """The guest's watchdog is found by identity; another model does not count."""
+    assert watchdog.check_guest_present(FakeGuest(shell=[("identity", IDENTITY)]), "reset")
+    itco = CommandResult(0, "/sys/class/watchdog/watchdog0/identity\tiTCO_wdt\n")
+    with pytest.raises(LiveCheckFailed, match="visible"):
+        watchdog.check_guest_present(FakeGuest(shell=[("identity", itco)]), "reset")
+    with pytest.raises(LiveCheckFailed, match="visible"):
+        watchdog.check_guest_present(FakeGuest(shell=[("identity", IDENTITY)]), None)
+
+
+def firing_guest(action_code, **kw):
+    """A fake guest whose watchdog 'fires' (appends an event) when armed."""
+    guest = FakeGuest(shell=[("identity", IDENTITY), ("watchdog -T", CommandResult(0, "armed\n")),
+                             ("boot_id", CommandResult(0, "boot-1\n"))], **kw)
+    guest.on_exec = lambda argv: ("watchdog -T" in argv[-1] and
+                                  guest.events.append(Event("watchdog", action_code, 0.0)))
+    return guest
+
+
+def test_fires_reset_needs_new_boot():
+    """reset passes with a new boot id and fails when the guest never comes back."""
+    ev = watchdog.check_fires(firing_guest(2, next_boot_ids=["boot-2"]), "reset", timeout=1)
+    assert ev["boot_ids"] == ["boot-1", "boot-2"]
+    with pytest.raises(LiveCheckFailed, match="did not come back"):
+        watchdog.check_fires(firing_guest(2, state="shutoff"), "reset", timeout=0.3)
+
+
+def test_fires_catches_wrong_event_action():
+    """An event with another action than requested fails (e.g. none instead of reset)."""
+    with pytest.raises(LiveCheckFailed, match="event action"):
+        watchdog.check_fires(firing_guest(0), "reset", timeout=1)
+
+
+def test_fires_pause_needs_watchdog_reason():
+    """pause passes only when the domain is paused with reason watchdog (6)."""
+    ok = firing_guest(1, state="paused", state_reason=6)
+    assert watchdog.check_fires(ok, "pause", timeout=1)["reason"] == 6
+    with pytest.raises(LiveCheckFailed, match="pause reason"):
+        watchdog.check_fires(firing_guest(1, state="paused", state_reason=1), "pause", timeout=1)
+
+
+def test_fires_poweroff_needs_shutoff():
+    """poweroff passes when the domain shuts off and fails when it keeps running."""
+    assert watchdog.check_fires(firing_guest(3, state="shutoff"), "poweroff", timeout=1)
+    with pytest.raises(LiveCheckFailed, match="state after"):
+        watchdog.check_fires(firing_guest(3), "poweroff", timeout=0.3)
+
+
+def test_fires_none_keeps_same_boot():
+    """none passes when the same boot keeps running."""
+    assert watchdog.check_fires(firing_guest(0), "none", timeout=1)["boot_ids"] == ["boot-1"] * 2
+
+
+def test_no_event_is_a_failure():
+    """A watchdog that never fires fails with a named timeout."""
+    guest = FakeGuest(shell=[("identity", IDENTITY), ("watchdog -T", CommandResult(0, "armed\n"))])
+    with pytest.raises(LiveCheckFailed, match="never fired"):
+        watchdog.check_fires(guest, "reset", timeout=0.3)
