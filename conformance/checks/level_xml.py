@@ -1,0 +1,77 @@
+"""Level 1 (xml) judging of one catalogue case for one driver.
+
+The reference decides the expected outcome. Rejections must carry the same code;
+accepted XML must pass every feature's XML check, libvirt's RelaxNG schema and, when a
+libvirt connection is given, ``defineXML`` (on a renamed copy, undefined at once).
+"""
+
+from __future__ import annotations
+
+import time
+
+from conformance.catalogue import DEFAULT_VIRT_TYPE, Case
+from conformance.catalogue.expected import Expected, expected_outcome
+from conformance.checks import check_xml
+from conformance.checks.define import check_define
+from conformance.checks.finding import Finding
+from conformance.checks.schema import check_schema
+from conformance.contract import Accepted, Driver, Rejection
+from conformance.drivers import run_driver
+from conformance.drivers.output import parse_domain
+from conformance.errors import DriverFault
+from conformance.verdict import Verdict
+
+
+def observed(outcome) -> str:
+    """Short form of what a driver did: ``accepted`` or ``rejected:<Code>``."""
+    return "accepted" if isinstance(outcome, Accepted) else f"rejected:{outcome.code}"
+
+
+def _compare(case: Case, expected: Expected, outcome, request, conn) -> tuple[str, list[Finding]]:
+    if not expected.accepted:
+        want = expected.rejection
+        if isinstance(outcome, Rejection):
+            if outcome.code == want.code:
+                return "", []
+            return (f"expected rejection {want.code} ({want.message}); driver rejected with "
+                    f"{outcome.code}: {outcome.message}"), []
+        return (f"expected rejection {want.code} ({want.message}); driver accepted the request"), []
+    if isinstance(outcome, Rejection):
+        return f"expected acceptance; driver rejected with {outcome.code}: {outcome.message}", []
+    dom = parse_domain(outcome.xml)
+    findings = check_xml(expected.features, dom, request) + check_schema(dom)
+    if conn is not None and not findings:
+        findings += check_define(conn, dom)
+    if findings:
+        return "XML does not express the expected features:\n  " + "\n  ".join(map(str, findings)), findings
+    return "", []
+
+
+def judge_xml(case: Case, driver: Driver, *, virt_type: str = DEFAULT_VIRT_TYPE, conn=None) -> Verdict:
+    """Run ``case`` through ``driver`` and judge the result at level 1."""
+    start = time.monotonic()
+    verdict = Verdict(case.id, case.feature, case.name, getattr(driver, "name", repr(driver)))
+    request = case.request(virt_type)
+    try:
+        expected = expected_outcome(request)
+    except Exception as exc:  # noqa: BLE001 - the reference itself failed: a harness error
+        verdict.outcome, verdict.reason = "error", f"{case.id} {case.feature}/{case.name}: reference " \
+            f"failed: {type(exc).__name__}: {exc}"
+        verdict.duration = time.monotonic() - start
+        return verdict
+    verdict.evidence["expected"] = ("accepted" if expected.accepted
+                                    else f"rejected:{expected.rejection.code}")
+    try:
+        outcome = run_driver(driver, request)
+        verdict.evidence["observed"] = observed(outcome)
+        if isinstance(outcome, Accepted):
+            verdict.evidence["xml"] = outcome.xml
+        problem, findings = _compare(case, expected, outcome, request, conn)
+    except DriverFault as exc:
+        verdict.evidence["observed"] = f"fault:{exc.kind}"
+        problem, findings = str(exc), []
+    verdict.evidence["findings"] = [f.to_dict() for f in findings]
+    verdict.outcome = "fail" if problem else "pass"
+    verdict.reason = f"{case.id} {case.feature}/{case.name}: {problem}" if problem else ""
+    verdict.duration = time.monotonic() - start
+    return verdict

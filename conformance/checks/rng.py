@@ -1,0 +1,42 @@
+"""RNG, level 1: one virtio RNG with the host backend path and <rate> exactly when expected."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from conformance.checks.finding import Finding, count_finding, excerpt
+from conformance.contract import Request
+from conformance.reference import Features
+
+LIBVIRT_DEFAULT_PERIOD = "1000"  # ms, when <rate> has no period attribute
+LIBVIRT_DEFAULT_BACKEND = "/dev/urandom"
+
+
+def _check_rate(dev: etree._Element, rate_bytes, rate_period) -> list[Finding]:
+    rates = dev.findall("rate")
+    if not (rate_bytes and rate_period):
+        return count_finding("rng.rate", "<rate> elements", rates, 0, dev)
+    findings = count_finding("rng.rate", "<rate> elements", rates, 1, dev)
+    for rate in rates:
+        actual = (rate.get("bytes"), rate.get("period", LIBVIRT_DEFAULT_PERIOD))
+        if actual != (str(rate_bytes), str(rate_period)):
+            findings.append(Finding("rng.rate", f"bytes={rate_bytes} period={rate_period}",
+                                    f"bytes={actual[0]} period={actual[1]}", excerpt(rate)))
+    return findings
+
+
+def check_xml(expected: Features, dom: etree._Element, request: Request) -> list[Finding]:
+    devices = dom.xpath("devices/rng")
+    if expected.rng is None:
+        return count_finding("rng.absent", "RNG devices", devices, 0, dom.find("devices"))
+    findings = count_finding("rng.count", "RNG devices", devices, 1, dom.find("devices"))
+    for dev in devices:
+        if dev.get("model") != "virtio":
+            findings.append(Finding("rng.model", "model='virtio'", f"model={dev.get('model')!r}", excerpt(dev)))
+        backends = dev.findall("backend")
+        path = (backends[0].text or "").strip() or LIBVIRT_DEFAULT_BACKEND if backends else None
+        if len(backends) != 1 or backends[0].get("model") != "random" or path != expected.rng.backend_path:
+            findings.append(Finding("rng.backend", f"<backend model='random'>{expected.rng.backend_path}",
+                                    f"backend(s) {excerpt(backends) or 'missing'}", excerpt(dev)))
+        findings += _check_rate(dev, expected.rng.rate_bytes, expected.rng.rate_period)
+    return findings
