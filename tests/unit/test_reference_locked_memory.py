@@ -134,3 +134,10 @@ def test_image_page_size_alone_cannot_satisfy_locked_rule():
     """An image page size without a flavor one is refused first (page-size rule precedes)."""
     assert rejection(request(props={"hw_locked_memory": "true", "hw_mem_page_size": "2048"})) == (
         "MemoryPageSizeForbidden", "Page size 2048 forbidden against '<empty>'")
+
+
+def test_lenient_mode_still_checks_page_size():
+    """Page-size checks run at server create, so they apply to pre-2.86 flavors too."""
+    with pytest.raises(Rejected) as exc:
+        ReferenceDriver(api_validation=False).build(request({"hw:mem_page_size": "huge"}))
+    assert exc.value.rejection.code == "MemoryPageSizeInvalid"

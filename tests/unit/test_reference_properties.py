@@ -126,3 +126,12 @@ def test_non_xml_boot_text_is_request_invalid(bad):
     """A boot string XML cannot carry is a RequestInvalid, never a crash or bad XML."""
     with pytest.raises(RequestInvalid):
         ReferenceDriver().build(Request(boot=Boot(cmdline=bad)))
+
+
+@settings(max_examples=300, deadline=None)
+@given(requests)
+def test_lenient_mode_never_crashes(req):
+    """Without API validation (pre-2.86 flavors) the driver still only returns XML or a known rejection."""
+    result = outcome(ReferenceDriver(api_validation=False).build, req)
+    if isinstance(result, str):
+        assert etree.fromstring(result).tag == "domain"

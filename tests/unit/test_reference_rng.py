@@ -141,3 +141,10 @@ def test_rate_parse_failure_without_api_validation():
 def test_lenient_allowed_unknown_string_disables():
     """Without API validation an unknown boolean string counts as False (no device)."""
     assert rngs(request({"hw_rng:allowed": "sometimes"}), api_validation=False) == []
+
+
+def test_rng_path_checked_before_watchdog_action(tmp_path):
+    """Driver order: _add_rng_device runs before _guest_add_watchdog_action."""
+    req = request({"hw:watchdog_action": "explode"},
+                  host=HostSettings(rng_dev_path=str(tmp_path / "missing")))
+    assert rejection(req, api_validation=False)[0] == "RngDeviceNotExist"
