@@ -5,7 +5,8 @@ Host: the live XML has a virtio channel named ``org.qemu.guest_agent.0`` that re
 virtserialport with that name. Without the agent: neither exists.
 Guest: guest-ping, guest-info (version; guest-exec supported and enabled) and a
 guest-exec round trip that echoes a nonce. Without the agent libvirt must refuse
-agent commands as "not configured" (not merely "not connected").
+agent commands as "not configured" (not merely "not connected") and the guest's init
+must report on the console that it found no agent port.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from conformance.waiters import wait_until
 FEATURE = "agent"
 PORT_NAME = "org.qemu.guest_agent.0"
 NOT_CONFIGURED = "not configured"
+NO_PORT_LINE = f"conformance-init: no virtio-serial port named {PORT_NAME}"  # images/init
 
 
 def channel_states(xml) -> list[str]:
@@ -66,7 +68,11 @@ def check_guest(guest, enabled: bool) -> dict:
             expect(NOT_CONFIGURED in message, FEATURE, GUEST,
                    "agent refused for another reason than 'not configured'",
                    f"... {NOT_CONFIGURED}", clip(message))
-            return {"agent_error": clip(message, 200)}
+            console = guest.console_log()
+            expect(NO_PORT_LINE in console, FEATURE, GUEST,
+                   "the guest's init found an agent port", NO_PORT_LINE,
+                   clip(console[-300:]))
+            return {"agent_error": clip(message, 200), "console": NO_PORT_LINE}
         expect(False, FEATURE, GUEST, "an agent answered although it is disabled",
                "QEMU guest agent is not configured", answer)
     guest.ping()

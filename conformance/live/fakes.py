@@ -51,6 +51,7 @@ class FakeGuest:
     state: str = "running"
     state_reason: int = 0
     on_exec: object = None  # callable(argv) run before answering (e.g. to fire events)
+    console: str = ""
     name: str = "cfm-fake"
     uuid: str = "00000000-0000-4000-8000-00000000f00d"
 
@@ -110,8 +111,11 @@ class FakeGuest:
                 return answer(script) if callable(answer) else answer
         return CommandResult(127, "", f"fake guest: no rule for {script!r}")
 
+    def console_log(self):
+        return self.console
+
     def console_tail(self, n=20):
-        return ""
+        return "\n".join(self.console.splitlines()[-n:])
 
     def wait_for_boot(self, timeout=60):
         if not self.next_boot_ids:

@@ -54,9 +54,12 @@ def test_guest_catches_exec_disabled():
         agent.check_guest(healthy(agent_commands={"guest-exec": False}), True)
 
 
+NOT_CONFIGURED = "argument unsupported: QEMU guest agent is not configured"
+
+
 def test_guest_disabled_needs_not_configured():
     """Without an agent, libvirt must say "not configured" (not merely "not connected")."""
-    ok = FakeGuest(agent_error="argument unsupported: QEMU guest agent is not configured")
+    ok = FakeGuest(agent_error=NOT_CONFIGURED, console=agent.NO_PORT_LINE + "; qemu-ga not started")
     assert "not configured" in agent.check_guest(ok, False)["agent_error"]
     wrong = FakeGuest(agent_error="Guest agent is not responding: QEMU guest agent is not connected")
     with pytest.raises(LiveCheckFailed, match="another reason"):
@@ -67,3 +70,9 @@ def test_guest_disabled_catches_answering_agent():
     """An agent that answers although the image disabled it fails."""
     with pytest.raises(LiveCheckFailed, match="answered although"):
         agent.check_guest(healthy(), False)
+
+
+def test_guest_disabled_needs_init_console_line():
+    """Without an agent port the guest's init says so on the console; its absence fails."""
+    with pytest.raises(LiveCheckFailed, match="found an agent port"):
+        agent.check_guest(FakeGuest(agent_error=NOT_CONFIGURED, console="CONFORMANCE-BOOT"), False)

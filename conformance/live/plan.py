@@ -1,0 +1,129 @@
+"""What to verify live: catalogue cases -> guest groups -> per-feature checks per level.
+
+:func:`live_cases` asks the reference what each catalogue case must do and the judged
+driver what it does; accepted cases become :class:`~conformance.live.grouping.LiveCase`
+(cases the reference or the driver refuse are judged at level 1 only).
+:data:`HOST_CHECKS` / :data:`GUEST_CHECKS` map a feature to its check, fed from the
+reference's ``Features``; :func:`guest_blocker` names why a guest level cannot run here.
+No pytest, no configuration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from conformance.catalogue import CASES
+from conformance.catalogue.expected import expected_outcome
+from conformance.contract import Accepted, Boot, Request
+from conformance.drivers import run_driver
+from conformance.errors import HarnessError
+from conformance.live import (agent, hidden_hypervisor, locked_memory, pmu, rng, watchdog)
+from conformance.live.grouping import GuestGroup, LiveCase, group
+
+PLACEHOLDER_BOOT = Boot()
+
+HOST_CHECKS = {
+    "agent": lambda g, f: agent.check_host(g, f.agent),
+    "watchdog": lambda g, f: watchdog.check_host(g, f.watchdog_action),
+    "rng": lambda g, f: rng.check_host(g, rng.expected_from(f.rng)),
+    "pmu": lambda g, f: pmu.check_host(g, f.pmu),
+    "hidden_hypervisor": lambda g, f: hidden_hypervisor.check_host(g, f.hide_hypervisor),
+    "locked_memory": lambda g, f, ram=None: locked_memory.check_host(
+        g, f.locked_memory, ram or 256 * 1024 * 1024),
+}
+
+GUEST_CHECKS = {
+    "agent": lambda g, f: agent.check_guest(g, f.agent),
+    "watchdog": lambda g, f: watchdog.check_guest_present(g, f.watchdog_action),
+    "rng": lambda g, f: rng.check_guest(g, rng.expected_from(f.rng)),
+    "pmu": lambda g, f: pmu.check_guest(g, f.pmu),
+    "hidden_hypervisor": lambda g, f: hidden_hypervisor.check_guest(g, f.hide_hypervisor),
+}
+
+
+def guest_blocker(feature: str, accelerator: str) -> str | None:
+    """Why ``feature``'s guest level cannot run with ``accelerator`` (None: it can)."""
+    if feature == "pmu":
+        return pmu.guest_kvm_reason(accelerator)
+    if feature == "hidden_hypervisor":
+        return hidden_hypervisor.guest_kvm_reason(accelerator)
+    if feature == "locked_memory":
+        return "locked memory has no guest-visible effect (host level only)"
+    return None
+
+
+def needs_agent(feature: str) -> bool:
+    """Guest-level checks run through the guest agent (the agent check itself excepted)."""
+    return feature != "agent"
+
+
+@dataclass(frozen=True)
+class NotLive:
+    """A catalogue case that gets no live check, and why."""
+    case_id: str
+    feature: str
+    reason: str
+
+
+AGENT_PROPERTY = "hw_qemu_guest_agent"
+
+
+def live_request(case, virt_type: str, **identity) -> Request:
+    """The request a case is booted with.
+
+    Two harness decisions, both outside what a case varies: the virt type is the
+    accelerator this host can run (a guest of another type cannot boot here), and the
+    image enables the guest agent, the harness's only command channel into the guest,
+    unless the case is about the agent or sets the property itself.
+    """
+    request = case.request()
+    properties = dict(request.image.properties)
+    if case.feature != "agent" and AGENT_PROPERTY not in properties:
+        properties[AGENT_PROPERTY] = "yes"
+    image = replace(request.image, properties=properties)
+    return replace(request, virt_type=virt_type, image=image, **identity)
+
+
+def live_cases(driver, virt_type: str = "qemu") -> tuple[list[LiveCase], list[NotLive]]:
+    """Accepted cases (reference and judged driver agree to build a domain) and the rest."""
+    live, other = [], []
+    for case in CASES:
+        request = live_request(case, virt_type)
+        expected = expected_outcome(request)
+        if not expected.accepted:
+            other.append(NotLive(case.id, case.feature,
+                                 f"reference rejects it ({expected.rejection.code}): level 1 only"))
+            continue
+        try:
+            outcome = run_driver(driver, request)
+        except HarnessError as exc:
+            other.append(NotLive(case.id, case.feature, f"driver fault, no domain: {exc}"))
+            continue
+        if not isinstance(outcome, Accepted):
+            other.append(NotLive(case.id, case.feature,
+                                 f"driver rejected it ({outcome.code}): no domain to boot"))
+            continue
+        live.append(LiveCase(case.id, case.feature, case.name, outcome.xml, expected.features))
+    return live, other
+
+
+def groups(driver, virt_type: str = "qemu") -> list[GuestGroup]:
+    return group(live_cases(driver, virt_type)[0])
+
+
+def boot_request(case_id: str, virt_type: str, boot: Boot, instance_name: str,
+                 instance_uuid: str) -> Request:
+    """The request to build the bootable domain of a case: real boot files and identity."""
+    case = next(c for c in CASES if c.id == case_id)
+    return live_request(case, virt_type, boot=boot, instance_name=instance_name,
+                        instance_uuid=instance_uuid)
+
+
+def boot_xml(driver, group_: GuestGroup, virt_type: str, boot: Boot, instance_name: str,
+             instance_uuid: str) -> str:
+    """The judged driver's domain for ``group_``, rebuilt with boot files and identity."""
+    request = boot_request(group_.cases[0].case_id, virt_type, boot, instance_name, instance_uuid)
+    outcome = run_driver(driver, request)
+    if not isinstance(outcome, Accepted):
+        raise HarnessError(f"driver changed its answer for {group_.cases[0].case_id}: {outcome}")
+    return outcome.xml
