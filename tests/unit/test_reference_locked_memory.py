@@ -126,8 +126,8 @@ def test_flavor_page_size_pattern():
 
 def test_page_size_checked_before_locked_memory():
     """A forbidden page size is reported even when locked memory would also be refused."""
-    assert rejection(request({"hw:locked_memory": "true"}, {"hw_mem_page_size": "small"}))[0] == (
-        "MemoryPageSizeForbidden")
+    req = request({"hw:locked_memory": "true"}, {"hw_locked_memory": "false", "hw_mem_page_size": "small"})
+    assert rejection(req)[0] == "MemoryPageSizeForbidden"
 
 
 def test_image_page_size_alone_cannot_satisfy_locked_rule():

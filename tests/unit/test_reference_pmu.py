@@ -71,3 +71,11 @@ def test_pmu_is_last_feature():
     dom = etree.fromstring(ReferenceDriver().build(
         request({"hw:pmu": "on", "hw:hide_hypervisor_id": "yes"})))
     assert [f.tag for f in dom.find("features")][-2:] == ["kvm", "pmu"]
+
+
+def test_locked_memory_conflict_reported_before_pmu_conflict():
+    """numa_get_constraints (locked memory) runs before the API's PMU check."""
+    with pytest.raises(Rejected) as exc:
+        resolve(request({"hw:pmu": "true", "hw:locked_memory": "true", "hw:mem_page_size": "any"},
+                        {"hw_pmu": "false", "hw_locked_memory": "false"}))
+    assert exc.value.rejection.code == "FlavorImageLockedMemoryConflict"

@@ -111,3 +111,15 @@ def test_image_first_bad_field_in_declaration_order():
     """ImageMetaProps sets fields in declaration order: hw_rng_model precedes hw_watchdog_action."""
     assert rejection(request(props={"hw_watchdog_action": "a", "hw_rng_model": "b"}))[1] == (
         "Invalid image metadata. Error: Field value b is invalid")
+
+
+def test_pattern_must_match_whole_value():
+    """Patterns are matched against the whole value (re.fullmatch), not a prefix."""
+    assert rejection(request({"hw:mem_page_size": "smallish"}))[0] == "InvalidExtraSpec"
+
+
+def test_legacy_image_property_names_coerced():
+    """Legacy names (ImageMetaProps._legacy_property_map) are coerced into their new field."""
+    assert rejection(request(props={"vmware_image_version": "v2"})) == (
+        "InvalidImageProperty",
+        "Invalid image metadata. Error: invalid literal for int() with base 10: 'v2'")
