@@ -12,12 +12,15 @@ Stable JSON interface (`--json`, and the dict returned by build_image()):
      "manifest": absolute path of manifest.json,
      "cached":   true when nothing was built,
      "seconds":  wall time of this call,
-     "variant":  "stock" or "minimal"}
+     "variant":  "stock" or "minimal",
+     "loader":   recommended firmware ROM for <os><loader type='rom'> (qboot), or null
+                 when absent (then use the default SeaBIOS)}
 
 The image lives in <cache-dir>/<sha256 of all inputs>/ (vmlinuz, initrd.img,
-manifest.json); inputs are the recipe files, the versions of the Debian packages
+manifest.json); the minimal kernel is built on first use (~4.5 min on 2 cores) and
+cached in <cache-dir>/kernels/. Inputs are the recipe files, the versions of the Debian packages
 used, the hashes of every host file copied in, and the kernel. Builds are atomic
-(temp dir + rename) and reproducible (fixed mtimes, sorted newc cpio, gzip -n).
+(temp dir + rename) and reproducible (fixed mtimes, sorted newc cpio owned by 0:0; uncompressed by default, `gzip -n` when COMPRESS).
 The guest prints one line `CONFORMANCE-BOOT boot_id=<id> uptime=<s>` on ttyS0
 once qemu-ga is started on the port named org.qemu.guest_agent.0.
 Guest tools: /bin/cpuid, /bin/perfprobe (see images/guest-tools/*.c), busybox,
@@ -49,11 +52,15 @@ HOST_PACKAGES = ["busybox-static", "qemu-guest-agent", "rng-tools5", "libc6", "l
 HOST_BINARIES = {"/usr/sbin/qemu-ga": "usr/sbin/qemu-ga", "/usr/sbin/rngd": "usr/sbin/rngd"}
 BUSYBOX = "/bin/busybox"
 STOCK_MODULES = ["virtio_pci", "virtio_console", "virtio-rng", "i6300esb"]
-CMDLINES = {
-    "stock": "console=ttyS0 panic=-1 quiet rng_core.default_quality=0 8250.nr_uarts=1",
-    "minimal": "console=ttyS0 panic=-1 quiet rng_core.default_quality=0 8250.nr_uarts=1",
-}
-COMPRESS = True  # gzip the initramfs (see README for the measurement)
+# Measured under TCG (see README): noapictimer saves ~0.2 s (no APIC timer calibration),
+# acpi=off ~0.6 s when the domain has <acpi/> (this guest has no ACPI consumer).
+# rng_core.default_quality=0 is deliberately absent: on 6.1 virtio-rng sets quality=1000
+# itself and the hwrng kthread always runs, so the parameter changes nothing.
+CMDLINE = "console=ttyS0 panic=-1 quiet noapictimer acpi=off"
+CMDLINES = {"stock": CMDLINE, "minimal": CMDLINE}
+# qboot boots the kernel ~0.1-0.25 s sooner than SeaBIOS (watchdog reset verified with it).
+QBOOT_ROM = "/usr/share/qemu/qboot.rom"
+COMPRESS = False  # uncompressed cpio boots ~0.1-0.2 s faster than gzip under TCG
 
 
 class ImageBuildError(RuntimeError):
@@ -166,7 +173,8 @@ def cache_key(inputs):
 def _result(final, variant, cmdline, cached, start):
     return {"kernel": os.path.join(final, "vmlinuz"), "initrd": os.path.join(final, "initrd.img"),
             "cmdline": cmdline, "manifest": os.path.join(final, "manifest.json"),
-            "cached": cached, "seconds": round(time.monotonic() - start, 3), "variant": variant}
+            "cached": cached, "seconds": round(time.monotonic() - start, 3), "variant": variant,
+            "loader": QBOOT_ROM if os.path.isfile(QBOOT_ROM) else None}
 
 
 def build_image(cache_dir=DEFAULT_CACHE_DIR, force=False, kernel=DEFAULT_KERNEL):
@@ -234,7 +242,8 @@ def _assemble(inputs, kernel_info, work, out, key, start):
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "build_seconds": round(time.monotonic() - start, 2),
                 "initrd_sha256": sha256_file(initrd), "kernel_sha256": sha256_file(os.path.join(out, "vmlinuz")),
-                "inputs": inputs, "files": files}
+                "inputs": inputs, "files": files,
+                "recommended_loader": QBOOT_ROM if os.path.isfile(QBOOT_ROM) else None}
     if kernel_info is not None:
         manifest["kernel_key"] = kernel_info["key"]
     with open(os.path.join(out, "manifest.json"), "w") as f:
