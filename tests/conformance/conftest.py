@@ -1,4 +1,11 @@
-"""Options and fixtures of the conformance suite: which driver is judged, libvirt for defineXML."""
+"""Options and fixtures of the conformance suite: which driver is judged, libvirt for defineXML.
+
+The driver is ``--driver SPEC`` (declared here, so it is recognised when tests/conformance is
+named on the command line, e.g. ``pytest tests/conformance --driver exec:./my-driver``), else
+the environment variable CONFORMANCE_DRIVER, else ``reference``.
+"""
+
+import os
 
 import pytest
 
@@ -9,16 +16,17 @@ from conformance.errors import DriverLoadError
 def pytest_addoption(parser):
     group = parser.getgroup("conformance-xml", "conformance catalogue (level 1, XML)")
     try:
-        group.addoption("--driver", default="reference", metavar="SPEC",
+        group.addoption("--driver", default=None, metavar="SPEC",
                         help="driver under test: reference, nova, module:attr or exec:COMMAND "
-                             "(default: reference)")
+                             "(default: $CONFORMANCE_DRIVER or reference)")
     except ValueError:  # already declared by the fixtures plugin
         pass
 
 
 @pytest.fixture(scope="session")
 def driver_spec(pytestconfig) -> str:
-    return pytestconfig.getoption("--driver", default="reference")
+    return (pytestconfig.getoption("--driver", default=None)
+            or os.environ.get("CONFORMANCE_DRIVER") or "reference")
 
 
 @pytest.fixture(scope="session")
