@@ -1,0 +1,46 @@
+"""docs/driver-protocol.md: its examples are valid against the protocol schemas and checks."""
+
+import json
+import re
+from pathlib import Path
+
+from lxml import etree
+
+from conformance.catalogue.expected import expected_outcome
+from conformance.checks import check_xml
+from conformance.checks.schema import check_schema
+from conformance.contract import REJECTION_CODES, Request, validate
+
+DOC = (Path(__file__).resolve().parents[2] / "docs" / "driver-protocol.md").read_text()
+
+
+def example(kind: str) -> str:
+    match = re.search(rf"<!-- example: {kind} -->\n```\w+\n(.*?)```", DOC, re.S)
+    assert match, f"no '{kind}' example in docs/driver-protocol.md"
+    return match.group(1)
+
+
+def test_request_example_is_schema_valid():
+    """The request example is protocol 1 and parses into a Request."""
+    data = json.loads(example("request"))
+    validate("request", data)
+    assert data["protocol"] == 1 and Request.from_dict(data).virt_type == "qemu"
+
+
+def test_rejection_example_is_schema_valid():
+    """The rejection example validates against rejection-v1."""
+    validate("rejection", json.loads(example("rejection")))
+
+
+def test_accepted_example_passes_the_checks():
+    """The (abridged) XML answer is a valid libvirt domain expressing the request's features."""
+    request = Request.from_json(example("request"))
+    dom = etree.fromstring(example("accepted").encode())
+    assert check_schema(dom) == []
+    assert check_xml(expected_outcome(request).features, dom, request) == []
+
+
+def test_every_rejection_code_is_documented():
+    """Each protocol rejection code has a row in the document."""
+    for code in REJECTION_CODES:
+        assert f"| `{code}` |" in DOC
