@@ -42,6 +42,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import minimal_kernel  # noqa: E402
+from minimal_kernel import remove_stale_temp_dirs  # noqa: E402
 
 DEFAULT_CACHE_DIR = "/var/lib/conformance/images"
 DEFAULT_KERNEL = "minimal"
@@ -197,6 +198,7 @@ def build_image(cache_dir=DEFAULT_CACHE_DIR, force=False, kernel=DEFAULT_KERNEL)
         fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent callers wait, then find the cache
         if not force and os.path.isfile(done):
             return _result(final, kernel, inputs["cmdline"], True, start)
+        remove_stale_temp_dirs(cache_dir)  # left by a killed build; we hold the lock
         work = tempfile.mkdtemp(prefix=".tmp-", dir=cache_dir)
         try:
             out = os.path.join(work, "out")

@@ -76,6 +76,13 @@ def cache_key(source_version, fragment_bytes):
     return h.hexdigest()
 
 
+def remove_stale_temp_dirs(directory):
+    """Remove .tmp-* build dirs in `directory` (call only while holding its build lock)."""
+    for name in os.listdir(directory):
+        if name.startswith(".tmp-"):
+            shutil.rmtree(os.path.join(directory, name), ignore_errors=True)
+
+
 def _run(cmd, cwd, log):
     env = dict(os.environ, **BUILD_ENV)
     res = subprocess.run(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -100,6 +107,7 @@ def build_kernel(cache_dir, force=False, jobs=None):
         fcntl.flock(lock, fcntl.LOCK_EX)  # one kernel build at a time
         if not force and os.path.isfile(os.path.join(final, "manifest.json")):
             return dict(result, cached=True, seconds=time.monotonic() - start)
+        remove_stale_temp_dirs(root)  # left by a killed build; we hold the lock
         work = tempfile.mkdtemp(prefix=f".tmp-{key[:12]}-", dir=root)
         try:
             _build_into(work, fragment, key, jobs or os.cpu_count() or 1)

@@ -158,6 +158,14 @@ def test_failed_build_leaves_nothing_behind(build, tmp_path, monkeypatch):
     assert os.listdir(tmp_path) == [".lock"]
 
 
+def test_stale_temp_dir_of_a_killed_build_is_removed(build, tmp_path):
+    """A .tmp-* dir left by a killed build is removed by the next build (which holds the lock)."""
+    stale = tmp_path / ".tmp-killed"
+    (stale / "root").mkdir(parents=True)
+    build.build_image(cache_dir=str(tmp_path), force=True, kernel="stock")
+    assert not stale.exists()
+
+
 def test_module_closure_loads_dependencies_first(build):
     """Stock modules come in dependency order: virtio_ring, virtio before virtio_pci and consumers."""
     _, release = build.stock_kernel()
