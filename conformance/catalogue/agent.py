@@ -40,6 +40,9 @@ CASES = (
          image_properties={GA: "yes", "os_type": "windows"}),
     case(id="23f323fd-65c9-4c86-a68c-d783303f2b37", name="with-watchdog", description="The agent channel coexists with a watchdog.",
          image_properties={GA: "yes"}, extra_specs={"hw:watchdog_action": "reset"}),
+    case(id="a5c62c83-d700-4d83-afd0-18733f6e335c", name="xenapi-agent-not-qemu-agent", description="The legacy "
+         "xenapi_use_agent (img_use_agent) is a different agent: no qemu guest agent channel.",
+         image_properties={"xenapi_use_agent": "true", "img_use_agent": "true"}),
     case(id="755f14ff-8626-4401-b7e1-7e60e21e344a", name="bad-other-property", description="An invalid image property elsewhere rejects "
          "the whole image.", image_properties={GA: "yes", "hw_rng_model": "bogus"},
          expect_rejection="InvalidImageProperty"),

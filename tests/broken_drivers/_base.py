@@ -7,7 +7,7 @@ from typing import Callable
 
 from lxml import etree
 
-from conformance.contract import Flavor, Image, Request
+from conformance.contract import Request
 from conformance.reference import ReferenceDriver
 
 
@@ -36,4 +36,4 @@ class Broken:
         return etree.tostring(dom, encoding="unicode")
 
 
-__all__ = ["Broken", "with_specs", "Flavor", "Image"]
+__all__ = ["Broken", "with_specs"]

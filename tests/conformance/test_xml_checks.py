@@ -13,7 +13,7 @@ from conformance.checks import check_xml
 from conformance.checks.define import NAME_PREFIX, OWNER_NS, check_define
 from conformance.checks.level_xml import judge_xml
 from conformance.checks.schema import check_schema
-from conformance.contract import Rejected, Request
+from conformance.contract import Rejected
 from conformance.reference import ReferenceDriver
 
 RICH = Case(id="00000000-0000-4000-8000-00000000c0de", feature="agent", name="rich",
