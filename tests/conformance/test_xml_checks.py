@@ -128,6 +128,7 @@ def _rate(dom):
     (RICH, _remove("devices/rng/rate"), "rng.rate", "rng"),
     (RICH, _set("devices/rng/rate", bytes="2048"), "rng.rate", "2048"),
     (RICH, _set("devices/rng/backend", model="egd"), "rng.backend", "egd"),
+    (RICH, lambda d: setattr(d.find("devices/rng/backend"), "text", None), "rng.backend", "backend"),
     (RICH, _add("devices", "rng", model="virtio"), "rng.count", "rng"),
     (PLAIN, _add("devices", "rng", model="virtio"), "rng.absent", "rng"),
     (RICH, _set("features/pmu", state="off"), "pmu.state", "off"),
