@@ -10,12 +10,14 @@ No pytest, no configuration.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 from conformance.catalogue import CASES
 from conformance.catalogue.expected import expected_outcome
 from conformance.contract import Accepted, Boot, Request
-from conformance.drivers import run_driver
+from conformance.drivers import load_driver, run_driver
+from conformance.drivers.output import parse_domain
 from conformance.errors import HarnessError
 from conformance.live import (agent, hidden_hypervisor, locked_memory, pmu, rng, watchdog)
 from conformance.live.grouping import GuestGroup, LiveCase, group
@@ -49,6 +51,27 @@ def guest_blocker(feature: str, accelerator: str) -> str | None:
         return hidden_hypervisor.guest_kvm_reason(accelerator)
     if feature == "locked_memory":
         return "locked memory has no guest-visible effect (host level only)"
+    return None
+
+
+def boot_blocker(xml: str, virt_type: str, ram_bytes: int) -> str | None:
+    """The measured/known reason the domain in ``xml`` cannot start on this host, or None.
+
+    Checked before booting: locked memory against the host's real RLIMIT_MEMLOCK and
+    CAP_SYS_RESOURCE, and Hyper-V enlightenments (Nova adds them for os_type=windows),
+    which QEMU implements only with KVM.
+    """
+    dom = parse_domain(xml)
+    if dom.find("memoryBacking/locked") is not None:
+        reason = locked_memory.boot_blocker(ram_bytes)
+        if reason:
+            return f"locked-memory guest cannot start here: {reason}"
+    if virt_type != "kvm":
+        enlightenments = [e.tag for e in dom.iterfind("features/hyperv/*")
+                          if e.get("state", "on") == "on"]
+        if enlightenments:
+            return (f"the domain enables Hyper-V enlightenments ({', '.join(enlightenments)}), "
+                    f"which QEMU supports only with KVM; accelerator is {virt_type} (TCG)")
     return None
 
 
@@ -109,6 +132,16 @@ def live_cases(driver, virt_type: str = "qemu") -> tuple[list[LiveCase], list[No
 
 def groups(driver, virt_type: str = "qemu") -> list[GuestGroup]:
     return group(live_cases(driver, virt_type)[0])
+
+
+@functools.lru_cache(maxsize=None)
+def groups_of(driver_spec: str) -> tuple[GuestGroup, ...]:
+    """Groups of the driver loaded from ``driver_spec``, computed once per process.
+
+    Deterministic (catalogue order), so every xdist worker parametrizes alike. The virt
+    type here only serves grouping; guests are rebuilt for the real accelerator.
+    """
+    return tuple(groups(load_driver(driver_spec)))
 
 
 def boot_request(case_id: str, virt_type: str, boot: Boot, instance_name: str,

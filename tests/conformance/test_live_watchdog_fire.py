@@ -1,0 +1,51 @@
+"""Live watchdog behaviour (level 3, destructive): the i6300esb fires and the domain obeys.
+
+Each watchdog configuration boots its own guest (the action resets, pauses or powers it
+off), once per distinct configuration of the judged driver.
+"""
+
+import uuid
+
+import pytest
+
+from conformance.contract import Boot
+from conformance.drivers import load_driver
+from conformance.live import GUEST, plan, record, watchdog
+
+BOOT_TIMEOUT = 180
+
+
+def driver_spec(config) -> str:
+    """The judged driver: the catalogue's ``--driver`` option (reference by default)."""
+    return config.getoption("--driver", default="reference") or "reference"
+
+pytestmark = [pytest.mark.functional, pytest.mark.slow, pytest.mark.destructive]
+
+
+def pytest_generate_tests(metafunc):
+    if "fire_group" not in metafunc.fixturenames:
+        return
+    params = [pytest.param(g, id=f"{g.expected.watchdog_action}-{g.key[:8]}")
+              for g in plan.groups_of(driver_spec(metafunc.config))
+              if g.expected.watchdog_action and g.case_ids("watchdog")]
+    metafunc.parametrize("fire_group", params)
+
+
+def test_watchdog_fires(request, fire_group, guest_factory, guest_image, accelerator):
+    """Arming the guest's i6300esb and starving it makes the domain do the requested action."""
+    action = fire_group.expected.watchdog_action
+    record.describe(request.node, fire_group.case_ids("watchdog"), "watchdog", GUEST,
+                    destructive=action)
+    if not fire_group.expected.agent:
+        reason = "arming the watchdog needs the guest agent; this configuration has none"
+        record.skipped_level(request.node, GUEST, reason)
+        pytest.skip(reason)
+    boot = Boot(kernel=guest_image.kernel, initrd=guest_image.initrd, cmdline=guest_image.cmdline)
+    xml = plan.boot_xml(load_driver(driver_spec(request.config)), fire_group,
+                        accelerator.virt_type, boot, f"instance-{uuid.uuid4().hex[:8]}",
+                        str(uuid.uuid4()))
+    guest = guest_factory(xml)
+    guest.wait_for_boot(BOOT_TIMEOUT)
+    guest.wait_for_agent(BOOT_TIMEOUT)
+    with record.evidence_of(request.node) as box:
+        box["evidence"] = watchdog.check_fires(guest, action)
