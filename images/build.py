@@ -30,6 +30,7 @@ import argparse
 import fcntl
 import glob
 import hashlib
+import importlib.util
 import json
 import os
 import re
@@ -40,9 +41,18 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, HERE)
-import minimal_kernel  # noqa: E402
-from minimal_kernel import remove_stale_temp_dirs  # noqa: E402
+
+
+def _load_sibling(name):
+    """Load images/<name>.py without touching sys.path (this file is loaded by path too)."""
+    spec = importlib.util.spec_from_file_location(f"conformance_images_{name}", os.path.join(HERE, name + ".py"))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+minimal_kernel = _load_sibling("minimal_kernel")
+remove_stale_temp_dirs = minimal_kernel.remove_stale_temp_dirs
 
 DEFAULT_CACHE_DIR = "/var/lib/conformance/images"
 DEFAULT_KERNEL = "minimal"
@@ -105,7 +115,7 @@ def shared_libraries(binary):
 def stock_kernel():
     """(vmlinuz path, release) of the newest /boot/vmlinuz-* that has modules."""
     def version_key(path):
-        return [int(p) if p.isdigit() else p for p in re.split(r"[.-]", path)]
+        return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in re.split(r"[.-]", path)]
     for path in sorted(glob.glob("/boot/vmlinuz-*"), key=version_key, reverse=True):
         release = path[len("/boot/vmlinuz-"):]
         if os.path.isfile(f"/lib/modules/{release}/modules.dep"):
@@ -138,7 +148,7 @@ def module_closure(release, roots):
     return ordered
 
 
-def collect_inputs(variant, cache_dir):
+def collect_inputs(variant):
     """Everything the image depends on, as a JSON-able dict (its hash is the cache key)."""
     inputs = {"variant": variant, "source_date_epoch": SOURCE_DATE_EPOCH,
               "cmdline": CMDLINES[variant], "compress": COMPRESS, "recipe": {}, "host_files": {}}
@@ -185,7 +195,7 @@ def build_image(cache_dir=DEFAULT_CACHE_DIR, force=False, kernel=DEFAULT_KERNEL)
         raise ImageBuildError(f"unknown kernel variant {kernel!r} (stock or minimal)")
     cache_dir = os.path.abspath(cache_dir)
     os.makedirs(cache_dir, mode=0o755, exist_ok=True)
-    inputs = collect_inputs(kernel, cache_dir)
+    inputs = collect_inputs(kernel)
     key = cache_key(inputs)
     final = os.path.join(cache_dir, key)
     done = os.path.join(final, "manifest.json")
