@@ -145,7 +145,10 @@ class ExecDriver:
 
     def build(self, request: Request) -> str:
         """Run the command once; return its XML, raise Rejected or DriverFault."""
-        done = communicate(self.argv, request.to_json().encode(), self.timeout)
+        try:
+            done = communicate(self.argv, request.to_json().encode(), self.timeout)
+        except OSError as exc:  # e.g. a script without a shebang line: Exec format error
+            raise DriverFault("exit-code", f"cannot start {self.argv[0]}: {exc}") from None
         if done.returncode == EXIT_ACCEPTED:
             try:
                 return done.stdout.decode("utf-8")

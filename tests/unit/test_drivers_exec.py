@@ -99,6 +99,15 @@ def test_killed_by_signal_is_reported():
     assert err.kind == "exit-code" and "signal 9" in err.detail
 
 
+def test_unstartable_program_is_a_fault(tmp_path):
+    """An executable the kernel cannot run (no shebang, not ELF) is a fault, not a crash."""
+    program = tmp_path / "driver"
+    program.write_text("echo '<domain/>'\n")
+    program.chmod(0o755)
+    err = fault(ExecDriver([str(program)]))
+    assert err.kind == "exit-code" and "cannot start" in err.detail
+
+
 def test_junk_on_stdout_is_not_xml():
     """Exit 0 with junk is a not-xml fault."""
     assert fault(ExecDriver([sys.executable, str(BROKEN / "exec_junk.py")])).kind == "not-xml"
