@@ -75,8 +75,12 @@ def check_guest(guest, enabled: bool) -> dict:
             return {"agent_error": clip(message, 200), "console": NO_PORT_LINE}
         expect(False, FEATURE, GUEST, "an agent answered although it is disabled",
                "QEMU guest agent is not configured", answer)
-    guest.ping()
-    info = guest.info()
+    try:
+        guest.ping()
+        info = guest.info()
+    except Exception as exc:  # noqa: BLE001 - libvirt.libvirtError: the agent is unreachable
+        expect(False, FEATURE, GUEST, "the guest agent does not answer", "guest-ping answered",
+               clip(exc))
     commands = {c["name"]: c.get("enabled", True) for c in info.get("supported_commands", [])}
     expect(bool(info.get("version")), FEATURE, GUEST, "guest-info has no version",
            "a version string", info.get("version"))

@@ -157,7 +157,10 @@ def _await_reboot(guest, timeout: float) -> str | None:
     def outcome():
         if _state(guest)[0] == "shutoff":
             return "shutoff"
-        return guest.wait_for_boot(1.0)
+        try:
+            return guest.wait_for_boot(1.0)
+        except Exception:  # noqa: BLE001 - includes WaitTimeout: not rebooted yet
+            return None
     try:
         return wait_until(outcome, timeout, "no new boot after the watchdog reset")
     except WaitTimeout:

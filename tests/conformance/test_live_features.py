@@ -6,6 +6,7 @@ checks of every feature its cases cover. Run with ``-n 2 --dist loadgroup`` to k
 group on one xdist worker (plain ``-n`` stays correct but may boot a group twice).
 """
 
+import os
 import uuid
 
 import pytest
@@ -21,8 +22,10 @@ RAM_BYTES = 256 * 1024 * 1024  # the catalogue flavor's memory_mb
 
 
 def driver_spec(config) -> str:
-    """The judged driver: the catalogue's ``--driver`` option (reference by default)."""
-    return config.getoption("--driver", default="reference") or "reference"
+    """The judged driver, chosen like the XML catalogue does (needed at collection time):
+    ``--driver``, else $CONFORMANCE_DRIVER, else the reference."""
+    return (config.getoption("--driver", default=None) or os.environ.get("CONFORMANCE_DRIVER")
+            or "reference")
 
 
 def pytest_generate_tests(metafunc):
