@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from conformance.live import GUEST, HOST, expect
 from conformance.live import qemu
+from conformance.live.pmu import accelerator_name
 from conformance.live.shell import key_values, sh_ok
 
 FEATURE = "hidden_hypervisor"
@@ -29,11 +30,11 @@ def check_host(guest, hidden: bool) -> dict:
     return evidence
 
 
-def guest_kvm_reason(accelerator: str) -> str | None:
-    """Why the guest level cannot run (None when it can)."""
-    if accelerator != "kvm":
+def guest_kvm_reason(virt_type: str, why: str = "") -> str | None:
+    """Why the guest level cannot run (None when it can); ``why``: why KVM is not used."""
+    if virt_type != "kvm":
         return ("hidden-hypervisor in-guest check needs KVM (TCG shows no KVM signature "
-                f"either way); accelerator is {accelerator}")
+                f"either way); accelerator is {accelerator_name(virt_type, why)}")
     return None
 
 

@@ -43,12 +43,15 @@ GUEST_CHECKS = {
 }
 
 
-def guest_blocker(feature: str, accelerator: str) -> str | None:
-    """Why ``feature``'s guest level cannot run with ``accelerator`` (None: it can)."""
+def guest_blocker(feature: str, virt_type: str, why: str = "") -> str | None:
+    """Why ``feature``'s guest level cannot run on ``virt_type`` (None: it can).
+
+    ``why`` is the accelerator probe's reason for its choice (e.g. why not KVM).
+    """
     if feature == "pmu":
-        return pmu.guest_kvm_reason(accelerator)
+        return pmu.guest_kvm_reason(virt_type, why)
     if feature == "hidden_hypervisor":
-        return hidden_hypervisor.guest_kvm_reason(accelerator)
+        return hidden_hypervisor.guest_kvm_reason(virt_type, why)
     if feature == "locked_memory":
         return "locked memory has no guest-visible effect (host level only)"
     return None
@@ -71,7 +74,8 @@ def boot_blocker(xml: str, virt_type: str, ram_bytes: int) -> str | None:
                           if e.get("state", "on") == "on"]
         if enlightenments:
             return (f"the domain enables Hyper-V enlightenments ({', '.join(enlightenments)}), "
-                    f"which QEMU supports only with KVM; accelerator is {virt_type} (TCG)")
+                    f"which QEMU supports only with KVM; accelerator is "
+                    f"{pmu.accelerator_name(virt_type)}")
     return None
 
 

@@ -34,11 +34,16 @@ def check_host(guest, pmu: bool | None) -> dict:
     return evidence
 
 
-def guest_kvm_reason(accelerator: str) -> str | None:
-    """Why the guest level cannot run (None when it can)."""
-    if accelerator != "kvm":
-        return f"vPMU in-guest check needs KVM; accelerator is {accelerator}"
+def guest_kvm_reason(virt_type: str, why: str = "") -> str | None:
+    """Why the guest level cannot run (None when it can); ``why``: why KVM is not used."""
+    if virt_type != "kvm":
+        return f"vPMU in-guest check needs KVM; accelerator is {accelerator_name(virt_type, why)}"
     return None
+
+
+def accelerator_name(virt_type: str, why: str = "") -> str:
+    name = "TCG" if virt_type == "qemu" else virt_type
+    return f"{name} ({why})" if why else name
 
 
 def check_guest(guest, pmu: bool | None) -> dict:

@@ -39,6 +39,10 @@ def pytest_generate_tests(metafunc):
                          scope="module")
 
 
+def accelerator_reason(accelerator) -> str:
+    return getattr(accelerator, "reason", "") or ""
+
+
 @pytest.fixture(scope="module")
 def live_group(request):
     return request.param
@@ -71,7 +75,7 @@ def test_host(request, live_group, feature, live_guest):
 def test_guest(request, live_group, feature, accelerator):
     """What the guest observes (through the guest agent) matches the reference's features."""
     record.describe(request.node, live_group.case_ids(feature), feature, GUEST)
-    reason = plan.guest_blocker(feature, accelerator.virt_type)
+    reason = plan.guest_blocker(feature, accelerator.virt_type, accelerator_reason(accelerator))
     if reason is None and plan.needs_agent(feature) and not live_group.expected.agent:
         reason = "in-guest checks need the guest agent; this configuration has none"
     if reason:

@@ -1,0 +1,50 @@
+"""Locked memory: the pre-boot capability probe predicts what libvirt really does.
+
+The live suite skips booting locked-memory guests when the measured host limits forbid it
+(RLIMIT_MEMLOCK hard limit below the guest RAM and no CAP_SYS_RESOURCE in libvirtd). This
+test checks that prediction once against libvirt: a predicted blocker must make the start
+fail with a locked-memory error, and no blocker must let the guest start.
+"""
+
+import os
+import re
+import uuid
+
+import pytest
+
+from conformance.contract import Boot
+from conformance.drivers import load_driver
+from conformance.host import capabilities
+from conformance.live import HOST, locked_memory, plan, record
+
+pytestmark = [pytest.mark.functional]
+RAM_BYTES = 256 * 1024 * 1024
+LOCK_ERROR = re.compile(r"locked memory|memlock|mlock", re.IGNORECASE)
+
+
+def driver_spec(config) -> str:
+    """The judged driver, chosen like the XML catalogue does."""
+    return (config.getoption("--driver", default=None) or os.environ.get("CONFORMANCE_DRIVER")
+            or "reference")
+
+
+def test_blocker_prediction_matches_libvirt(request, guest_factory, guest_image, accelerator):
+    """The measured blocker (or its absence) agrees with starting a locked guest for real."""
+    groups = [g for g in plan.groups_of(driver_spec(request.config)) if g.expected.locked_memory]
+    if not groups:
+        pytest.skip("the judged driver builds no locked-memory domain (level 1 reports why)")
+    caps = capabilities.probe()
+    blocker = locked_memory.boot_blocker(RAM_BYTES, caps)
+    record.describe(request.node, groups[0].case_ids("locked_memory"), "locked_memory", HOST,
+                    evidence={"blocker": blocker, "libvirtd": caps.to_dict()["libvirtd"]})
+    boot = Boot(kernel=guest_image.kernel, initrd=guest_image.initrd, cmdline=guest_image.cmdline)
+    xml = plan.boot_xml(load_driver(driver_spec(request.config)), groups[0],
+                        accelerator.virt_type, boot, f"instance-{uuid.uuid4().hex[:8]}",
+                        str(uuid.uuid4()))
+    try:
+        guest_factory(xml)
+    except Exception as exc:  # noqa: BLE001 - libvirt error or the lab's GuestError
+        assert blocker, f"no blocker predicted, but the locked guest failed to start: {exc}"
+        assert LOCK_ERROR.search(str(exc)), f"start failed for another reason: {exc}"
+        return
+    assert blocker is None, f"predicted {blocker!r}, but the locked guest started"
