@@ -3,7 +3,7 @@
 import time
 from typing import Callable, TypeVar
 
-from conformance.errors import WaitTimeout
+from conformance.errors import HarnessError, WaitTimeout
 
 T = TypeVar("T")
 
@@ -38,3 +38,25 @@ def wait_until(predicate: Callable[[], T], timeout: float, what: str,
                     extra = f"(detail unavailable: {exc})"
             raise WaitTimeout(what, timeout, last, extra)
         time.sleep(min(interval, max(0.0, deadline - time.monotonic())))
+
+
+def wait_until_or_raise(predicate: Callable[[], T], timeout: float, what: str,
+                        interval: float = 0.1, detail: Callable[[], str] | None = None) -> T:
+    """Like :func:`wait_until`, but a :class:`HarnessError` from ``predicate`` ends the wait
+    at once (use it when the predicate can tell that the awaited thing will never happen)."""
+    def checked():
+        try:
+            return predicate()
+        except HarnessError as exc:
+            raise _Abort(exc) from None
+
+    try:
+        return wait_until(checked, timeout, what, interval, detail)
+    except _Abort as abort:
+        raise abort.error from None
+
+
+class _Abort(WaitTimeout):
+    def __init__(self, error):  # noqa: D107 - carrier for an error that ends a wait
+        Exception.__init__(self, str(error))
+        self.error = error

@@ -1,0 +1,48 @@
+"""A libvirt connection with libvirt's default event loop running in a daemon thread."""
+
+from __future__ import annotations
+
+import threading
+
+import libvirt
+
+from conformance.errors import HostCapabilityMissing
+
+DEFAULT_URI = "qemu:///system"
+_loop_lock = threading.Lock()
+_loop_started = False
+
+
+def _silence_libvirt_errors() -> None:
+    # libvirt prints every error to stderr by default; we raise them instead.
+    libvirt.registerErrorHandler(lambda _ctx, _err: None, None)
+
+
+def start_event_loop() -> None:
+    """Register and run libvirt's default event loop once per process (idempotent)."""
+    global _loop_started
+    with _loop_lock:
+        if _loop_started:
+            return
+        libvirt.virEventRegisterDefaultImpl()
+
+        def run() -> None:
+            while True:
+                libvirt.virEventRunDefaultImpl()
+
+        threading.Thread(target=run, name="libvirt-events", daemon=True).start()
+        _loop_started = True
+
+
+def open_connection(uri: str = DEFAULT_URI) -> libvirt.virConnect:
+    """Open ``uri`` (events enabled) or raise HostCapabilityMissing naming why."""
+    _silence_libvirt_errors()
+    start_event_loop()
+    try:
+        conn = libvirt.open(uri)
+    except libvirt.libvirtError as exc:
+        raise HostCapabilityMissing(
+            f"libvirt at {uri} is not reachable: {exc.get_error_message()} "
+            "(run: python3 -m conformance.host.bootstrap)") from None
+    conn.setKeepAlive(5, 3)
+    return conn

@@ -1,0 +1,239 @@
+"""A running guest: live XML, QEMU pid, QMP, guest agent, console, events and bounded waits.
+
+Guest output (agent answers, exec output, console) is untrusted data: it is size-capped,
+decoded with replacement, and never evaluated or put into a shell on the host.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import libvirt
+import libvirt_qemu
+from lxml import etree
+
+from conformance.errors import GuestError
+from conformance.lab.events import EventHub
+from conformance.waiters import wait_until, wait_until_or_raise
+
+BOOT_MARKER = re.compile(rb"CONFORMANCE-BOOT boot_id=([0-9a-f-]{36})")
+MAX_OUTPUT = 1 << 20          # bytes kept of one guest-exec stream
+MAX_CONSOLE = 4 << 20         # bytes of console log read
+STATES = {libvirt.VIR_DOMAIN_RUNNING: "running", libvirt.VIR_DOMAIN_PAUSED: "paused",
+          libvirt.VIR_DOMAIN_SHUTOFF: "shutoff", libvirt.VIR_DOMAIN_SHUTDOWN: "shutdown",
+          libvirt.VIR_DOMAIN_CRASHED: "crashed", libvirt.VIR_DOMAIN_BLOCKED: "blocked",
+          libvirt.VIR_DOMAIN_PMSUSPENDED: "pmsuspended"}
+PAUSED_REASONS = {libvirt.VIR_DOMAIN_PAUSED_WATCHDOG: "watchdog",
+                  libvirt.VIR_DOMAIN_PAUSED_USER: "user", libvirt.VIR_DOMAIN_PAUSED_IOERROR: "ioerror"}
+
+
+class AgentError(GuestError):
+    """The guest agent answered with an error, or could not be reached."""
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    rc: int
+    stdout: bytes
+    stderr: bytes
+    argv: tuple = ()
+
+    @property
+    def text(self) -> str:
+        return self.stdout.decode(errors="replace")
+
+
+class Guest:
+    """A domain the lab defined and started. Create through :class:`conformance.lab.Lab`."""
+
+    def __init__(self, domain: libvirt.virDomain, console_path: str, hub: EventHub):
+        self.domain = domain
+        self.name = domain.name()
+        self.uuid = domain.UUIDString()
+        self.console_path = Path(console_path)
+        self._hub = hub
+        self._pid: int | None = None
+        self.destroyed = False
+
+    # -- what the host sees -------------------------------------------------------------
+    def live_xml(self) -> etree._Element:
+        return etree.fromstring(self.domain.XMLDesc(0).encode())
+
+    @property
+    def pid(self) -> int:
+        """The QEMU process id (from libvirt's pid file) of the current run of the domain."""
+        if self._pid is None:
+            text = Path(f"/run/libvirt/qemu/{self.name}.pid").read_text().strip()
+            self._pid = int(text)
+        return self._pid
+
+    def state(self) -> tuple[str, str]:
+        """(state, reason) e.g. ("paused", "watchdog"); ("gone", "") once undefined."""
+        try:
+            state, reason = self.domain.state()
+        except libvirt.libvirtError:
+            return "gone", ""
+        text = STATES.get(state, str(state))
+        why = PAUSED_REASONS.get(reason, str(reason)) if state == libvirt.VIR_DOMAIN_PAUSED else str(reason)
+        return text, why
+
+    def qmp(self, command: str, **arguments):
+        """Run a QMP command on the QEMU monitor; return its "return" value."""
+        message = {"execute": command, **({"arguments": arguments} if arguments else {})}
+        answer = json.loads(libvirt_qemu.qemuMonitorCommand(self.domain, json.dumps(message), 0))
+        if "error" in answer:
+            raise GuestError(f"QMP {command} failed: {answer['error']}")
+        return answer.get("return")
+
+    @property
+    def events(self):
+        return self._hub.events(self.uuid)
+
+    # -- the guest agent ---------------------------------------------------------------
+    def agent(self, command: str, timeout: int = 10, **arguments):
+        """Run a guest-agent command; return its "return" value or raise AgentError."""
+        message = {"execute": command, **({"arguments": arguments} if arguments else {})}
+        try:
+            text = libvirt_qemu.qemuAgentCommand(self.domain, json.dumps(message), timeout, 0)
+        except libvirt.libvirtError as exc:
+            raise AgentError(f"agent {command}: {exc.get_error_message()}") from None
+        answer = json.loads(text[:MAX_OUTPUT * 2])
+        if "error" in answer:
+            raise AgentError(f"agent {command}: {answer['error']}")
+        return answer.get("return")
+
+    def ping(self) -> bool:
+        self.agent("guest-ping", timeout=5)
+        return True
+
+    def info(self) -> dict:
+        return self.agent("guest-info")
+
+    def exec(self, argv, timeout: float = 30) -> CommandResult:
+        """Run ``argv`` in the guest through guest-exec; wait (bounded) for it to exit."""
+        argv = [str(a) for a in argv]
+        started = self.agent("guest-exec", path=argv[0], arg=argv[1:], **{"capture-output": True})
+        pid = started["pid"]
+
+        def finished():
+            status = self.agent("guest-exec-status", pid=pid)
+            return status if status.get("exited") else None
+
+        status = wait_until(finished, timeout, f"guest-exec of {argv[0]!r} did not exit",
+                            interval=0.05, detail=lambda: f"guest pid {pid}")
+        return CommandResult(status.get("exitcode", -status.get("signal", 1) or -1),
+                             _decode(status.get("out-data")), _decode(status.get("err-data")),
+                             tuple(argv))
+
+    def shell(self, command: str, timeout: float = 30) -> CommandResult:
+        """Run a command with the guest's /bin/sh (the command runs inside the guest only)."""
+        return self.exec(["/bin/sh", "-c", command], timeout)
+
+    # -- the console --------------------------------------------------------------------
+    def console_log(self) -> str:
+        return self._console_bytes().decode(errors="replace")
+
+    def _console_bytes(self) -> bytes:
+        try:
+            with open(self.console_path, "rb") as log:
+                return log.read(MAX_CONSOLE)
+        except OSError:
+            return b""
+
+    def console_tail(self, lines: int = 15) -> str:
+        return "\n".join(self.console_log().splitlines()[-lines:])
+
+    def boot_ids(self) -> list[str]:
+        """Boot ids announced on the console, oldest first (one per boot of the guest)."""
+        return [m.decode() for m in BOOT_MARKER.findall(self._console_bytes())]
+
+    # -- waits --------------------------------------------------------------------------
+    def _detail(self) -> str:
+        state, reason = self.state()
+        return f"domain {state} {reason}; console tail:\n{self.console_tail()}"
+
+    def wait_for_boot(self, timeout: float = 120, after: int = 0) -> str:
+        """Wait for boot number ``after + 1`` to print its marker; return its boot id."""
+        def booted():
+            ids = self.boot_ids()
+            if len(ids) > after:
+                return ids[after]
+            if self.state()[0] in ("shutoff", "crashed", "gone"):
+                raise GuestError(f"{self.name} stopped before booting: {self._detail()}")
+            return None
+
+        return wait_until_or_raise(booted, timeout, f"{self.name}: no boot marker",
+                                   detail=self._detail)
+
+    def wait_for_agent(self, timeout: float = 60) -> None:
+        wait_until(self.ping, timeout, f"{self.name}: agent not connected", interval=0.2,
+                   detail=self._detail)
+
+    def wait_for_event(self, kind: str, timeout: float, detail: str | None = None, since: int = 0):
+        """Wait for an event of ``kind`` (and ``detail``) among events[since:]; return it."""
+        def seen():
+            for event in self.events[since:]:
+                if event.kind == kind and (detail is None or event.detail == detail):
+                    return event
+            return None
+        what = f"{self.name}: no {kind} event" + (f" ({detail})" if detail else "")
+        return wait_until(seen, timeout, what, detail=self._detail)
+
+    def wait_for_state(self, state: str, timeout: float, reason: str | None = None):
+        def reached():
+            now = self.state()
+            return now if now[0] == state and (reason is None or now[1] == reason) else None
+        what = f"{self.name}: not {state}" + (f" ({reason})" if reason else "")
+        return wait_until(reached, timeout, what, detail=self._detail)
+
+    # -- teardown -----------------------------------------------------------------------
+    def save_artifacts(self, directory: Path) -> None:
+        """Copy domain XML, console and QEMU log into ``directory`` (for failed tests)."""
+        directory.mkdir(parents=True, exist_ok=True)
+        try:
+            (directory / f"{self.name}.xml").write_text(self.domain.XMLDesc(0))
+        except libvirt.libvirtError:
+            pass
+        for source, target in ((self.console_path, f"{self.name}.console.log"),
+                               (Path(f"/var/log/libvirt/qemu/{self.name}.log"), f"{self.name}.qemu.log")):
+            try:
+                shutil.copyfile(source, directory / target)
+            except OSError:
+                pass
+
+    def destroy(self) -> None:
+        """Stop and undefine the domain and remove its console log. Idempotent."""
+        if self.destroyed:
+            return
+        destroy_domain(self.domain)
+        self._hub.forget(self.uuid)
+        self.console_path.unlink(missing_ok=True)
+        Path(f"/var/log/libvirt/qemu/{self.name}.log").unlink(missing_ok=True)
+        self.destroyed = True
+
+
+def destroy_domain(domain: libvirt.virDomain) -> None:
+    """Destroy (if running) and undefine ``domain``, ignoring "already gone"."""
+    try:
+        if domain.isActive():
+            domain.destroy()
+    except libvirt.libvirtError:
+        pass
+    try:
+        domain.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
+                             | libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                             | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
+    except libvirt.libvirtError:
+        pass
+
+
+def _decode(data: str | None) -> bytes:
+    if not data:
+        return b""
+    return base64.b64decode(data[: (MAX_OUTPUT * 4) // 3 + 4], validate=False)[:MAX_OUTPUT]

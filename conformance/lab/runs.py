@@ -1,0 +1,81 @@
+"""Run identity: run id, per-run directory, domain names and the ownership marker.
+
+Every domain the suite defines carries ``<metadata><cfm:owner .../></metadata>`` naming the
+run, the owning process and that process's start time (so a reused pid is not mistaken for
+the owner). Cleanup selects domains by this marker only, never by name.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+STATE_DIR = Path(os.environ.get("CONFORMANCE_STATE_DIR", "/var/lib/conformance"))
+OWNER_NS = "urn:hv-conformance:owner:1"
+OWNER_TAG = f"{{{OWNER_NS}}}owner"
+NAME_PREFIX = "cfm-"
+
+
+def process_start_time(pid: int) -> str | None:
+    """The kernel's start time of ``pid`` (clock ticks since boot), or None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as stat:
+            fields = stat.read().rsplit(b")", 1)[1].split()
+        return fields[19].decode()
+    except (OSError, IndexError):
+        return None
+
+
+@dataclass(frozen=True)
+class Owner:
+    run: str
+    pid: int
+    started: str
+
+    def alive(self) -> bool:
+        """True while the owning process still runs (same pid and same start time)."""
+        return process_start_time(self.pid) == self.started
+
+    def element(self) -> etree._Element:
+        return etree.Element(OWNER_TAG, nsmap={"cfm": OWNER_NS}, run=self.run,
+                             pid=str(self.pid), started=self.started)
+
+    @classmethod
+    def from_element(cls, element) -> "Owner | None":
+        try:
+            return cls(element.get("run"), int(element.get("pid")), element.get("started"))
+        except (TypeError, ValueError):
+            return None
+
+
+class Run:
+    """One process's share of a test or certification run."""
+
+    def __init__(self, run_id: str | None = None, state_dir: Path = STATE_DIR):
+        self.id = run_id or secrets.token_hex(4)
+        self.dir = Path(state_dir) / "runs" / self.id
+        pid = os.getpid()
+        self.owner = Owner(self.id, pid, process_start_time(pid) or "")
+        self._counter = itertools.count(1)
+
+    def create(self) -> "Run":
+        self.dir.mkdir(parents=True, exist_ok=True, mode=0o755)
+        (self.dir / "owner").write_text(f"{self.owner.pid} {self.owner.started}\n")
+        return self
+
+    def domain_name(self, slug: str = "guest") -> str:
+        """A libvirt name unique to this run: ``cfm-<run-id>-<n>-<slug>``."""
+        clean = "".join(c if c.isalnum() or c in "-_" else "-" for c in slug)[:24] or "guest"
+        return f"{NAME_PREFIX}{self.id}-{next(self._counter)}-{clean}"
+
+    def path(self, filename: str) -> Path:
+        return self.dir / filename
+
+    def remove(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)

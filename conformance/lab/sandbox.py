@@ -1,0 +1,215 @@
+"""Sandbox rules: what driver XML the harness is willing to boot, and what it owns.
+
+Driver XML is untrusted. It is parsed without DTDs, entity expansion or network access,
+then checked against these rules; a violation raises :class:`SandboxViolation` naming the
+rule and the guest is never defined.
+
+Refused:
+ 1. a DOCTYPE (entities), a root other than ``<domain>``, a domain type other than the
+    requested virt type (``kvm``/``qemu``);
+ 2. a ``<name>`` other than the requested instance name;
+ 3. ``<os>`` with a kernel or initrd other than the harness's boot files, or with a
+    ``<loader>``/``<nvram>`` (host firmware paths);
+ 4. any element outside libvirt's domain namespace except inside ``<metadata>``, which
+    covers ``<qemu:commandline>`` / ``<qemu:capabilities>`` passthrough;
+ 5. ``<seclabel>`` (the host's default confinement always applies), ``<emulator>`` other
+    than the host's QEMU;
+ 6. devices outside the allow list (controller, channel, input, video, memballoon, rng,
+    watchdog, panic, serial, console): so no disk, filesystem, hostdev, interface,
+    graphics, tpm, shmem, redirdev, smartcard, parallel;
+ 7. channels other than ``type='unix'`` (a file or device channel writes to the host);
+ 8. an RNG backend that is not ``model='random'`` with a character device (so never a
+    regular host file such as /etc/shadow, and never an EGD socket);
+ 9. more than ``MAX_MEMORY_MIB`` of memory or ``MAX_VCPUS`` vCPUs.
+Harness-owned (replaced, documented in reports): the libvirt name and uuid (fresh per
+guest, so a driver can never redefine or collide with a foreign domain), the firmware
+(``<loader type='rom'>`` when the image recommends qboot), the serial
+console (a file in the run directory), the agent socket path (left to libvirt, which
+removes it), and ``<metadata>`` gains the ownership marker.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from dataclasses import dataclass
+
+from lxml import etree
+
+from conformance.errors import HarnessError
+from conformance.lab.runs import OWNER_TAG, Owner
+
+MAX_MEMORY_MIB = 2048
+MAX_VCPUS = 4
+ALLOWED_DEVICES = {"controller", "channel", "input", "video", "memballoon", "rng",
+                   "watchdog", "panic", "serial", "console", "emulator"}
+HOST_EMULATORS = {"/usr/bin/qemu-system-x86_64", "/usr/bin/kvm"}
+MEMORY_UNITS = {"b": 1 / 1048576, "bytes": 1 / 1048576, "k": 1 / 1024, "kib": 1 / 1024,
+                "kb": 1000 / 1048576, "m": 1, "mib": 1, "mb": 1e6 / 1048576,
+                "g": 1024, "gib": 1024, "gb": 1e9 / 1048576}
+
+
+class SandboxViolation(HarnessError):
+    """Driver XML breaks a sandbox rule; the guest is not booted."""
+
+    def __init__(self, rule: str, detail: str):
+        self.rule = rule
+        super().__init__(f"unsafe domain XML refused ({rule}): {detail}")
+
+
+@dataclass(frozen=True)
+class Placement:
+    """What the harness decides for a guest: identity, boot files, console, owner."""
+    name: str
+    uuid: str
+    console_path: str
+    owner: Owner
+    virt_type: str
+    kernel: str
+    initrd: str
+    instance_name: str | None = None  # the name the driver was asked to use
+    loader: str | None = None         # harness firmware ROM (e.g. qboot), or SeaBIOS
+
+
+def parse_untrusted(xml: str | bytes) -> etree._Element:
+    """Parse driver XML with no DTD, no entities, no network, no huge trees."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
+                             load_dtd=False, remove_comments=True)
+    data = xml.encode() if isinstance(xml, str) else xml
+    try:
+        tree = etree.fromstring(data, parser)
+    except etree.XMLSyntaxError as exc:
+        raise SandboxViolation("not-xml", str(exc)) from None
+    docinfo = tree.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise SandboxViolation("doctype", "DOCTYPE/entity declarations are not accepted")
+    return tree
+
+
+def _memory_mib(element) -> float:
+    unit = (element.get("unit") or "KiB").lower()
+    factor = MEMORY_UNITS.get(unit, MEMORY_UNITS.get(unit.rstrip("i"), None))
+    try:
+        return float(element.text) * (factor if factor is not None else 1 / 1024)
+    except (TypeError, ValueError):
+        raise SandboxViolation("memory", f"unreadable <{element.tag}>") from None
+
+
+def _check_identity(root, placement: Placement) -> None:
+    if root.tag != "domain":
+        raise SandboxViolation("root", f"root element is <{root.tag}>, not <domain>")
+    if root.get("type") != placement.virt_type:
+        raise SandboxViolation("virt-type", f"domain type {root.get('type')!r}, "
+                                            f"requested {placement.virt_type!r}")
+    if placement.instance_name is not None and root.findtext("name") != placement.instance_name:
+        raise SandboxViolation("name", f"<name> {root.findtext('name')!r}, requested "
+                                       f"{placement.instance_name!r}")
+
+
+def _check_namespaces(root) -> None:
+    for element in root.iter(etree.Element):
+        if isinstance(element.tag, str) and element.tag.startswith("{"):
+            if any(parent.tag == "metadata" for parent in element.iterancestors()):
+                continue
+            raise SandboxViolation("foreign-namespace", f"element {element.tag} outside <metadata>")
+
+
+def _check_os(root, placement: Placement) -> None:
+    os_el = root.find("os")
+    if os_el is None:
+        raise SandboxViolation("os", "no <os> element")
+    for tag in ("loader", "nvram"):
+        if os_el.find(tag) is not None:
+            raise SandboxViolation("os", f"<os><{tag}> points at host firmware")
+    for tag, wanted in (("kernel", placement.kernel), ("initrd", placement.initrd)):
+        if os_el.findtext(tag) != wanted:
+            raise SandboxViolation("boot-files", f"<os><{tag}> is {os_el.findtext(tag)!r}, "
+                                                 f"the harness supplied {wanted!r}")
+
+
+def _check_resources(root) -> None:
+    for tag in ("memory", "currentMemory"):
+        element = root.find(tag)
+        if element is not None and _memory_mib(element) > MAX_MEMORY_MIB:
+            raise SandboxViolation("memory", f"<{tag}> above {MAX_MEMORY_MIB} MiB")
+    try:
+        vcpus = int(root.findtext("vcpu") or 1)
+    except ValueError:
+        raise SandboxViolation("vcpu", "unreadable <vcpu>") from None
+    if vcpus > MAX_VCPUS:
+        raise SandboxViolation("vcpu", f"{vcpus} vCPUs, at most {MAX_VCPUS}")
+    if root.find(".//seclabel") is not None:
+        raise SandboxViolation("seclabel", "<seclabel> is not accepted")
+
+
+def _is_char_device(path: str) -> bool:
+    try:
+        return stat.S_ISCHR(os.stat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _check_devices(devices) -> None:
+    for device in devices:
+        if not isinstance(device.tag, str):
+            continue
+        if device.tag not in ALLOWED_DEVICES:
+            raise SandboxViolation("device", f"<{device.tag}> is not allowed")
+        if device.tag == "emulator" and device.text not in HOST_EMULATORS:
+            raise SandboxViolation("emulator", f"<emulator> {device.text!r}")
+        if device.tag == "channel" and device.get("type") != "unix":
+            raise SandboxViolation("channel", f"channel type {device.get('type')!r}")
+        if device.tag == "rng":
+            backend = device.find("backend")
+            path = (backend.text or "").strip() if backend is not None else ""
+            if backend is None or backend.get("model") != "random":
+                raise SandboxViolation("rng-backend", "only <backend model='random'> is allowed")
+            if path and not _is_char_device(path):
+                raise SandboxViolation("rng-backend", f"{path!r} is not a character device")
+
+
+def _own(root, devices, placement: Placement) -> None:
+    name = root.find("name")
+    if name is None:
+        name = etree.SubElement(root, "name")
+    name.text = placement.name
+    uuid = root.find("uuid")
+    if uuid is None:
+        uuid = etree.SubElement(root, "uuid")
+    uuid.text = placement.uuid
+    for old in devices.findall("serial") + devices.findall("console"):
+        devices.remove(old)
+    serial = etree.SubElement(devices, "serial", type="file")
+    etree.SubElement(serial, "source", path=placement.console_path)
+    etree.SubElement(serial, "target", port="0")
+    console = etree.SubElement(devices, "console", type="file")
+    etree.SubElement(console, "source", path=placement.console_path)
+    etree.SubElement(console, "target", type="serial", port="0")
+    if placement.loader:
+        os_el = root.find("os")
+        etree.SubElement(os_el, "loader", type="rom").text = placement.loader
+    for channel in devices.findall("channel"):
+        source = channel.find("source")
+        if source is not None:
+            source.attrib.pop("path", None)
+    metadata = root.find("metadata")
+    if metadata is None:
+        metadata = etree.SubElement(root, "metadata")
+    for old in metadata.findall(OWNER_TAG):
+        metadata.remove(old)
+    metadata.append(placement.owner.element())
+
+
+def prepare(xml: str | bytes, placement: Placement) -> str:
+    """Check driver XML against the sandbox rules and return the XML the harness boots."""
+    root = parse_untrusted(xml)
+    _check_identity(root, placement)
+    _check_namespaces(root)
+    _check_os(root, placement)
+    _check_resources(root)
+    devices = root.find("devices")
+    if devices is None:
+        devices = etree.SubElement(root, "devices")
+    _check_devices(devices)
+    _own(root, devices, placement)
+    return etree.tostring(root, encoding="unicode")

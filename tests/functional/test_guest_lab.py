@@ -1,0 +1,92 @@
+"""The guest lab boots real guests through libvirt, talks to them, and cleans up."""
+
+import os
+import time
+
+import pytest
+
+from conformance.errors import WaitTimeout
+from conformance.lab.cleanup import owned_domains
+
+pytestmark = pytest.mark.functional
+
+
+def test_boot_marker_and_boot_id(booted_guest):
+    """The console shows exactly one boot marker whose id is the guest's boot_id."""
+    ids = booted_guest.boot_ids()
+    assert len(ids) == 1
+    inside = booted_guest.exec(["cat", "/proc/sys/kernel/random/boot_id"]).text.strip()
+    assert inside == ids[0]
+
+
+def test_agent_ping_and_info(booted_guest):
+    """guest-ping answers and guest-info lists guest-exec among enabled commands."""
+    assert booted_guest.ping()
+    info = booted_guest.info()
+    assert info["version"]
+    enabled = {c["name"] for c in info["supported_commands"] if c["enabled"]}
+    assert {"guest-ping", "guest-exec", "guest-exec-status"} <= enabled
+
+
+def test_exec_returns_output_and_exit_codes(booted_guest):
+    """guest-exec gives back stdout, stderr and the real exit code."""
+    done = booted_guest.shell("echo out; echo err >&2; exit 7")
+    assert (done.rc, done.stdout, done.stderr) == (7, b"out\n", b"err\n")
+    assert booted_guest.exec(["true"]).rc == 0
+
+
+def test_exec_that_never_exits_times_out_with_a_named_error(booted_guest):
+    """A guest command that does not exit ends in WaitTimeout within its deadline."""
+    started = time.monotonic()
+    with pytest.raises(WaitTimeout, match="guest-exec of '/bin/sleep' did not exit after 1 s"):
+        booted_guest.exec(["/bin/sleep", "1000"], timeout=1)
+    assert time.monotonic() - started < 10
+
+
+def test_testinfra_host_runs_through_the_agent(guest_host):
+    """A testinfra Host backed by the guest agent sees the guest, not the host."""
+    assert guest_host.file("/proc/cpuinfo").exists
+    assert guest_host.run("cat /proc/1/comm").stdout.strip() == "init"
+    assert guest_host.run("exit 3").rc == 3
+
+
+def test_qmp_and_qemu_pid(booted_guest):
+    """QMP answers, and pid is the QEMU process running this domain."""
+    assert booted_guest.qmp("query-status")["status"] == "running"
+    cmdline = open(f"/proc/{booted_guest.pid}/cmdline", "rb").read().split(b"\0")
+    assert b"qemu-system" in cmdline[0]
+    assert f"guest={booted_guest.name}".encode() in b" ".join(cmdline)
+
+
+def test_events_are_recorded(booted_guest):
+    """The lab received the started and agent-connected events of this domain."""
+    kinds = {(e.kind, e.detail) for e in booted_guest.events}
+    assert ("lifecycle", "started") in kinds
+    assert ("agent-lifecycle", "connected") in kinds
+
+
+def test_wait_for_an_event_that_never_comes_names_it(booted_guest):
+    """Waiting for an event that never happens raises WaitTimeout naming it."""
+    with pytest.raises(WaitTimeout, match="no watchdog event after 0.5 s"):
+        booted_guest.wait_for_event("watchdog", 0.5)
+
+
+def test_destroy_removes_domain_and_console(guest_factory, guest_image, accelerator, lab):
+    """destroy() undefines the domain and removes its console log; it is idempotent."""
+    from fixtures.guests import reference_xml
+    guest = guest_factory(reference_xml(guest_image, accelerator.virt_type, "instance-d1"),
+                          instance_name="instance-d1")
+    guest.wait_for_boot(120)
+    console = guest.console_path
+    assert console.exists()
+    guest.destroy()
+    guest.destroy()
+    assert guest.name not in {d.name() for d in lab.conn.listAllDomains(0)}
+    assert not console.exists()
+
+
+def test_domains_carry_the_ownership_marker(booted_guest, lab):
+    """Every guest carries this run's ownership marker (what cleanup selects by)."""
+    owned = {d.name(): o for d, o in owned_domains(lab.conn, run_id=lab.run.id)}
+    assert owned[booted_guest.name].pid == os.getpid()
+    assert owned[booted_guest.name].alive()
