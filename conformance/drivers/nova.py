@@ -1,0 +1,155 @@
+"""The ``nova`` driver: upstream Nova's libvirt driver code turns each request into XML.
+
+Nova runs in one long-lived worker process (``nova_worker.py``, started on first use) so
+that its import-time side effects (eventlet monkey-patching, oslo.config globals, the PyPI
+``fixtures`` package that the project's own ``fixtures`` package would shadow) never enter
+the harness process. The worker's interpreter is ``$CONFORMANCE_NOVA_PYTHON`` if set,
+otherwise this interpreter when it can import nova (``pip install -e '.[nova]'``).
+
+Nova's XML is kept as Nova produced it except for what the contract supplies itself (see
+``nova_boot.py`` and docs/nova-driver.md).
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import selectors
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+from conformance.contract import REJECTION_CODES, Rejected, Request
+from conformance.drivers import nova_boot
+from conformance.errors import DriverFault
+
+PYTHON_ENV = "CONFORMANCE_NOVA_PYTHON"
+WORKER = Path(__file__).with_name("nova_worker.py")
+START_TIMEOUT = 120.0   # importing Nova takes ~5 s on an idle 2-core machine
+REQUEST_TIMEOUT = 60.0  # one _get_guest_xml takes ~20 ms
+NOT_INSTALLED = "nova not installed (pip install .[nova])"
+
+
+def worker_python() -> str:
+    """The interpreter that runs Nova; raise ImportError naming the install command."""
+    configured = os.environ.get(PYTHON_ENV)
+    if configured:
+        if not os.access(configured, os.X_OK):
+            raise ImportError(f"{PYTHON_ENV}={configured} is not an executable")
+        return configured
+    if importlib.util.find_spec("nova") is None:
+        raise ImportError(NOT_INSTALLED)
+    return sys.executable
+
+
+class _Worker:
+    """The worker process and its line protocol; every read is bounded."""
+
+    def __init__(self, python: str):
+        self._stderr = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen(
+            [python, "-I", str(WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            stderr=self._stderr, start_new_session=True)
+        self._buffer = b""
+        hello = self.receive(START_TIMEOUT, "nova worker did not start")
+        if not hello.get("ready"):
+            self.close()
+            raise DriverFault("crash", f"nova worker failed to start: {hello.get('fault', hello)}")
+        self.nova_version = hello.get("nova", "?")
+
+    def stderr_tail(self, limit: int = 2000) -> str:
+        self._stderr.seek(0, os.SEEK_END)
+        size = self._stderr.tell()
+        self._stderr.seek(max(0, size - limit))
+        return self._stderr.read().decode(errors="replace")
+
+    def receive(self, timeout: float, what: str) -> dict:
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        with selectors.DefaultSelector() as sel:
+            sel.register(fd, selectors.EVENT_READ)
+            while b"\n" not in self._buffer:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    self.close()
+                    raise DriverFault("timeout", f"{what} within {timeout:g} s; worker killed")
+                if sel.select(left):
+                    chunk = os.read(fd, 1 << 20)
+                    if not chunk:
+                        code = self.proc.wait(timeout=5)
+                        raise DriverFault("crash", f"nova worker exited ({code}): "
+                                                   f"{self.stderr_tail()}")
+                    self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        try:
+            return json.loads(line)
+        except ValueError:
+            raise DriverFault("bad-output", f"nova worker printed {line[:200]!r}") from None
+
+    def ask(self, request: Request) -> dict:
+        try:
+            self.proc.stdin.write(request.to_json().encode() + b"\n")
+            self.proc.stdin.flush()
+        except BrokenPipeError:
+            raise DriverFault("crash", f"nova worker is gone: {self.stderr_tail()}") from None
+        return self.receive(REQUEST_TIMEOUT, "nova worker gave no answer")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=10)
+            except (OSError, subprocess.TimeoutExpired):
+                self.proc.kill()
+                self.proc.wait(timeout=10)
+        self._stderr.close()
+
+
+class NovaDriver:
+    """Driver ``nova``: Nova 34's API checks + ``LibvirtDriver._get_guest_xml``."""
+
+    name = "nova"
+
+    def __init__(self, python: str | None = None):
+        self.python = python or worker_python()
+        self._worker: _Worker | None = None
+        self._lock = threading.Lock()
+
+    def _live_worker(self) -> _Worker:
+        if self._worker is None or not self._worker.alive():
+            self._worker = _Worker(self.python)
+        return self._worker
+
+    @property
+    def nova_version(self) -> str:
+        with self._lock:
+            return self._live_worker().nova_version
+
+    def build(self, request: Request) -> str:
+        """Nova's domain XML with the contract's boot parameters; raises Rejected."""
+        with self._lock:
+            answer = self._live_worker().ask(request)
+        if "xml" in answer:
+            return nova_boot.apply(answer["xml"], request)
+        if answer.get("error") in REJECTION_CODES:
+            raise Rejected(answer["error"], answer.get("message", ""))
+        raise DriverFault("crash", f"nova raised: {answer.get('fault', answer)}")
+
+    def close(self) -> None:
+        with self._lock:
+            if self._worker is not None:
+                self._worker.close()
+                self._worker = None
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass

@@ -1,0 +1,67 @@
+"""The nova worker: a long-lived process that runs Nova on requests, one JSON line each.
+
+Started by ``conformance.drivers.nova.NovaDriver`` as ``PYTHON -I <this file>`` so that
+neither the harness's packages (the project's own ``fixtures`` package would shadow the PyPI
+``fixtures`` that Nova's test fixtures need) nor Nova's import-time side effects (eventlet,
+oslo.config globals) cross between the two processes. It imports only the standard library
+and ``nova_build.py`` next to it (loaded by path).
+
+Protocol on stdin/stdout, one JSON object per line:
+- first line out: ``{"ready": true, "nova": VERSION}`` (or ``{"fault": TEXT}`` and exit 1)
+- in: a request in its JSON form (docs/driver-protocol.md); out: ``{"xml": TEXT}``,
+  ``{"error": CODE, "message": TEXT}`` or ``{"fault": TEXT}`` (unexpected Nova exception).
+The worker exits when stdin closes.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sys
+import tempfile
+import traceback
+
+
+def _load_build():
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nova_build.py")
+    spec = importlib.util.spec_from_file_location("conformance_nova_build", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _send(out, message: dict) -> None:
+    out.write(json.dumps(message) + "\n")
+    out.flush()
+
+
+def main() -> int:
+    # Nova logs and warns on stdout/stderr; keep stdout for the protocol only.
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    with tempfile.TemporaryDirectory(prefix="cfm-nova-") as instances_path:
+        try:
+            build = _load_build()
+            env = build.NovaEnvironment(instances_path)
+        except Exception:  # noqa: BLE001 - reported to the driver, then exit
+            _send(out, {"fault": traceback.format_exc()})
+            return 1
+        _send(out, {"ready": True, "nova": build.nova_version()})
+        try:
+            for line in sys.stdin:
+                if not line.strip():
+                    continue
+                try:
+                    _send(out, {"xml": build.build(env, json.loads(line))})
+                except build.Rejection as exc:
+                    _send(out, {"error": exc.code, "message": exc.message})
+                except Exception:  # noqa: BLE001 - a driver fault, reported per request
+                    _send(out, {"fault": traceback.format_exc()})
+        finally:
+            env.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
