@@ -15,6 +15,7 @@ from conformance.errors import HarnessError
 # subcommand -> (module, help). Each module defines add_arguments(parser) and run(args) -> int.
 SUBCOMMANDS = {
     "driver-exec": ("conformance.drivers.exec_server", "serve a Python driver over the exec protocol (one request on stdin)"),
+    "cleanup": ("conformance.cleanup", "remove guests and files left by runs that died (by ownership marker)"),
 }
 
 
