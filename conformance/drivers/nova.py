@@ -90,9 +90,10 @@ class _Worker:
         except ValueError:
             raise DriverFault("bad-output", f"nova worker printed {line[:200]!r}") from None
 
-    def ask(self, request: Request) -> dict:
+    def ask(self, request: Request, api_validation: bool) -> dict:
+        message = {"request": request.to_dict(), "api_validation": api_validation}
         try:
-            self.proc.stdin.write(request.to_json().encode() + b"\n")
+            self.proc.stdin.write(json.dumps(message).encode() + b"\n")
             self.proc.stdin.flush()
         except BrokenPipeError:
             raise DriverFault("crash", f"nova worker is gone: {self.stderr_tail()}") from None
@@ -113,12 +114,17 @@ class _Worker:
 
 
 class NovaDriver:
-    """Driver ``nova``: Nova 34's API checks + ``LibvirtDriver._get_guest_xml``."""
+    """Driver ``nova``: Nova 34's API checks + ``LibvirtDriver._get_guest_xml``.
+
+    ``api_validation=False`` skips Nova's extra-spec validators (flavors stored before API
+    microversion 2.86), as ``ReferenceDriver(api_validation=False)`` does.
+    """
 
     name = "nova"
 
-    def __init__(self, python: str | None = None):
+    def __init__(self, python: str | None = None, *, api_validation: bool = True):
         self.python = python or worker_python()
+        self.api_validation = api_validation
         self._worker: _Worker | None = None
         self._lock = threading.Lock()
 
@@ -135,7 +141,7 @@ class NovaDriver:
     def build(self, request: Request) -> str:
         """Nova's domain XML with the contract's boot parameters; raises Rejected."""
         with self._lock:
-            answer = self._live_worker().ask(request)
+            answer = self._live_worker().ask(request, self.api_validation)
         if "xml" in answer:
             return nova_boot.apply(answer["xml"], request)
         if answer.get("error") in REJECTION_CODES:
@@ -148,8 +154,19 @@ class NovaDriver:
                 self._worker.close()
                 self._worker = None
 
+    def __enter__(self) -> "NovaDriver":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
     def __del__(self):
         try:
             self.close()
         except Exception:  # noqa: BLE001 - interpreter shutdown
             pass
+
+
+def lenient() -> NovaDriver:
+    """``conformance.drivers.nova:lenient``: Nova without extra-spec API validation."""
+    return NovaDriver(api_validation=False)

@@ -102,9 +102,10 @@ def _image_dict(data: dict) -> dict:
             "status": "active", "properties": dict(data["properties"])}
 
 
-def api_checks(env: NovaEnvironment, flavor: objects.Flavor, image: dict):
+def api_checks(env: NovaEnvironment, flavor: objects.Flavor, image: dict,
+               validate_extra_specs: bool = True):
     """Nova's API-side validation of a new server; returns the ImageMeta object."""
-    for key, value in flavor.extra_specs.items():
+    for key, value in flavor.extra_specs.items() if validate_extra_specs else ():
         try:
             validators.validate(key, value)
         except exception.ValidationError as exc:
@@ -140,12 +141,16 @@ def guest_xml(env: NovaEnvironment, request: dict, flavor: objects.Flavor,
     return drvr._get_guest_xml(env.context, instance, [], disk_info, image_meta)
 
 
-def build(env: NovaEnvironment, request: dict) -> str:
-    """Nova's domain XML for ``request`` (JSON form); raises Rejection for named refusals."""
+def build(env: NovaEnvironment, request: dict, api_validation: bool = True) -> str:
+    """Nova's domain XML for ``request`` (JSON form); raises Rejection for named refusals.
+
+    ``api_validation=False`` skips the extra-spec validators only: flavors whose extra specs
+    were stored before API microversion 2.86 reach the driver unvalidated.
+    """
     flavor = _flavor(request["flavor"])
     image = _image_dict(request["image"])
     try:
-        api_checks(env, flavor, image)
+        api_checks(env, flavor, image, validate_extra_specs=api_validation)
         return guest_xml(env, request, flavor, image)
     except tuple(REJECTIONS) as exc:
         raise Rejection(REJECTIONS[type(exc)], exc.format_message()) from None

@@ -8,7 +8,8 @@ and ``nova_build.py`` next to it (loaded by path).
 
 Protocol on stdin/stdout, one JSON object per line:
 - first line out: ``{"ready": true, "nova": VERSION}`` (or ``{"fault": TEXT}`` and exit 1)
-- in: a request in its JSON form (docs/driver-protocol.md); out: ``{"xml": TEXT}``,
+- in: ``{"request": REQUEST, "api_validation": BOOL}`` (REQUEST in its JSON form,
+  docs/driver-protocol.md); out: ``{"xml": TEXT}``,
   ``{"error": CODE, "message": TEXT}`` or ``{"fault": TEXT}`` (unexpected Nova exception).
 The worker exits when stdin closes.
 """
@@ -53,7 +54,9 @@ def main() -> int:
                 if not line.strip():
                     continue
                 try:
-                    _send(out, {"xml": build.build(env, json.loads(line))})
+                    message = json.loads(line)
+                    xml = build.build(env, message["request"], message["api_validation"])
+                    _send(out, {"xml": xml})
                 except build.Rejection as exc:
                     _send(out, {"error": exc.code, "message": exc.message})
                 except Exception:  # noqa: BLE001 - a driver fault, reported per request
