@@ -1,96 +1,113 @@
-"""The sandbox refuses unsafe driver XML and owns the guest's identity and console."""
+"""Sandbox rules for untrusted driver XML (no libvirt needed)."""
 
 import pytest
 from lxml import etree
 
-from conformance.contract import Boot, Flavor, Image, Request
-from conformance.lab.runs import OWNER_TAG, Owner
+from conformance.lab.runs import OWNER_NS, Owner
 from conformance.lab.sandbox import Placement, SandboxViolation, prepare
-from conformance.reference import ReferenceDriver
 
-BOOT = Boot(kernel="/k/vmlinuz", initrd="/k/initrd.img", cmdline="console=ttyS0")
-OWNER = Owner("run1", 4242, "999")
-PLACE = Placement(name="cfm-run1-1-t", uuid="11111111-2222-4333-8444-555555555555",
-                  console_path="/runs/run1/console.log", owner=OWNER, virt_type="qemu",
-                  kernel=BOOT.kernel, initrd=BOOT.initrd, instance_name="instance-1")
-
-
-def good_xml(**props) -> str:
-    request = Request(instance_name="instance-1", boot=BOOT,
-                      flavor=Flavor(extra_specs={"hw:watchdog_action": "reset"}),
-                      image=Image(properties={"hw_qemu_guest_agent": "yes", **props}))
-    return ReferenceDriver().build(request)
+KERNEL, INITRD = "/var/lib/conformance/images/x/vmlinuz", "/var/lib/conformance/images/x/initrd.img"
+OWNER = Owner("abcd1234", 4242, "777")
+PLACEMENT = Placement(name="cfm-abcd1234-1-t", uuid="11111111-2222-3333-4444-555555555555",
+                      console_path="/var/lib/conformance/runs/abcd1234/c.log", owner=OWNER,
+                      virt_type="qemu", kernel=KERNEL, initrd=INITRD, instance_name="instance-1")
 
 
-def mutate(edit) -> str:
-    root = etree.fromstring(good_xml().encode())
-    edit(root)
-    return etree.tostring(root, encoding="unicode")
+def domain(devices: str = "", os_extra: str = "", head: str = "", root_attrs: str = "type='qemu'",
+           name: str = "instance-1", kernel: str = KERNEL, initrd: str = INITRD) -> str:
+    return (f"<domain {root_attrs}><name>{name}</name>"
+            "<uuid>99999999-2222-3333-4444-555555555555</uuid>"
+            f"<memory unit='MiB'>256</memory><vcpu>1</vcpu>{head}"
+            "<os><type arch='x86_64' machine='pc'>hvm</type>"
+            f"<kernel>{kernel}</kernel><initrd>{initrd}</initrd>{os_extra}</os>"
+            "<devices><serial type='pty'/><console type='pty'/>"
+            "<channel type='unix'><source mode='bind' path='/tmp/evil.sock'/>"
+            "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>"
+            f"{devices}</devices></domain>")
 
 
-def test_reference_xml_is_accepted_and_owned():
-    """Good XML passes; name, uuid, console and marker become the harness's."""
-    root = etree.fromstring(prepare(good_xml(), PLACE).encode())
-    assert root.findtext("name") == PLACE.name
-    assert root.findtext("uuid") == PLACE.uuid
-    assert [s.get("type") for s in root.iter("serial")] == ["file"]
-    assert root.find("devices/serial/source").get("path") == PLACE.console_path
-    marker = root.find(f"metadata/{OWNER_TAG}")
-    assert (marker.get("run"), marker.get("pid")) == ("run1", "4242")
-    channel = root.find("devices/channel/source")
-    assert channel is None or channel.get("path") is None
-    assert root.find("devices/watchdog").get("action") == "reset"
+def test_good_xml_is_accepted_and_owned():
+    """Good XML passes; name, uuid, console and ownership marker become the harness's."""
+    root = etree.fromstring(prepare(domain(), PLACEMENT).encode())
+    assert root.findtext("name") == PLACEMENT.name
+    assert root.findtext("uuid") == PLACEMENT.uuid
+    serials = root.findall("devices/serial")
+    consoles = root.findall("devices/console")
+    assert [s.get("type") for s in serials] == ["file"]
+    assert serials[0].find("source").get("path") == PLACEMENT.console_path
+    assert [c.get("type") for c in consoles] == ["file"]
+    assert consoles[0].find("source").get("path") == PLACEMENT.console_path
+    marker = root.find(f"metadata/{{{OWNER_NS}}}owner")
+    assert marker is not None
+    assert (marker.get("run"), marker.get("pid"), marker.get("started")) == ("abcd1234", "4242", "777")
+    # the agent socket path is left to libvirt
+    assert root.find("devices/channel/source").get("path") is None
 
 
-def _add(parent_path, xml):
-    return lambda root: root.find(parent_path).append(etree.fromstring(xml))
+def test_existing_owner_marker_is_replaced_not_trusted():
+    """A driver cannot forge ownership: any marker it sends is replaced by the harness's."""
+    forged = (f"<metadata><cfm:owner xmlns:cfm='{OWNER_NS}' run='other' pid='1' started='1'/>"
+              "</metadata>")
+    root = etree.fromstring(prepare(domain(head=forged), PLACEMENT).encode())
+    markers = root.findall(f"metadata/{{{OWNER_NS}}}owner")
+    assert [m.get("run") for m in markers] == ["abcd1234"]
 
 
-@pytest.mark.parametrize("rule, edit", [
-    ("device", _add("devices", "<disk type='file'><source file='/etc/shadow'/><target dev='vda'/></disk>")),
-    ("device", _add("devices", "<interface type='network'><source network='default'/></interface>")),
-    ("device", _add("devices", "<hostdev mode='subsystem' type='pci'/>")),
-    ("device", _add("devices", "<filesystem type='mount'><source dir='/'/><target dir='r'/></filesystem>")),
-    ("channel", _add("devices", "<channel type='file'><source path='/etc/passwd'/><target type='virtio' name='x'/></channel>")),
-    ("emulator", _add("devices", "<emulator>/bin/sh</emulator>")),
-    ("foreign-namespace", _add(".", "<qemu:commandline xmlns:qemu='http://libvirt.org/schemas/domain/qemu/1.0'><qemu:arg value='-x'/></qemu:commandline>")),
-    ("seclabel", _add(".", "<seclabel type='none'/>")),
-    ("os", _add("os", "<loader>/etc/shadow</loader>")),
-    ("boot-files", lambda r: setattr(r.find("os/kernel"), "text", "/etc/shadow")),
-    ("rng-backend", lambda r: setattr(r.find("devices/rng/backend"), "text", "/etc/shadow")),
-    ("memory", lambda r: setattr(r.find("memory"), "text", str(64 * 1024 * 1024))),
-    ("vcpu", lambda r: setattr(r.find("vcpu"), "text", "64")),
-    ("virt-type", lambda r: r.set("type", "kvm")),
-    ("name", lambda r: setattr(r.find("name"), "text", "some-other-domain")),
-])
-def test_unsafe_xml_is_refused_by_the_right_rule(rule, edit):
-    """Each escape route is refused with the rule that names it."""
-    with pytest.raises(SandboxViolation) as caught:
-        prepare(mutate(edit), PLACE)
-    assert caught.value.rule == rule
+ESCAPES = {
+    "disk": domain("<disk type='file' device='disk'><source file='/etc/shadow'/>"
+                   "<target dev='vda' bus='virtio'/></disk>"),
+    "filesystem": domain("<filesystem type='mount'><source dir='/'/><target dir='root'/></filesystem>"),
+    "hostdev": domain("<hostdev mode='subsystem' type='pci'><source><address domain='0' bus='0'"
+                      " slot='1' function='0'/></source></hostdev>"),
+    "interface": domain("<interface type='bridge'><source bridge='br0'/></interface>"),
+    "graphics": domain("<graphics type='vnc' port='-1'/>"),
+    "file-channel": domain("<channel type='file'><source path='/etc/passwd'/>"
+                           "<target type='virtio' name='x'/></channel>"),
+    "rng-regular-file": domain("<rng model='virtio'><backend model='random'>/etc/shadow</backend></rng>"),
+    "rng-egd": domain("<rng model='virtio'><backend model='egd' type='tcp'>"
+                      "<source mode='connect' host='1.2.3.4' service='1'/></backend></rng>"),
+    "qemu-commandline": domain(head="<qemu:commandline xmlns:qemu="
+                               "'http://libvirt.org/schemas/domain/qemu/1.0'>"
+                               "<qemu:arg value='-hda'/><qemu:arg value='/etc/shadow'/>"
+                               "</qemu:commandline>"),
+    "other-kernel": domain(kernel="/boot/vmlinuz-evil"),
+    "other-initrd": domain(initrd="/etc/shadow"),
+    "loader": domain(os_extra="<loader readonly='yes' type='pflash'>/etc/shadow</loader>"),
+    "nvram": domain(os_extra="<nvram>/etc/shadow</nvram>"),
+    "seclabel": domain(head="<seclabel type='none'/>"),
+    "emulator": domain("<emulator>/bin/sh</emulator>"),
+    "wrong-name": domain(name="instance-2"),
+    "wrong-virt-type": domain(root_attrs="type='kvm'"),
+    "huge-memory": domain().replace("<memory unit='MiB'>256", "<memory unit='GiB'>64"),
+    "many-vcpus": domain().replace("<vcpu>1</vcpu>", "<vcpu>64</vcpu>"),
+    "not-domain": "<network><name>x</name></network>",
+    "not-xml": "<domain",
+}
 
 
-def test_entities_are_never_expanded():
-    """A DOCTYPE with entities (XXE, billion laughs) is refused, never expanded."""
-    xxe = ('<?xml version="1.0"?><!DOCTYPE d [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
-           '<domain type="qemu"><name>&x;</name></domain>')
-    with pytest.raises(SandboxViolation) as caught:
-        prepare(xxe, PLACE)
-    assert caught.value.rule == "doctype"
-    laughs = '<!DOCTYPE d [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]><domain>&b;</domain>'
+@pytest.mark.parametrize("case", sorted(ESCAPES))
+def test_escapes_are_refused(case):
+    """Each way out of the sandbox raises SandboxViolation and yields no XML."""
     with pytest.raises(SandboxViolation):
-        prepare(laughs, PLACE)
+        prepare(ESCAPES[case], PLACEMENT)
 
 
-def test_not_xml_and_not_domain():
-    """Junk and non-domain roots are named violations."""
-    with pytest.raises(SandboxViolation, match="not-xml"):
-        prepare("hello", PLACE)
-    with pytest.raises(SandboxViolation, match="root"):
-        prepare("<network/>", PLACE)
+@pytest.mark.parametrize("payload", [
+    "<!DOCTYPE domain [<!ENTITY x SYSTEM 'file:///etc/passwd'>]>",
+    "<!DOCTYPE domain [<!ENTITY a 'aaaaaaaaaa'><!ENTITY b '&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;'>]>",
+    "<!DOCTYPE domain SYSTEM 'http://example.invalid/x.dtd'>",
+])
+def test_entity_payloads_are_refused_not_expanded(payload):
+    """DOCTYPE / entity payloads (XXE, billion laughs, external DTD) are refused unexpanded."""
+    xml = payload + domain().replace("<name>instance-1</name>", "<name>instance-1</name>"
+                                     "<description>&x;&b;</description>")
+    with pytest.raises(SandboxViolation) as raised:
+        prepare(xml, PLACEMENT)
+    assert "root:" not in str(raised.value)  # never the content of /etc/passwd
+    assert raised.value.rule in ("doctype", "not-xml")
 
 
-def test_dev_zero_rng_backend_is_allowed_for_live_checks_to_judge():
-    """A character device such as /dev/zero is harmless to read: the live level judges it."""
-    xml = mutate(lambda r: setattr(r.find("devices/rng/backend"), "text", "/dev/zero"))
-    assert "/dev/zero" in prepare(xml, PLACE)
+def test_violation_names_the_rule():
+    """The error names which rule was broken, for the report."""
+    with pytest.raises(SandboxViolation, match=r"\(device\).*<disk>"):
+        prepare(ESCAPES["disk"], PLACEMENT)
