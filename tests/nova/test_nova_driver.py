@@ -1,0 +1,152 @@
+"""The nova driver: Nova's own code produces each feature's XML and each named rejection."""
+
+import os
+
+import pytest
+from lxml import etree
+
+from conformance.checks.schema import check_schema
+from conformance.contract import Boot, Flavor, HostSettings, Image, Rejected, Request
+from conformance.drivers import nova_boot
+from nova_signature import signature
+
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+
+
+def _request(specs=None, props=None, **kw) -> Request:
+    return Request(flavor=Flavor(extra_specs=specs or {}), image=Image(properties=props or {}),
+                   **kw)
+
+
+def _dom(xml: str):
+    return etree.fromstring(xml.encode(), _PARSER)
+
+
+def test_agent_channel_named_after_instance(nova):
+    """hw_qemu_guest_agent=yes gives the virtio channel bound to the instance's socket."""
+    xml = nova.build(_request(props={"hw_qemu_guest_agent": "yes"}, instance_name="cfm-n-1"))
+    sig = signature(xml)
+    assert sig["agent"] == [("virtio", "org.qemu.guest_agent.0")]
+    assert sig["agent_path"] == ["/var/lib/libvirt/qemu/org.qemu.guest_agent.0.cfm-n-1.sock"]
+
+
+def test_no_agent_by_default(nova):
+    """Without the image property there is no guest agent channel."""
+    assert signature(nova.build(_request()))["agent"] == []
+
+
+@pytest.mark.parametrize("specs, props, want", [
+    ({"hw:watchdog_action": "reset"}, {}, [("i6300esb", "reset")]),
+    ({"hw:watchdog_action": "none"}, {}, [("i6300esb", "none")]),
+    ({"hw:watchdog_action": "reset"}, {"hw_watchdog_action": "disabled"}, []),
+    ({}, {"hw_watchdog_action": "pause"}, [("i6300esb", "pause")]),
+    ({}, {}, []),
+])
+def test_watchdog(nova, specs, props, want):
+    """The watchdog device and action, the image overriding the flavor."""
+    assert signature(nova.build(_request(specs, props)))["watchdog"] == want
+
+
+def test_rng_default_and_rate(nova):
+    """RNG is on by default with the host's path; a rate appears when both values are set."""
+    assert signature(nova.build(_request()))["rng"] == [
+        ("virtio", "random", "/dev/urandom", None, None)]
+    xml = nova.build(_request({"hw_rng:rate_bytes": "1024", "hw_rng:rate_period": "2"},
+                              host=HostSettings(rng_dev_path="/dev/random")))
+    assert signature(xml)["rng"] == [("virtio", "random", "/dev/random", "1024", "2")]
+
+
+def test_rng_not_allowed(nova):
+    """hw_rng:allowed=false removes the RNG device."""
+    assert signature(nova.build(_request({"hw_rng:allowed": "false"})))["rng"] == []
+
+
+@pytest.mark.parametrize("specs, props, want", [
+    ({"hw:pmu": "true"}, {}, [("on",)]),
+    ({}, {"hw_pmu": "false"}, [("off",)]),
+    ({}, {}, []),
+])
+def test_pmu(nova, specs, props, want):
+    """<pmu state> follows hw:pmu / hw_pmu and is absent when neither is set."""
+    assert signature(nova.build(_request(specs, props)))["pmu"] == want
+
+
+@pytest.mark.parametrize("specs, props", [
+    ({"hw:hide_hypervisor_id": "true"}, {}),
+    ({"hide_hypervisor_id": "true"}, {}),
+    ({"hw:hide_hypervisor_id": "false"}, {"img_hide_hypervisor_id": "true"}),
+])
+def test_hidden_hypervisor(nova, specs, props):
+    """Any of the three keys set true hides the KVM signature."""
+    assert signature(nova.build(_request(specs, props)))["kvm_hidden"] == [("on",)]
+
+
+def test_hypervisor_not_hidden_by_default(nova):
+    """No <kvm><hidden> without a key asking for it."""
+    assert signature(nova.build(_request()))["kvm_hidden"] == []
+
+
+def test_locked_memory(nova):
+    """hw:locked_memory with a page size gives <memoryBacking><locked/>."""
+    xml = nova.build(_request({"hw:locked_memory": "true", "hw:mem_page_size": "large"}))
+    assert signature(xml)["locked"] == 1
+    assert signature(nova.build(_request()))["locked"] == 0
+
+
+REJECTIONS = [
+    ("InvalidExtraSpec", _request({"hw:watchdog_action": "explode"})),
+    ("InvalidImageProperty", _request(props={"hw_watchdog_action": "explode"})),
+    ("FlavorImageConflict", _request({"hw:pmu": "true"}, {"hw_pmu": "false"})),
+    ("FlavorImageLockedMemoryConflict",
+     _request({"hw:locked_memory": "true", "hw:mem_page_size": "large"},
+              {"hw_locked_memory": "false"})),
+    ("LockMemoryForbidden", _request({"hw:locked_memory": "true"})),
+    ("RngDeviceNotExist", _request(host=HostSettings(rng_dev_path="/dev/cfm-no-such-rng"))),
+    ("MemoryPageSizeForbidden", _request(props={"hw_mem_page_size": "large"})),
+    ("MemoryPageSizeInvalid", _request({"hw:mem_page_size": "any"}, {"hw_mem_page_size": "huge"})),
+]
+
+
+@pytest.mark.parametrize("code, request_", REJECTIONS, ids=[c for c, _ in REJECTIONS])
+def test_rejection(nova, code, request_):
+    """Each Nova exception reaches the harness as the rejection code of the same name."""
+    with pytest.raises(Rejected) as info:
+        nova.build(request_)
+    assert info.value.rejection.code == code
+
+
+def test_invalid_watchdog_action_without_api_validation(nova_lenient):
+    """An unvalidated (pre-2.86) flavor value reaches the driver's InvalidWatchdogAction."""
+    with pytest.raises(Rejected) as info:
+        nova_lenient.build(_request({"hw:watchdog_action": "explode"}))
+    assert info.value.rejection.code == "InvalidWatchdogAction"
+    assert "explode" in info.value.rejection.message
+
+
+@pytest.mark.parametrize("virt_type", ["qemu", "kvm"])
+def test_schema_valid(nova, virt_type):
+    """Nova's XML with every feature on validates against libvirt's domain.rng."""
+    if not os.path.exists("/usr/share/libvirt/schemas/domain.rng"):
+        pytest.skip("libvirt domain schema /usr/share/libvirt/schemas/domain.rng is missing")
+    xml = nova.build(_request(
+        {"hw:watchdog_action": "reset", "hw:pmu": "true", "hw:hide_hypervisor_id": "true",
+         "hw:locked_memory": "true", "hw:mem_page_size": "large",
+         "hw_rng:rate_bytes": "10", "hw_rng:rate_period": "1"},
+        {"hw_qemu_guest_agent": "yes"}, virt_type=virt_type))
+    dom = _dom(xml)
+    assert dom.get("type") == virt_type
+    assert check_schema(dom) == []
+
+
+def test_boot_replacements_recorded(nova):
+    """Only the contract's parts change: kernel boot in, Nova's disk/boot/log out, all recorded."""
+    boot = Boot(kernel="/k/vmlinuz", initrd="/k/initrd", cmdline="console=ttyS0 x=1")
+    dom = _dom(nova.build(_request(boot=boot, instance_uuid="00000000-0000-4000-8000-0000000000aa")))
+    assert [dom.findtext(f"os/{t}") for t in ("kernel", "initrd", "cmdline")] == [
+        "/k/vmlinuz", "/k/initrd", "console=ttyS0 x=1"]
+    assert dom.find("os/boot") is None and dom.find("devices/disk") is None
+    assert dom.find("devices/serial/log") is None
+    assert dom.findtext("uuid") == "00000000-0000-4000-8000-0000000000aa"
+    items = dom.findall(f"metadata/{{{nova_boot.NS}}}replaced/{{{nova_boot.NS}}}item")
+    assert [i.get("what") for i in items].count("added") == 3
+    assert any("<disk" in i.text for i in items if i.get("what") == "removed")
