@@ -90,3 +90,50 @@ def test_domains_carry_the_ownership_marker(booted_guest, lab):
     owned = {d.name(): o for d, o in owned_domains(lab.conn, run_id=lab.run.id)}
     assert owned[booted_guest.name].pid == os.getpid()
     assert owned[booted_guest.name].alive()
+
+
+def _leftovers_of(conn, pid: int):
+    """(domain names, run dirs) owned by process ``pid`` that still exist."""
+    from conformance.lab.runs import STATE_DIR
+    domains = [d.name() for d, o in owned_domains(conn) if o.pid == pid]
+    runs = STATE_DIR / "runs"
+    dirs = [str(p) for p in (runs.iterdir() if runs.is_dir() else ())
+            if (p / "owner").is_file() and (p / "owner").read_text().split()[:1] == [str(pid)]]
+    return domains, dirs
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stop", [None, "SIGINT", "SIGTERM"])
+def test_nothing_is_left_after_a_session(stop, lab, accelerator):
+    """A child pytest session leaves no marked domain and no run dir: when it finishes,
+    and when SIGINT (Ctrl-C) or SIGTERM arrives while its guest is booting."""
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from conformance.waiters import wait_until
+
+    repo = Path(__file__).resolve().parents[2]
+    argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-p", "no:xdist",
+            "--accel", accelerator.virt_type, "--libvirt-uri", lab.uri,
+            f"{Path(__file__).relative_to(repo)}::test_agent_ping_and_info"]
+    child = subprocess.Popen(argv, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        if stop is not None:
+            def booting():
+                return any(o.pid == child.pid and d.isActive()
+                           for d, o in owned_domains(lab.conn)) or child.poll() is not None
+            wait_until(booting, 120, "child session started no guest")
+            assert child.poll() is None, "child finished before it could be interrupted"
+            child.send_signal(getattr(signal, stop))
+        output = child.communicate(timeout=180)[0].decode(errors="replace")
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait(30)
+    if stop is None:
+        assert child.returncode == 0, output[-2000:]
+    else:
+        assert child.returncode != 0 and "KeyboardInterrupt" in output, output[-2000:]
+    assert _leftovers_of(lab.conn, child.pid) == ([], []), output[-2000:]
