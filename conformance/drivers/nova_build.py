@@ -133,7 +133,9 @@ def guest_xml(env: NovaEnvironment, request: dict, flavor: objects.Flavor,
         vcpus=flavor.vcpus, flavor=flavor, old_flavor=None, new_flavor=None,
         instance_type_id=flavor.id, system_metadata={}, pci_devices=objects.PciDeviceList(),
         numa_topology=None, config_drive=None, vm_mode=None, vm_state=None,
-        kernel_id=None, ramdisk_id=None, os_type=None, ephemeral_key_uuid=None,
+        kernel_id=None, ramdisk_id=None,
+        # compute/api.py _inherit_properties_from_image: the instance keeps the image's os_type
+        os_type=image["properties"].get("os_type"), ephemeral_key_uuid=None,
         vcpu_model=None, host="conformance-host", node="conformance-node",
         task_state=None, trusted_certs=None, resources=None, migration_context=None,
         info_cache=None, cleaned=False, metadata={})
