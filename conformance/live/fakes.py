@@ -46,10 +46,10 @@ class FakeGuest:
     agent_version: str = "7.2.22"
     agent_commands: dict = field(default_factory=lambda: {"guest-exec": True, "guest-ping": True})
     events: list = field(default_factory=list)
-    boot_id: str = "boot-1"
-    next_boot_ids: list = field(default_factory=list)
-    state: str = "running"
-    state_reason: int = 0
+    boots: list = field(default_factory=lambda: ["boot-1"])  # boot ids seen on the console
+    next_boot_ids: list = field(default_factory=list)  # boots that follow a reset
+    domain_state: str = "running"
+    state_reason: str = ""
     on_exec: object = None  # callable(argv) run before answering (e.g. to fire events)
     console: str = ""
     name: str = "cfm-fake"
@@ -117,25 +117,30 @@ class FakeGuest:
     def console_tail(self, n=20):
         return "\n".join(self.console.splitlines()[-n:])
 
-    def wait_for_boot(self, timeout=60):
-        if not self.next_boot_ids:
+    def boot_ids(self):
+        if self.next_boot_ids and self.events:  # a fired reset makes the next boot appear
+            self.boots.append(self.next_boot_ids.pop(0))
+        return list(self.boots)
+
+    def wait_for_boot(self, timeout=60, after=0):
+        ids = self.boot_ids()
+        if len(ids) <= after:
             raise TimeoutError("no new boot")
-        self.boot_id = self.next_boot_ids.pop(0)
-        return self.boot_id
+        return ids[after]
 
     def wait_for_agent(self, timeout=60):
         return self.ping()
 
-    def wait_for_state(self, state, timeout=60):
-        if self.state != state:
-            raise TimeoutError(f"domain is {self.state}, not {state}")
-        return state
+    def state(self):
+        return self.domain_state, self.state_reason
 
-    def domain_state(self):
-        return self.state, self.state_reason
+    def wait_for_state(self, state, timeout=60, reason=None):
+        if self.domain_state != state:
+            raise TimeoutError(f"domain is {self.domain_state}, not {state}")
+        return self.state()
 
     def destroy(self):
-        self.state = "shutoff"
+        self.domain_state = "shutoff"
 
 
 def write_proc(root, pid: int, argv: list[str], status: dict | None = None,

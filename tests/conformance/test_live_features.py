@@ -11,7 +11,6 @@ import uuid
 
 import pytest
 
-from conformance.contract import Boot
 from conformance.drivers import load_driver
 from conformance.live import GUEST, HOST, plan, record
 
@@ -49,20 +48,21 @@ def live_group(request):
 
 
 @pytest.fixture(scope="module")
-def live_guest(request, live_group, guest_factory, guest_image, accelerator):
-    """One booted guest per group; skipped (with the measured reason) if it cannot start."""
+def live_guest(request, live_group, module_guest_factory, guest_image, accelerator):
+    """One booted guest per group, destroyed when the module moves on to the next group;
+    skipped (with the measured reason) when it cannot start on this host."""
     name = f"instance-{uuid.uuid4().hex[:8]}"
-    boot = Boot(kernel=guest_image.kernel, initrd=guest_image.initrd, cmdline=guest_image.cmdline)
     xml = plan.boot_xml(load_driver(driver_spec(request.config)), live_group,
-                        accelerator.virt_type, boot, name, str(uuid.uuid4()))
+                        accelerator.virt_type, guest_image.boot, name, str(uuid.uuid4()))
     reason = plan.boot_blocker(xml, accelerator.virt_type, RAM_BYTES)
     if reason:
         pytest.skip(reason)
-    guest = guest_factory(xml)
+    guest = module_guest_factory(xml, instance_name=name, slug=f"live-{live_group.key[:8]}")
     guest.wait_for_boot(BOOT_TIMEOUT)
     if live_group.expected.agent:
         guest.wait_for_agent(BOOT_TIMEOUT)
-    return guest
+    yield guest
+    guest.destroy()
 
 
 def test_host(request, live_group, feature, live_guest):

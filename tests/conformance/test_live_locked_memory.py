@@ -12,7 +12,6 @@ import uuid
 
 import pytest
 
-from conformance.contract import Boot
 from conformance.drivers import load_driver
 from conformance.host import capabilities
 from conformance.live import HOST, locked_memory, plan, record
@@ -37,12 +36,11 @@ def test_blocker_prediction_matches_libvirt(request, guest_factory, guest_image,
     blocker = locked_memory.boot_blocker(RAM_BYTES, caps)
     record.describe(request.node, groups[0].case_ids("locked_memory"), "locked_memory", HOST,
                     evidence={"blocker": blocker, "libvirtd": caps.to_dict()["libvirtd"]})
-    boot = Boot(kernel=guest_image.kernel, initrd=guest_image.initrd, cmdline=guest_image.cmdline)
+    name = f"instance-{uuid.uuid4().hex[:8]}"
     xml = plan.boot_xml(load_driver(driver_spec(request.config)), groups[0],
-                        accelerator.virt_type, boot, f"instance-{uuid.uuid4().hex[:8]}",
-                        str(uuid.uuid4()))
+                        accelerator.virt_type, guest_image.boot, name, str(uuid.uuid4()))
     try:
-        guest_factory(xml)
+        guest_factory(xml, instance_name=name, slug="locked")
     except Exception as exc:  # noqa: BLE001 - libvirt error or the lab's GuestError
         assert blocker, f"no blocker predicted, but the locked guest failed to start: {exc}"
         assert LOCK_ERROR.search(str(exc)), f"start failed for another reason: {exc}"

@@ -12,7 +12,7 @@ import pytest
 from lxml import etree
 
 from conformance.checks import check_xml
-from conformance.contract import Boot, Flavor, HostSettings, Image, Request
+from conformance.contract import Flavor, HostSettings, Image, Request
 from conformance.drivers.output import parse_domain
 from conformance.live import (LiveCheckFailed, agent, hidden_hypervisor, pmu, record, rng,
                               watchdog)
@@ -23,11 +23,10 @@ BOOT_TIMEOUT = 180
 
 
 def request_for(guest_image, accelerator, extra_specs=None, properties=None, host=None):
-    boot = Boot(kernel=guest_image.kernel, initrd=guest_image.initrd, cmdline=guest_image.cmdline)
     return Request(virt_type=accelerator.virt_type, instance_name=f"instance-{uuid.uuid4().hex[:8]}",
                    instance_uuid=str(uuid.uuid4()), flavor=Flavor(extra_specs=extra_specs or {}),
                    image=Image(properties={"hw_qemu_guest_agent": "yes", **(properties or {})}),
-                   boot=boot, host=host or HostSettings())
+                   boot=guest_image.boot, host=host or HostSettings())
 
 
 def level1_findings(request, xml):
@@ -35,7 +34,7 @@ def level1_findings(request, xml):
 
 
 def boot(guest_factory, xml, agent_expected=True):
-    guest = guest_factory(xml)
+    guest = guest_factory(xml, slug="negative")
     guest.wait_for_boot(BOOT_TIMEOUT)
     if agent_expected:
         guest.wait_for_agent(BOOT_TIMEOUT)

@@ -9,7 +9,6 @@ import uuid
 
 import pytest
 
-from conformance.contract import Boot
 from conformance.drivers import load_driver
 from conformance.live import GUEST, plan, record, watchdog
 
@@ -43,11 +42,10 @@ def test_watchdog_fires(request, fire_group, guest_factory, guest_image, acceler
         reason = "arming the watchdog needs the guest agent; this configuration has none"
         record.skipped_level(request.node, GUEST, reason)
         pytest.skip(reason)
-    boot = Boot(kernel=guest_image.kernel, initrd=guest_image.initrd, cmdline=guest_image.cmdline)
+    name = f"instance-{uuid.uuid4().hex[:8]}"
     xml = plan.boot_xml(load_driver(driver_spec(request.config)), fire_group,
-                        accelerator.virt_type, boot, f"instance-{uuid.uuid4().hex[:8]}",
-                        str(uuid.uuid4()))
-    guest = guest_factory(xml)
+                        accelerator.virt_type, guest_image.boot, name, str(uuid.uuid4()))
+    guest = guest_factory(xml, instance_name=name, slug=f"wd-{action}")
     guest.wait_for_boot(BOOT_TIMEOUT)
     guest.wait_for_agent(BOOT_TIMEOUT)
     with record.evidence_of(request.node) as box:

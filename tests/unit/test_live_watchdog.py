@@ -66,7 +66,7 @@ def test_fires_reset_needs_new_boot():
     ev = watchdog.check_fires(firing_guest(2, next_boot_ids=["boot-2"]), "reset", timeout=1)
     assert ev["boot_ids"] == ["boot-1", "boot-2"]
     with pytest.raises(LiveCheckFailed, match="did not come back"):
-        watchdog.check_fires(firing_guest(2, state="shutoff"), "reset", timeout=0.3)
+        watchdog.check_fires(firing_guest(2, domain_state="shutoff"), "reset", timeout=0.3)
 
 
 def test_fires_catches_wrong_event_action():
@@ -76,16 +76,16 @@ def test_fires_catches_wrong_event_action():
 
 
 def test_fires_pause_needs_watchdog_reason():
-    """pause passes only when the domain is paused with reason watchdog (6)."""
-    ok = firing_guest(1, state="paused", state_reason=6)
-    assert watchdog.check_fires(ok, "pause", timeout=1)["reason"] == 6
+    """pause passes only when the domain is paused with reason watchdog."""
+    ok = firing_guest(1, domain_state="paused", state_reason="watchdog")
+    assert watchdog.check_fires(ok, "pause", timeout=1)["reason"] == "watchdog"
     with pytest.raises(LiveCheckFailed, match="pause reason"):
-        watchdog.check_fires(firing_guest(1, state="paused", state_reason=1), "pause", timeout=1)
+        watchdog.check_fires(firing_guest(1, domain_state="paused", state_reason="user"), "pause", timeout=1)
 
 
 def test_fires_poweroff_needs_shutoff():
     """poweroff passes when the domain shuts off and fails when it keeps running."""
-    assert watchdog.check_fires(firing_guest(3, state="shutoff"), "poweroff", timeout=1)
+    assert watchdog.check_fires(firing_guest(3, domain_state="shutoff"), "poweroff", timeout=1)
     with pytest.raises(LiveCheckFailed, match="state after"):
         watchdog.check_fires(firing_guest(3), "poweroff", timeout=0.3)
 
