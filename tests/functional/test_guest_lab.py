@@ -137,3 +137,16 @@ def test_nothing_is_left_after_a_session(stop, lab, accelerator):
     else:
         assert child.returncode != 0 and "KeyboardInterrupt" in output, output[-2000:]
     assert _leftovers_of(lab.conn, child.pid) == ([], []), output[-2000:]
+
+
+def test_minimal_domain_boots_without_any_driver(guest_factory, guest_image, accelerator):
+    """The lab's own minimal domain boots and its agent answers (no driver involved)."""
+    import uuid
+
+    from conformance.lab.domain import minimal_domain
+    name = f"instance-{uuid.uuid4().hex[:8]}"
+    guest = guest_factory(minimal_domain(name, str(uuid.uuid4()), guest_image.boot,
+                                         accelerator.virt_type), instance_name=name)
+    boot_id = guest.wait_for_boot(120)
+    guest.wait_for_agent(60)
+    assert guest.shell("cat /proc/sys/kernel/random/boot_id").text.strip() == boot_id
