@@ -1,8 +1,9 @@
 """Benchmark: wall time of the live (level 2/3) suite and what its checks measured.
 
-    .venv/bin/python benchmarks/e2e.py [--runs N] [--workers 2] [--driver SPEC] [-- PYTEST ARGS]
+    .venv/bin/python benchmarks/e2e.py [--runs N] [--workers 2] [--dist load|loadgroup]
+                                       [--driver SPEC] [-- PYTEST ARGS]
 
-Runs ``pytest tests/conformance/test_live_*.py -n WORKERS --dist loadgroup`` N times and
+Runs ``pytest tests/conformance/test_live_*.py -n WORKERS --dist DIST`` N times and
 prints, as medians over runs: the suite's wall time, the watchdog fire latency per action
 (armed -> libvirt watchdog event), the guest's /dev/hwrng throughput per RNG configuration
 (limited vs unlimited) and the slowest phases. Numbers come from the evidence the tests
@@ -31,14 +32,15 @@ LIVE_TESTS = ["tests/conformance/test_live_features.py",
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
 
 
-def run_suite(workers: int, driver: str | None, extra: list[str]) -> tuple[float, str, int]:
+def run_suite(workers: int, dist: str, driver: str | None, extra: list[str]
+              ) -> tuple[float, str, int]:
     """(wall seconds, junit xml text, pytest exit code) of one run."""
     with tempfile.TemporaryDirectory(prefix="e2e-bench-") as tmp:
         junit = os.path.join(tmp, "junit.xml")
         cmd = [sys.executable, "-m", "pytest", *LIVE_TESTS, "-q", "-p", "no:cacheprovider",
                f"--junitxml={junit}", "-o", "junit_family=xunit1"]
         if workers > 1:
-            cmd += ["-n", str(workers), "--dist", "loadgroup"]
+            cmd += ["-n", str(workers), "--dist", dist]
         if driver:
             cmd += ["--driver", driver]
         start = time.monotonic()
@@ -110,12 +112,14 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--dist", default="load", choices=("load", "loadgroup"),
+                        help="xdist distribution (loadgroup keeps a guest group on one worker)")
     parser.add_argument("--driver", default=None)
     parser.add_argument("pytest_args", nargs="*", help="extra pytest arguments (after --)")
     args = parser.parse_args(argv)
     runs = []
     for _ in range(args.runs):
-        wall, junit, _code = run_suite(args.workers, args.driver, args.pytest_args)
+        wall, junit, _code = run_suite(args.workers, args.dist, args.driver, args.pytest_args)
         runs.append((wall, evidence_items(junit)))
     summarise(runs)
     return 0
