@@ -16,6 +16,8 @@ import importlib.util
 import json
 import os
 import selectors
+import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -51,9 +53,11 @@ class _Worker:
 
     def __init__(self, python: str):
         self._stderr = tempfile.TemporaryFile()
+        # Nova's instances_path; removed here, also when the worker had to be killed.
+        self.instances_path = tempfile.mkdtemp(prefix="cfm-nova-")
         self.proc = subprocess.Popen(
-            [python, "-I", str(WORKER)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-            stderr=self._stderr, start_new_session=True)
+            [python, "-I", str(WORKER), self.instances_path], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=self._stderr, start_new_session=True)
         self._buffer = b""
         hello = self.receive(START_TIMEOUT, "nova worker did not start")
         if not hello.get("ready"):
@@ -75,12 +79,16 @@ class _Worker:
             while b"\n" not in self._buffer:
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    self.close()
+                    self.kill()
                     raise DriverFault("timeout", f"{what} within {timeout:g} s; worker killed")
                 if sel.select(left):
                     chunk = os.read(fd, 1 << 20)
                     if not chunk:
-                        code = self.proc.wait(timeout=5)
+                        try:
+                            code = self.proc.wait(timeout=5)
+                        except subprocess.TimeoutExpired:
+                            code = "killed"
+                        self.kill()
                         raise DriverFault("crash", f"nova worker exited ({code}): "
                                                    f"{self.stderr_tail()}")
                     self._buffer += chunk
@@ -102,14 +110,25 @@ class _Worker:
     def alive(self) -> bool:
         return self.proc.poll() is None
 
+    def kill(self) -> None:
+        """Kill the worker's process group at once (it runs in its own session)."""
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(timeout=10)
+        shutil.rmtree(self.instances_path, ignore_errors=True)
+
     def close(self) -> None:
+        """End the worker (EOF on stdin, killed after 10 s) and remove its files."""
         if self.proc.poll() is None:
             try:
                 self.proc.stdin.close()
                 self.proc.wait(timeout=10)
             except (OSError, subprocess.TimeoutExpired):
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+                self.kill()
+        shutil.rmtree(self.instances_path, ignore_errors=True)
         self._stderr.close()
 
 
@@ -130,6 +149,9 @@ class NovaDriver:
 
     def _live_worker(self) -> _Worker:
         if self._worker is None or not self._worker.alive():
+            if self._worker is not None:
+                self._worker.close()
+            self._worker = None
             self._worker = _Worker(self.python)
         return self._worker
 

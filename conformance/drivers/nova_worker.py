@@ -1,7 +1,7 @@
 """The nova worker: a long-lived process that runs Nova on requests, one JSON line each.
 
-Started by ``conformance.drivers.nova.NovaDriver`` as ``PYTHON -I <this file>`` so that
-neither the harness's packages (the project's own ``fixtures`` package would shadow the PyPI
+Started by ``conformance.drivers.nova.NovaDriver`` as ``PYTHON -I <this file> [INSTANCES_PATH]``
+so that neither the harness's packages (the project's own ``fixtures`` package would shadow the PyPI
 ``fixtures`` that Nova's test fixtures need) nor Nova's import-time side effects (eventlet,
 oslo.config globals) cross between the two processes. It imports only the standard library
 and ``nova_build.py`` next to it (loaded by path).
@@ -16,6 +16,7 @@ The worker exits when stdin closes.
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import json
 import os
@@ -41,7 +42,10 @@ def main() -> int:
     # Nova logs and warns on stdout/stderr; keep stdout for the protocol only.
     out = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    with tempfile.TemporaryDirectory(prefix="cfm-nova-") as instances_path:
+    # Nova's instances_path: argv[1] (made and removed by the driver), else a temp dir.
+    given = sys.argv[1] if len(sys.argv) > 1 else None
+    with contextlib.nullcontext(given) if given else \
+            tempfile.TemporaryDirectory(prefix="cfm-nova-") as instances_path:
         try:
             build = _load_build()
             env = build.NovaEnvironment(instances_path)

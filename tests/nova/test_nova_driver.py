@@ -1,6 +1,7 @@
 """The nova driver: Nova's own code produces each feature's XML and each named rejection."""
 
 import os
+import tempfile
 
 import pytest
 from lxml import etree
@@ -8,6 +9,8 @@ from lxml import etree
 from conformance.checks.schema import check_schema
 from conformance.contract import Boot, Flavor, HostSettings, Image, Rejected, Request
 from conformance.drivers import nova_boot
+from conformance.drivers.nova import NovaDriver
+from conformance.errors import DriverFault
 from nova_signature import signature
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
@@ -150,3 +153,34 @@ def test_boot_replacements_recorded(nova):
     items = dom.findall(f"metadata/{{{nova_boot.NS}}}replaced/{{{nova_boot.NS}}}item")
     assert [i.get("what") for i in items].count("added") == 3
     assert any("<disk" in i.text for i in items if i.get("what") == "removed")
+
+
+def test_nova_crash_is_a_driver_fault_and_worker_survives(nova_lenient):
+    """An unnamed Nova exception is a DriverFault with Nova's traceback; the next request works."""
+    with pytest.raises(DriverFault) as info:
+        nova_lenient.build(_request({"hw_rng:rate_bytes": "abc"}))
+    assert info.value.kind == "crash" and "ValueError" in str(info.value)
+    assert signature(nova_lenient.build(_request()))["rng"]
+
+
+def test_dead_worker_is_restarted(nova_python):
+    """A worker that died is replaced by a new one on the next request."""
+    with NovaDriver(nova_python) as driver:
+        driver.build(_request())
+        first = driver._worker
+        first.kill()
+        assert signature(driver.build(_request()))["rng"]
+        assert driver._worker is not first
+
+
+def test_worker_that_cannot_start_is_a_crash_fault(tmp_path):
+    """A worker interpreter that exits at once gives DriverFault('crash'), leaving no files."""
+    before = set(os.listdir(tempfile.gettempdir()))
+    driver = NovaDriver(python="/bin/false")
+    with pytest.raises(DriverFault) as info:
+        driver.build(_request())
+    driver.close()
+    assert info.value.kind == "crash"
+    leftovers = {n for n in set(os.listdir(tempfile.gettempdir())) - before
+                 if n.startswith("cfm-nova-")}
+    assert not leftovers
