@@ -148,7 +148,8 @@ def test_boot_replacements_recorded(nova):
     assert [dom.findtext(f"os/{t}") for t in ("kernel", "initrd", "cmdline")] == [
         "/k/vmlinuz", "/k/initrd", "console=ttyS0 x=1"]
     assert dom.find("os/boot") is None and dom.find("devices/disk") is None
-    assert dom.find("devices/serial/log") is None
+    assert dom.find("devices/serial/log") is None and dom.find("devices/graphics") is None
+    assert dom.find("devices/serial[@type='pty']") is not None
     assert dom.findtext("uuid") == "00000000-0000-4000-8000-0000000000aa"
     items = dom.findall(f"metadata/{{{nova_boot.NS}}}replaced/{{{nova_boot.NS}}}item")
     assert [i.get("what") for i in items].count("added") == 3
