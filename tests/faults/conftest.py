@@ -1,0 +1,30 @@
+"""Fixtures of the fault-injection tests: child sessions and the leftover check."""
+
+from __future__ import annotations
+
+import pytest
+
+from faults.child import ChildSession
+from faults.leftovers import leftovers
+
+
+@pytest.fixture
+def child_session(tmp_path, lab, accelerator):
+    """``child_session(source, *args)`` starts a child pytest session; killed at teardown."""
+    started = []
+
+    def start(source: str, *args) -> ChildSession:
+        child = ChildSession(tmp_path, source, args, lab=lab, accel=accelerator.virt_type)
+        started.append(child)
+        return child
+
+    yield start
+    for child in started:
+        child.kill()
+
+
+def assert_nothing_left(conn, child: ChildSession) -> None:
+    """No marked domain, run dir, console log, QEMU log or socket of the child's runs."""
+    assert child.run_ids(), "the child recorded no run id:\n" + child.output()
+    left = leftovers(conn, child.run_ids(), child.pids(), child.paths)
+    assert left == [], f"left behind: {left}\nchild output:\n{child.output()}"
