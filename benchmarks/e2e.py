@@ -94,6 +94,10 @@ def summarise(runs: list[tuple[float, list[dict]]]) -> None:
                 label = "unlimited" if bounds[1] is None else f"limited, bounds {bounds}"
                 throughput[label].append(ev["bytes_per_s"])
     print("outcomes:", dict(outcomes))
+    for index, (_, items) in enumerate(runs, 1):
+        shared = {i["guest"] for i in items if i.get("guest")}
+        print(f"run {index}: {len(shared)} shared guests served "
+              f"{sum(1 for i in items if i.get('guest'))} grouped check items")
     for _, items in runs:
         for item in items:
             if item["outcome"] == "failed":

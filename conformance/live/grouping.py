@@ -57,6 +57,24 @@ class GuestGroup:
         return sorted({c.feature for c in self.cases})
 
 
+@dataclass(frozen=True, eq=False)
+class GroupCheck:
+    """One feature's check on a group's guest.
+
+    Equal (and hashed) by the group only: pytest orders parametrized items and reuses a
+    higher-scoped fixture by parameter equality, so every check of a group runs back to
+    back on one guest. The feature is read from the item's own parameter.
+    """
+    group: GuestGroup
+    feature: str
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, GroupCheck) and other.group.key == self.group.key
+
+    def __hash__(self) -> int:
+        return hash(self.group.key)
+
+
 def normalise(xml: str) -> str:
     """Canonical text of a domain without its identity, boot parameters and console.
 

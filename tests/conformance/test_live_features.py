@@ -2,8 +2,10 @@
 
 Accepted catalogue cases are grouped by the domain the judged driver builds (plus what
 the reference expects of it); each group boots one guest, shared by the host and guest
-checks of every feature its cases cover. Run with ``-n 2 --dist loadgroup`` to keep a
-group on one xdist worker (plain ``-n`` stays correct but may boot a group twice).
+checks of every feature its cases cover; pytest runs a group's items back to back, so a
+serial run boots each group once. Under xdist (``-n 2``) a group may be split over both
+workers and boot twice (still correct). Items carry ``xdist_group`` marks for
+``--dist loadgroup``, which did not take effect with pytest 9.2 + xdist 3.8 here.
 """
 
 import os
@@ -13,6 +15,7 @@ import pytest
 
 from conformance.drivers import load_driver
 from conformance.live import GUEST, HOST, plan, record
+from conformance.live.grouping import GroupCheck
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
 
@@ -28,14 +31,19 @@ def driver_spec(config) -> str:
 
 
 def pytest_generate_tests(metafunc):
+    """Both tests get one GroupCheck per (group, feature). GroupChecks compare equal per
+    group, so pytest runs a group's items back to back and boots its guest once."""
     if "live_group" not in metafunc.fixturenames:
         return
-    checks = plan.HOST_CHECKS if metafunc.function.__name__ == "test_host" else plan.GUEST_CHECKS
-    params = [pytest.param(g, f, id=f"{f}-{g.key[:8]}",
+    params = [pytest.param(GroupCheck(g, f), id=f"{f}-{g.key[:8]}",
                            marks=pytest.mark.xdist_group(f"live-{g.key[:12]}"))
-              for g in plan.groups_of(driver_spec(metafunc.config)) for f in g.features if f in checks]
-    metafunc.parametrize(["live_group", "feature"], params, indirect=["live_group"],
-                         scope="module")
+              for g in plan.groups_of(driver_spec(metafunc.config)) for f in g.features]
+    metafunc.parametrize("live_group", params, indirect=True, scope="module")
+
+
+def feature_of(request) -> str:
+    """This item's feature (the fixture value is shared by the whole group)."""
+    return request.node.callspec.params["live_group"].feature
 
 
 def accelerator_reason(accelerator) -> str:
@@ -44,7 +52,8 @@ def accelerator_reason(accelerator) -> str:
 
 @pytest.fixture(scope="module")
 def live_group(request):
-    return request.param
+    """The guest group of this item (shared by all its features' items)."""
+    return request.param.group
 
 
 @pytest.fixture(scope="module")
@@ -68,24 +77,30 @@ def live_guest(request, live_group, module_guest_factory, guest_image, accelerat
 def group_guest(request, level: str):
     """The group's guest; a skip (guest cannot start here) is recorded with its reason."""
     try:
-        return request.getfixturevalue("live_guest")
+        guest = request.getfixturevalue("live_guest")
     except pytest.skip.Exception as exc:
         record.skipped_level(request.node, level, str(exc.msg))
         raise
+    request.node.user_properties.append(("guest", guest.name))
+    return guest
 
 
-def test_host(request, live_group, feature):
+def test_host(request, live_group):
     """What QEMU received (QMP, live XML, /proc) matches the reference's features."""
+    feature = feature_of(request)
     record.describe(request.node, live_group.case_ids(feature), feature, HOST)
     guest = group_guest(request, HOST)
     with record.evidence_of(request.node) as box:
         box["evidence"] = plan.HOST_CHECKS[feature](guest, live_group.expected)
 
 
-def test_guest(request, live_group, feature, accelerator):
+def test_guest(request, live_group, accelerator):
     """What the guest observes (through the guest agent) matches the reference's features."""
+    feature = feature_of(request)
     record.describe(request.node, live_group.case_ids(feature), feature, GUEST)
     reason = plan.guest_blocker(feature, accelerator.virt_type, accelerator_reason(accelerator))
+    if reason is None and feature not in plan.GUEST_CHECKS:
+        reason = f"{feature} has no guest-level check"
     if reason is None and plan.needs_agent(feature) and not live_group.expected.agent:
         reason = "in-guest checks need the guest agent; this configuration has none"
     if reason:
