@@ -14,6 +14,9 @@ from conformance.lab.connection import DEFAULT_URI, open_connection
 from conformance.lab.events import EventHub
 from conformance.lab.guest import Guest, destroy_domain
 from conformance.lab.runs import Run
+from conformance.waiters import wait_until
+
+RECONNECT_TIMEOUT = 30  # a restarting libvirtd answers again within a few seconds
 
 
 class Lab:
@@ -56,7 +59,7 @@ class Lab:
         """
         xml = sandbox.prepare(driver_xml, placement)
         Path(placement.console_path).unlink(missing_ok=True)
-        domain = self.conn.defineXML(xml)
+        domain = self.connected().defineXML(xml)
         guest = Guest(domain, placement.console_path, self.hub)
         with self._lock:
             self._guests.append(guest)
@@ -67,6 +70,24 @@ class Lab:
             raise GuestError(f"{placement.name} did not start: {exc.get_error_message()}") from None
         return guest
 
+    def connected(self) -> libvirt.virConnect:
+        """The libvirt connection, reopened (with a new event hub) if the daemon went away,
+        e.g. libvirtd was restarted; QEMU and so our guests survive that."""
+        try:
+            alive = self.conn.isAlive() == 1
+        except libvirt.libvirtError:
+            alive = False
+        if not alive:
+            self.hub.close()
+            try:
+                self.conn.close()
+            except libvirt.libvirtError:
+                pass
+            self.conn = wait_until(lambda: open_connection(self.uri), RECONNECT_TIMEOUT,
+                                   f"libvirt at {self.uri} not reachable again", interval=0.5)
+            self.hub = EventHub(self.conn)
+        return self.conn
+
     def guests(self) -> list[Guest]:
         with self._lock:
             return [g for g in self._guests if not g.destroyed]
@@ -75,11 +96,16 @@ class Lab:
         """Destroy every guest of this lab and remove the run directory."""
         for guest in self.guests():
             guest.destroy()
-        # Safety net: anything carrying this run's marker that we lost track of.
+        # Safety net: anything carrying this run's marker that we lost track of (also guests
+        # whose handles died with a restarted libvirtd: looked up again on a live connection).
         from conformance.lab.cleanup import owned_domains
-        for domain, _owner in owned_domains(self.conn, run_id=self.run.id):
-            destroy_domain(domain)
-        self.run.remove()
+        try:
+            for domain, _owner in owned_domains(self.connected(), run_id=self.run.id):
+                name = domain.name()
+                destroy_domain(domain)
+                Path(f"/var/log/libvirt/qemu/{name}.log").unlink(missing_ok=True)
+        finally:
+            self.run.remove()
         self.hub.close()
         try:
             self.conn.close()

@@ -1,0 +1,83 @@
+"""libvirtd restarted under a running session: the run ends with a clear error and
+nothing of it is left (the lab reopens its connection to clean up).
+
+Destructive for the host's daemon: every libvirt client loses its connection (guests keep
+running, QEMU does not depend on libvirtd). Kept short; libvirtd is restarted in
+``finally`` even when the test fails.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from pathlib import Path
+
+import libvirt
+import pytest
+
+from conformance.lab.connection import open_connection
+from conformance.waiters import wait_until
+from faults.conftest import assert_nothing_left
+
+pytestmark = [pytest.mark.functional, pytest.mark.slow, pytest.mark.destructive]
+
+PID_FILE = Path("/run/libvirtd.pid")
+
+PINGING = """
+import os
+from pathlib import Path
+
+from conformance.waiters import wait_until_or_raise
+from conftest import reached
+
+
+def test_ping_until_told(booted_guest):
+    reached("running")
+    done = Path(os.environ["CFM_FAULT_RECORD"]) / "done"
+    wait_until_or_raise(lambda: booted_guest.ping() and done.exists(), 120, "parent never done")
+"""
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def restart_libvirtd() -> None:
+    """Stop libvirtd (SIGTERM, bounded) and start it again with ``libvirtd -d``."""
+    try:
+        pid = int(PID_FILE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        pid = None
+    try:
+        if pid is not None and _alive(pid):
+            os.kill(pid, signal.SIGTERM)
+            wait_until(lambda: not _alive(pid), 30, f"libvirtd {pid} did not stop")
+    finally:
+        subprocess.run(["libvirtd", "-d"], check=True, timeout=60)
+        wait_until(lambda: open_connection().close() == 0 or True, 60, "libvirtd did not come back")
+
+
+def test_libvirtd_restarted_mid_run(child_session, lab, tmp_path):
+    """A child session's guest runs while libvirtd is killed and restarted: the child
+    ends with a clear error (its agent connection is gone), and afterwards no domain,
+    run dir, log or socket of that run is left."""
+    if not PID_FILE.is_file():
+        pytest.skip(f"libvirtd pid file {PID_FILE} missing (libvirtd not started with -d?)")
+    child = child_session(PINGING)
+    child.wait_for(lambda: child.reached("running") and child.domains(lab.conn), 180,
+                   "child guest did not come up")
+    try:
+        restart_libvirtd()
+    finally:
+        (tmp_path / "record" / "done").write_text("")
+    rc = child.finish(180)
+    output = child.output()
+    assert rc == 1, output
+    assert "AgentError" in output or "libvirtError" in output or "closed" in output, output
+    conn = lab.connected()  # the parent's own connection died with libvirtd as well
+    assert_nothing_left(conn, child)
