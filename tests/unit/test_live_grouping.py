@@ -29,3 +29,14 @@ def test_group_by_config_and_expectation():
     assert [g.case_ids() for g in groups] == [["a", "b"], ["c"], ["d"]]
     assert groups[0].features == ["agent", "rng"] and groups[0].case_ids("rng") == ["b"]
     assert group(list(reversed(cases)))[0].key == groups[2].key  # keys are order-free
+
+
+def test_group_check_equal_per_group():
+    """Checks of one group compare/hash equal (pytest then shares the group's guest);
+    checks of different groups do not."""
+    from conformance.live.grouping import GroupCheck
+    first, second = group([LiveCase("a", "agent", "x", dom(1), 1),
+                           LiveCase("b", "rng", "y", dom(2, "<watchdog/>"), 1)])
+    assert GroupCheck(first, "agent") == GroupCheck(first, "rng")
+    assert hash(GroupCheck(first, "agent")) == hash(GroupCheck(first, "rng"))
+    assert GroupCheck(first, "agent") != GroupCheck(second, "agent")
