@@ -9,7 +9,8 @@ Refused:
     requested virt type (``kvm``/``qemu``);
  2. a ``<name>`` other than the requested instance name;
  3. ``<os>`` with a kernel or initrd other than the harness's boot files, or with a
-    ``<loader>``/``<nvram>`` (host firmware paths);
+    ``<loader>``/``<nvram>`` (host firmware paths) or any other child outside
+    ``OS_CHILDREN`` (``<dtb>``, ``<acpi><table>`` read host files into the guest);
  4. any element outside libvirt's domain namespace except inside ``<metadata>``, which
     covers ``<qemu:commandline>`` / ``<qemu:capabilities>`` passthrough;
  5. ``<seclabel>`` (the host's default confinement always applies), ``<emulator>`` other
@@ -17,7 +18,9 @@ Refused:
  6. devices outside the allow list (controller, channel, input, video, memballoon, rng,
     watchdog, panic, serial, console): so no disk, filesystem, hostdev, interface,
     graphics, tpm, shmem, redirdev, smartcard, parallel;
- 7. channels other than ``type='unix'`` (a file or device channel writes to the host);
+ 7. channels other than ``type='unix'`` (a file or device channel writes to the host), and
+    a ``<log file=...>`` on any character device (it writes guest output to a host path);
+    ``<input>`` other than mouse/tablet/keyboard (evdev/passthrough grab host devices);
  8. an RNG backend that is not ``model='random'`` with a character device (so never a
     regular host file such as /etc/shadow, and never an EGD socket);
  9. more than ``MAX_MEMORY_MIB`` of memory or ``MAX_VCPUS`` vCPUs.
@@ -43,6 +46,8 @@ MAX_MEMORY_MIB = 2048
 MAX_VCPUS = 4
 ALLOWED_DEVICES = {"controller", "channel", "input", "video", "memballoon", "rng",
                    "watchdog", "panic", "serial", "console", "emulator"}
+OS_CHILDREN = {"type", "kernel", "initrd", "cmdline", "boot", "bootmenu", "smbios", "bios"}
+INPUT_TYPES = {"mouse", "tablet", "keyboard"}
 HOST_EMULATORS = {"/usr/bin/qemu-system-x86_64", "/usr/bin/kvm"}
 MEMORY_UNITS = {"b": 1 / 1048576, "bytes": 1 / 1048576, "k": 1 / 1024, "kib": 1 / 1024,
                 "kb": 1000 / 1048576, "m": 1, "mib": 1, "mb": 1e6 / 1048576,
@@ -121,6 +126,9 @@ def _check_os(root, placement: Placement) -> None:
     for tag in ("loader", "nvram"):
         if os_el.find(tag) is not None:
             raise SandboxViolation("os", f"<os><{tag}> points at host firmware")
+    for child in os_el:
+        if isinstance(child.tag, str) and child.tag not in OS_CHILDREN:
+            raise SandboxViolation("os", f"<os><{child.tag}> is not allowed")
     for tag, wanted in (("kernel", placement.kernel), ("initrd", placement.initrd)):
         if os_el.findtext(tag) != wanted:
             raise SandboxViolation("boot-files", f"<os><{tag}> is {os_el.findtext(tag)!r}, "
@@ -159,6 +167,10 @@ def _check_devices(devices) -> None:
             raise SandboxViolation("emulator", f"<emulator> {device.text!r}")
         if device.tag == "channel" and device.get("type") != "unix":
             raise SandboxViolation("channel", f"channel type {device.get('type')!r}")
+        if device.find("log") is not None:
+            raise SandboxViolation("chardev-log", f"<{device.tag}><log> writes to a host file")
+        if device.tag == "input" and device.get("type") not in INPUT_TYPES:
+            raise SandboxViolation("input", f"input type {device.get('type')!r}")
         if device.tag == "rng":
             backend = device.find("backend")
             path = (backend.text or "").strip() if backend is not None else ""

@@ -1,0 +1,16 @@
+"""Broken exec driver: reference XML, but with the <name> and <uuid> given in argv (e.g. a
+foreign domain's, to try to redefine it)."""
+
+import sys
+
+from lxml import etree
+
+from conformance.contract import Request
+from conformance.reference import ReferenceDriver
+
+if __name__ == "__main__":
+    name, uuid = sys.argv[1:3]
+    dom = etree.fromstring(ReferenceDriver().build(Request.from_json(sys.stdin.read())))
+    dom.find("name").text = name
+    dom.find("uuid").text = uuid
+    sys.stdout.write(etree.tostring(dom, encoding="unicode"))
