@@ -40,8 +40,8 @@ CASES = (
          "spoof.", extra_specs={FL: "true"}, image_properties={"os_type": "windows"}),
     case(id="519826dc-3c26-4969-b13b-62c99a32a33d", name="windows-not-hidden", description="Windows guest without hiding.",
          image_properties={"os_type": "windows"}),
-    case(id="7d1f8e92-9f39-47f7-a479-e51da259dad9", name="windows-upper-vendor-id", description="os_type is case-insensitive "
-         "('WINDOWS'): vendor_id spoof too.", extra_specs={LEGACY: "true"},
+    case(id="7d1f8e92-9f39-47f7-a479-e51da259dad9", name="windows-upper-vendor-id", description="os_type 'WINDOWS' is not "
+         "'windows': Nova compares the raw image property (driver.py:6895), so no Hyper-V vendor_id.", extra_specs={LEGACY: "true"},
          image_properties={"os_type": "WINDOWS"}),
     case(id="8ab20d23-cd89-4a6f-b23f-a985117e65d5", name="kvm-legacy", description="virt_type kvm with the legacy key.",
          extra_specs={LEGACY: "1"}, virt_type="kvm"),

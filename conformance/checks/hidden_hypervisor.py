@@ -15,7 +15,7 @@ def _first(*elements):
 
 
 def _windows(request: Request) -> bool:
-    return request.image.properties.get("os_type", "").lower() == "windows"
+    return request.image.properties.get("os_type") == "windows"  # raw, as Nova compares it
 
 
 def check_xml(expected: Features, dom: etree._Element, request: Request) -> list[Finding]:

@@ -189,6 +189,8 @@ def _own(root, devices, placement: Placement) -> None:
     if uuid is None:
         uuid = etree.SubElement(root, "uuid")
     uuid.text = placement.uuid
+    for entry in root.iterfind("sysinfo/system/entry[@name='uuid']"):
+        entry.text = placement.uuid  # libvirt refuses a <sysinfo> uuid that differs
     for old in devices.findall("serial") + devices.findall("console"):
         devices.remove(old)
     serial = etree.SubElement(devices, "serial", type="file")

@@ -44,7 +44,9 @@ sub = _sub
 
 
 def is_windows(inputs: Inputs) -> bool:
-    return inputs.image_props.get("os_type") == "windows"
+    # Nova copies the raw image property into Instance.os_type (compute/api.py) and the
+    # driver compares it to exactly 'windows' (driver.py): 'WINDOWS' is not Windows.
+    return inputs.request.image.properties.get("os_type") == "windows"
 
 
 def build(inputs: Inputs) -> etree._Element:

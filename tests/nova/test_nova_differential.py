@@ -63,16 +63,7 @@ def _non_integer_rate(request, got, want, validated) -> bool:
             and want == ("rejected", "InvalidExtraSpec"))
 
 
-def _os_type_case(request, got, want, validated) -> bool:
-    """docs/nova-differences.md D2: os_type other than exactly 'windows' (reference wrong)."""
-    os_type = request.image.properties.get("os_type")
-    if os_type is None or os_type == "windows" or os_type.lower() != "windows":
-        return False
-    strip = lambda o: (o[0], {k: v for k, v in o[1].items() if k != "hyperv_vendor_id"})  # noqa: E731
-    return got[0] == want[0] == "accepted" and strip(got) == strip(want)
-
-
-KNOWN = {"D1": _non_integer_rate, "D2": _os_type_case}
+KNOWN = {"D1": _non_integer_rate}  # D2 was fixed in the reference
 
 
 def known_difference(request, got, want, validated) -> str | None:
@@ -122,8 +113,6 @@ def test_random_requests_agree(nova, nova_lenient, validated):
 KNOWN_EXAMPLES = [
     ("D1", False, Request(flavor=Flavor(extra_specs={"hw_rng:rate_bytes": "10",
                                                      "hw_rng:rate_period": "abc"}))),
-    ("D2", True, Request(flavor=Flavor(extra_specs={"hide_hypervisor_id": "true"}),
-                         image=Image(properties={"os_type": "WINDOWS"}))),
 ]
 
 

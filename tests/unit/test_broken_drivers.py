@@ -36,7 +36,7 @@ CAUGHT = {
         ("hidden_hypervisor", "legacy-yes-upper"): "hidden.count",
         ("hidden_hypervisor", "flavor-false-legacy-true"): "hidden.count",
         ("hidden_hypervisor", "kvm-legacy"): "hidden.count",
-        ("hidden_hypervisor", "windows-upper-vendor-id"): "hidden.vendor_id",
+        ("hidden_hypervisor", "windows-upper-vendor-id"): "hidden.count",
         ("hidden_hypervisor", "legacy-invalid"): "reject:InvalidExtraSpec",
     },
     "pmu_no_conflict": {

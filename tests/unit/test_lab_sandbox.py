@@ -111,3 +111,11 @@ def test_violation_names_the_rule():
     """The error names which rule was broken, for the report."""
     with pytest.raises(SandboxViolation, match=r"\(device\).*<disk>"):
         prepare(ESCAPES["disk"], PLACEMENT)
+
+
+def test_sysinfo_uuid_follows_the_harness_uuid():
+    """Nova writes the instance uuid into <sysinfo>; it must follow the harness's new uuid."""
+    xml = domain(head="<sysinfo type='smbios'><system><entry name='uuid'>"
+                      "99999999-2222-3333-4444-555555555555</entry></system></sysinfo>")
+    root = etree.fromstring(prepare(xml, PLACEMENT).encode())
+    assert root.findtext("sysinfo/system/entry[@name='uuid']") == PLACEMENT.uuid

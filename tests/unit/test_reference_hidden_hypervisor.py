@@ -79,7 +79,7 @@ def test_windows_gets_hyperv_vendor_id_spoof():
 
 def test_windows_without_hide_has_no_vendor_id():
     """Windows guests get <hyperv> but no vendor_id spoof unless hiding is requested."""
-    dom = etree.fromstring(ReferenceDriver().build(request(props={"os_type": "Windows"})))
+    dom = etree.fromstring(ReferenceDriver().build(request(props={"os_type": "windows"})))
     assert dom.find("features/hyperv") is not None
     assert dom.find("features/hyperv/vendor_id") is None
     assert dom.find("features/kvm") is None
