@@ -7,6 +7,7 @@ decoded with replacement, and never evaluated or put into a shell on the host.
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 import re
 import shutil
@@ -25,6 +26,7 @@ from conformance.waiters import wait_until, wait_until_or_raise
 BOOT_MARKER = re.compile(rb"CONFORMANCE-BOOT boot_id=([0-9a-f-]{36})")
 MAX_OUTPUT = 1 << 20          # bytes kept of one guest-exec stream
 MAX_CONSOLE = 4 << 20         # bytes of console log read
+MAX_AGENT_ANSWER = 4 << 20    # characters of one agent answer (libvirt RPC string cap)
 STATES = {libvirt.VIR_DOMAIN_RUNNING: "running", libvirt.VIR_DOMAIN_PAUSED: "paused",
           libvirt.VIR_DOMAIN_SHUTOFF: "shutoff", libvirt.VIR_DOMAIN_SHUTDOWN: "shutdown",
           libvirt.VIR_DOMAIN_CRASHED: "crashed", libvirt.VIR_DOMAIN_BLOCKED: "blocked",
@@ -103,7 +105,15 @@ class Guest:
             text = libvirt_qemu.qemuAgentCommand(self.domain, json.dumps(message), timeout, 0)
         except libvirt.libvirtError as exc:
             raise AgentError(f"agent {command}: {exc.get_error_message()}") from None
-        answer = json.loads(text[:MAX_OUTPUT * 2])
+        if len(text) > MAX_AGENT_ANSWER:
+            raise AgentError(f"agent {command}: answer of {len(text)} characters is larger "
+                             f"than {MAX_AGENT_ANSWER}")
+        try:
+            answer = json.loads(text)
+        except ValueError as exc:
+            raise AgentError(f"agent {command}: answer is not JSON ({exc})") from None
+        if not isinstance(answer, dict):
+            raise AgentError(f"agent {command}: answer is not a JSON object")
         if "error" in answer:
             raise AgentError(f"agent {command}: {answer['error']}")
         return answer.get("return")
@@ -125,8 +135,8 @@ class Guest:
             status = self.agent("guest-exec-status", pid=pid)
             return status if status.get("exited") else None
 
-        status = wait_until(finished, timeout, f"guest-exec of {argv[0]!r} did not exit",
-                            interval=0.05, detail=lambda: f"guest pid {pid}")
+        status = wait_until_or_raise(finished, timeout, f"guest-exec of {argv[0]!r} did not exit",
+                                     interval=0.05, detail=lambda: f"guest pid {pid}")
         return CommandResult(status.get("exitcode", -status.get("signal", 1) or -1),
                              _decode(status.get("out-data")), _decode(status.get("err-data")),
                              tuple(argv))
@@ -234,6 +244,11 @@ def destroy_domain(domain: libvirt.virDomain) -> None:
 
 
 def _decode(data: str | None) -> bytes:
+    """Base64 guest-exec output, decoded up to MAX_OUTPUT bytes (cut on a 4-character
+    boundary, so a long stream is capped rather than broken)."""
     if not data:
         return b""
-    return base64.b64decode(data[: (MAX_OUTPUT * 4) // 3 + 4], validate=False)[:MAX_OUTPUT]
+    try:
+        return base64.b64decode(data[: -(-MAX_OUTPUT // 3) * 4], validate=False)[:MAX_OUTPUT]
+    except (binascii.Error, ValueError, TypeError) as exc:
+        raise AgentError(f"guest-exec output is not base64: {exc}") from None
