@@ -93,7 +93,7 @@ class Request:
     def from_json(cls, text: str | bytes) -> "Request":
         try:
             data = json.loads(text)
-        except (ValueError, UnicodeDecodeError) as exc:
+        except (ValueError, UnicodeDecodeError, RecursionError) as exc:  # RecursionError: too deep
             raise RequestInvalid(f"request is not JSON: {exc}") from None
         return cls.from_dict(data)
 

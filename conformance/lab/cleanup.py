@@ -17,6 +17,9 @@ from conformance.lab.guest import destroy_domain
 from conformance.lab.runs import OWNER_NS, STATE_DIR, Owner, process_start_time
 
 
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+
+
 def owner_of(domain: libvirt.virDomain) -> Owner | None:
     """The ownership marker of ``domain``, or None when it has none (a foreign domain)."""
     try:
@@ -24,7 +27,7 @@ def owner_of(domain: libvirt.virDomain) -> Owner | None:
     except libvirt.libvirtError:
         return None
     try:
-        return Owner.from_element(etree.fromstring(text.encode()))
+        return Owner.from_element(etree.fromstring(text.encode(), _PARSER))
     except etree.XMLSyntaxError:
         return None
 

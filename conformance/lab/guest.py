@@ -35,6 +35,10 @@ PAUSED_REASONS = {libvirt.VIR_DOMAIN_PAUSED_WATCHDOG: "watchdog",
                   libvirt.VIR_DOMAIN_PAUSED_USER: "user", libvirt.VIR_DOMAIN_PAUSED_IOERROR: "ioerror"}
 
 
+# Live XML echoes driver-chosen text (e.g. <description>): parsed like untrusted XML.
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+
+
 class AgentError(GuestError):
     """The guest agent answered with an error, or could not be reached."""
 
@@ -65,7 +69,7 @@ class Guest:
 
     # -- what the host sees -------------------------------------------------------------
     def live_xml(self) -> etree._Element:
-        return etree.fromstring(self.domain.XMLDesc(0).encode())
+        return etree.fromstring(self.domain.XMLDesc(0).encode(), _PARSER)
 
     @property
     def pid(self) -> int:

@@ -167,7 +167,7 @@ def _check_devices(devices) -> None:
             raise SandboxViolation("emulator", f"<emulator> {device.text!r}")
         if device.tag == "channel" and device.get("type") != "unix":
             raise SandboxViolation("channel", f"channel type {device.get('type')!r}")
-        if device.find("log") is not None:
+        if device.find(".//log") is not None:
             raise SandboxViolation("chardev-log", f"<{device.tag}><log> writes to a host file")
         if device.tag == "input" and device.get("type") not in INPUT_TYPES:
             raise SandboxViolation("input", f"input type {device.get('type')!r}")
@@ -203,8 +203,7 @@ def _own(root, devices, placement: Placement) -> None:
         os_el = root.find("os")
         etree.SubElement(os_el, "loader", type="rom").text = placement.loader
     for channel in devices.findall("channel"):
-        source = channel.find("source")
-        if source is not None:
+        for source in channel.iter("source"):  # every one: a second <source> is no way around
             source.attrib.pop("path", None)
     metadata = root.find("metadata")
     if metadata is None:
