@@ -69,25 +69,46 @@ def test_sigint_during_a_wait(child_session, lab):
     assert_nothing_left(lab.conn, child)
 
 
-def test_sigint_to_an_xdist_run(child_session, lab):
-    """Ctrl-C (SIGINT to the process group) of ``-n 2`` while both workers wait in a
-    test: each worker's teardown runs and nothing of either worker's run is left."""
+@pytest.mark.parametrize("signum, group", [
+    (signal.SIGINT, True), (signal.SIGINT, False), (signal.SIGTERM, False)],
+    ids=["SIGINT-group(Ctrl-C)", "SIGINT-main", "SIGTERM-main"])
+def test_signal_to_an_xdist_run(signum, group, child_session, lab):
+    """``-n 2`` while both workers wait in a test: Ctrl-C (SIGINT to the process group), or
+    SIGINT/SIGTERM to the main pytest process only (as a CI runner may send): each worker's
+    teardown runs and nothing of either worker's run is left."""
     child = child_session(WAIT_TWICE, "-n", "2")
     child.wait_for(lambda: child.reached("waiting") == 2 and len(child.domains(lab.conn)) == 2,
                    240, "both xdist workers waiting")
     assert len(child.run_ids()) == 2
-    child.signal(signal.SIGINT)
+    child.signal(signum, group=group)
     assert child.finish() != 0
     assert_nothing_left(lab.conn, child)
 
 
 def test_pytest_timeout(child_session, lab):
-    """A test exceeding its pytest-timeout fails, its guest is destroyed, nothing is left."""
+    """A test exceeding its pytest-timeout (signal method, the default on Linux) fails, its
+    guest is destroyed, nothing is left."""
     child = child_session(TIMEOUT)
     child.wait_for(lambda: child.reached("waiting") and child.domains(lab.conn), 180,
                    "child test did not start waiting")
     rc = child.finish()
     assert rc == 1 and "Timeout" in child.output(), child.output()
+    assert_nothing_left(lab.conn, child)
+
+
+def test_pytest_timeout_thread_method_needs_cleanup(child_session, lab):
+    """With ``timeout_method=thread`` pytest-timeout ends the process with os._exit, so no
+    teardown runs: the guest is left, and ``conformance cleanup`` (dead owner) removes it."""
+    child = child_session(TIMEOUT, "-o", "timeout_method=thread")
+    child.wait_for(lambda: child.reached("waiting") and child.domains(lab.conn), 180,
+                   "child test did not start waiting")
+    child.finish()
+    assert "Timeout" in child.output(), child.output()
+    from conformance.lab.cleanup import owned_domains
+    assert {o.run for d, o in owned_domains(lab.conn) if o.pid in child.pids()} == child.run_ids()
+    done = subprocess.run([sys.executable, "-m", "conformance.cli", "cleanup",
+                           "--libvirt-uri", lab.uri], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0 and "removed domain" in done.stdout, done.stdout + done.stderr
     assert_nothing_left(lab.conn, child)
 
 
