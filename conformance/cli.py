@@ -15,6 +15,10 @@ from conformance.errors import HarnessError
 # subcommand -> (module, help). Each module defines add_arguments(parser) and run(args) -> int.
 SUBCOMMANDS = {
     "driver-exec": ("conformance.drivers.exec_server", "serve a Python driver over the exec protocol (one request on stdin)"),
+    "certify": ("conformance.certify", "certify a driver: run the catalogue, write JSON/JUnit/HTML reports"),
+    "list": ("conformance.listing", "list the conformance cases and whether this host can run each level"),
+    "host-check": ("conformance.host_check", "what this host supports (accelerator, memlock, PMU, ...) and why"),
+    "verify-report": ("conformance.report.verify", "check a report.json against its digest"),
     "cleanup": ("conformance.cleanup", "remove guests and files left by runs that died (by ownership marker)"),
 }
 

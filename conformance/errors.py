@@ -36,6 +36,7 @@ class DriverFault(HarnessError):
 
 class DriverLoadError(HarnessError):
     """A driver spec (reference, module:attr, exec:COMMAND) cannot be loaded."""
+    exit_code = 3
 
 
 class HostCapabilityMissing(HarnessError):

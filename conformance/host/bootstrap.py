@@ -27,6 +27,8 @@ PACKAGES = [
     # minimal guest kernel (images/minimal_kernel.py)
     "linux-source-6.1", "bc", "flex", "bison", "libelf-dev", "libssl-dev", "make",
     "xz-utils", "lz4",
+    # the HTML report is checked in a real headless browser (tests/functional)
+    "chromium",
 ]
 RUNTIME_DIRS = ["/var/lib/conformance/images", "/var/lib/conformance/runs"]
 LIBVIRT_SOCKET = "/run/libvirt/libvirt-sock"

@@ -1,0 +1,43 @@
+"""``conformance host-check``: what this host supports for each level, and why."""
+
+from __future__ import annotations
+
+import json
+
+from conformance.lab.connection import DEFAULT_URI
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--libvirt-uri", default=DEFAULT_URI)
+    parser.add_argument("--accel", choices=("auto", "kvm", "qemu"), default="auto")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def facts(uri: str, accel: str) -> dict:
+    from conformance.certify import _accelerator, _host_facts
+    from conformance.host.capabilities import locked_memory_blocker, probe
+
+    virt_type, reason = _accelerator(uri, accel)
+    caps = _host_facts(uri)
+    try:
+        blocker = locked_memory_blocker(probe(), 256 * 1024 * 1024)
+    except Exception as exc:  # noqa: BLE001
+        blocker = f"unknown: {exc}"
+    return {"accelerator": virt_type, "accelerator_reason": reason,
+            "locked_memory_guest": "possible" if blocker is None else f"impossible: {blocker}",
+            "guest_pmu_and_cpuid_checks": "possible" if virt_type == "kvm"
+            else f"impossible: need KVM, accelerator is {virt_type}",
+            "capabilities": caps}
+
+
+def run(args) -> int:
+    data = facts(args.libvirt_uri, args.accel)
+    if args.json:
+        print(json.dumps(data, indent=1, default=str))
+        return 0
+    caps = data.pop("capabilities")
+    for key, value in data.items():
+        print(f"{key}: {value}")
+    for key, value in caps.items():
+        print(f"{key}: {value}")
+    return 0

@@ -1,0 +1,1 @@
+"""Certification reports: collect pytest results per case, aggregate, write JSON/JUnit/HTML."""

@@ -1,0 +1,124 @@
+"""pytest plugin used by ``conformance certify``: selects catalogue items and records results.
+
+Loaded with ``-p conformance.report.collector``. On xdist workers it tags each item with the
+catalogue cases it covers (user_properties travel to the controller); on the controller it
+counts progress and writes every report entry to ``--cfm-results`` as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+import pytest
+
+from conformance.report.selection import Selection, item_cases
+
+_ENTRIES: list[dict] = []
+_PROGRESS = {"done": 0, "total": 0, "last": 0.0, "feature": ""}
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("conformance certify", "certification run (used by `conformance certify`)")
+    group.addoption("--cfm-results", default=None, help="write per-item results JSON here")
+    group.addoption("--cfm-select", default=None, help="JSON selection file (features, ids, regex, levels)")
+    group.addoption("--cfm-progress", default="auto", choices=("auto", "tty", "plain", "none"))
+
+
+def pytest_collection_modifyitems(config, items):
+    if not config.getoption("--cfm-results"):
+        return
+    path = config.getoption("--cfm-select")
+    selection = Selection.load(path) if path else Selection()
+    keep, drop = [], []
+    for item in items:
+        covered = item_cases(item)
+        (keep if covered and selection.wants(*covered) else drop).append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+        items[:] = keep
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    covered = item_cases(item)
+    if covered and not any(key == "cases" for key, _ in item.user_properties):
+        feature, ids, level = covered
+        item.user_properties += [("cases", ids), ("feature", feature), ("level", level)]
+
+
+def pytest_collection_finish(session):
+    _PROGRESS["total"] = len(session.items)
+
+
+def pytest_xdist_node_collection_finished(node, ids):
+    _PROGRESS["total"] = max(_PROGRESS["total"], len(ids))
+
+
+def _longrepr(report) -> str:
+    if report.skipped and isinstance(report.longrepr, tuple):
+        return str(report.longrepr[2]).removeprefix("Skipped: ")
+    text = getattr(report, "longreprtext", "") or ""
+    return text[-4000:]
+
+
+def pytest_runtest_logreport(report):
+    props = dict(report.user_properties)
+    if "cases" not in props:
+        return
+    if report.when != "call" and report.passed:
+        return
+    _ENTRIES.append({
+        "nodeid": report.nodeid, "when": report.when, "outcome": report.outcome,
+        "duration": round(report.duration, 3), "detail": _longrepr(report),
+        "cases": props.get("cases", []), "feature": props.get("feature"),
+        "level": props.get("level"), "evidence": props.get("evidence"),
+        "skipped_levels": props.get("skipped_levels"), "guest": props.get("guest"),
+    })
+    if report.when == "teardown" or (report.when == "setup" and not report.passed) or report.when == "call":
+        if report.when != "teardown":
+            _PROGRESS["done"] += 1
+            _PROGRESS["feature"] = props.get("feature") or ""
+            _show_progress(report)
+
+
+def _show_progress(report) -> None:
+    mode = _mode()
+    if mode == "none":
+        return
+    done, total, feature = _PROGRESS["done"], _PROGRESS["total"], _PROGRESS["feature"]
+    if mode == "tty":
+        sys.stderr.write(f"\r\x1b[Kcertify: {done}/{total} items, now {feature}")
+        sys.stderr.flush()
+    elif time.monotonic() - _PROGRESS["last"] >= 10 or done == total or done % 50 == 0:
+        _PROGRESS["last"] = time.monotonic()
+        sys.stderr.write(f"certify: {done}/{total} items done, current feature {feature}\n")
+        sys.stderr.flush()
+
+
+_CONFIG = {}
+
+
+def pytest_configure(config):
+    _CONFIG["config"] = config
+
+
+def _mode() -> str:
+    config = _CONFIG.get("config")
+    if config is not None and hasattr(config, "workerinput"):
+        return "none"  # xdist workers: the controller reports progress
+    mode = config.getoption("--cfm-progress") if config else "none"
+    if mode == "auto":
+        return "tty" if sys.stderr.isatty() else "plain"
+    return mode
+
+
+def pytest_sessionfinish(session, exitstatus):
+    path = session.config.getoption("--cfm-results")
+    if not path or hasattr(session.config, "workerinput"):
+        return
+    if _mode() == "tty":
+        sys.stderr.write("\n")
+    with open(path, "w") as out:
+        json.dump({"exitstatus": int(exitstatus), "entries": _ENTRIES}, out, default=str)

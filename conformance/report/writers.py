@@ -1,0 +1,126 @@
+"""Write a certification report three ways: report.json, junit.xml, report.html."""
+
+from __future__ import annotations
+
+import html
+import json
+from importlib import resources
+from pathlib import Path
+
+from lxml import etree
+
+from conformance.report.aggregate import LEVELS
+from conformance.report.digest import digest
+
+STATUS_COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "error": "#6a1b9a", "skip": "#9e9e9e", "n/a": "#cfcfcf"}
+
+
+def schema() -> dict:
+    return json.loads(resources.files("conformance.report").joinpath("report-schema.json").read_text())
+
+
+def finish(report: dict) -> dict:
+    """Add the digest and validate against the schema (raises jsonschema.ValidationError)."""
+    import jsonschema
+    report = dict(report, digest="sha256:" + "0" * 64)
+    report["digest"] = digest(report)
+    jsonschema.validate(report, schema())
+    return report
+
+
+def write_json(report: dict, path: Path) -> None:
+    path.write_text(json.dumps(report, indent=1, sort_keys=True, default=str))
+
+
+def _clean(text) -> str:
+    """XML 1.0 cannot carry control characters that driver or guest output may contain."""
+    text = "" if text is None else str(text)
+    return "".join(c if c in "\t\n\r" or ord(c) >= 32 else f"\\x{ord(c):02x}" for c in text)
+
+
+def write_junit(report: dict, path: Path) -> None:
+    """One <testcase> per case and level run (classname = feature)."""
+    suite = etree.Element("testsuite", name=f"conformance[{_clean(report['driver'])}]")
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    for case in report["cases"]:
+        for level in LEVELS:
+            entry = case["levels"][level]
+            if entry["status"] == "n/a":
+                continue
+            counts["tests"] += 1
+            test = etree.SubElement(suite, "testcase", classname=case["feature"],
+                                    name=f"{case['name']}[{level}] id-{case['id']}",
+                                    time=str(entry.get("duration", 0)))
+            message = _clean(entry["reason"])[:2000]
+            if entry["status"] == "fail":
+                counts["failures"] += 1
+                etree.SubElement(test, "failure", message=message.splitlines()[0] if message else "").text = \
+                    message + "\n" + _clean(json.dumps(entry.get("evidence"), default=str))[:4000]
+            elif entry["status"] == "error":
+                counts["errors"] += 1
+                etree.SubElement(test, "error", message=message.splitlines()[0] if message else "").text = message
+            elif entry["status"] == "skip":
+                counts["skipped"] += 1
+                etree.SubElement(test, "skipped", message=message)
+    for key, value in counts.items():
+        suite.set(key, str(value))
+    etree.ElementTree(suite).write(str(path), xml_declaration=True, encoding="utf-8", pretty_print=True)
+
+
+CSS = """body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
+td,th{border:1px solid #bbb;padding:4px 8px;text-align:left;vertical-align:top}
+.cell span{display:inline-block;padding:1px 6px;margin:1px;border-radius:3px;color:#fff}
+pre{white-space:pre-wrap;max-width:100em;font-size:85%;background:#f6f6f6;padding:4px}
+.verdict{font-weight:bold}"""
+
+
+def _badge(status: str, count: int | None = None) -> str:
+    label = f"{status} {count}" if count is not None else status
+    return f'<span style="background:{STATUS_COLOURS[status]}">{html.escape(label)}</span>'
+
+
+def write_html(report: dict, path: Path) -> None:
+    """A self-contained page (inline CSS, no scripts): matrix, failures, then every case."""
+    e = html.escape
+    summary = report["summary"]
+    verdict = "CERTIFIED" if summary["fail"] == summary["error"] == 0 else "NOT CERTIFIED"
+    out = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Conformance: {e(report['driver'])}</title>",
+           f"<style>{CSS}</style></head><body>",
+           f"<h1>Conformance report: {e(report['driver'])}</h1>",
+           f"<p class='verdict' id='verdict'>{verdict}: {summary['pass']} passed, {summary['fail']} failed, "
+           f"{summary['error']} errors, {summary['skip']} skipped of {summary['total']} cases</p>",
+           f"<p>Accelerator: {e(report['host']['accelerator'])} ({e(report['host']['accelerator_reason'])}). "
+           f"Started {e(report['started'])}, finished {e(report['finished'])}. Digest <code>{e(report['digest'])}</code></p>",
+           "<h2>Feature &times; level</h2><table id='matrix'><tr><th>feature</th>"
+           + "".join(f"<th>{lvl}</th>" for lvl in LEVELS) + "</tr>"]
+    for feature, row in sorted(report["matrix"].items()):
+        cells = []
+        for level in LEVELS:
+            counts = row[level]
+            badges = "".join(_badge(s, counts[s]) for s in STATUS_COLOURS if counts.get(s))
+            reasons = sorted({c["levels"][level]["reason"] for c in report["cases"]
+                              if c["feature"] == feature and c["levels"][level]["status"] in ("skip", "n/a")})
+            title = e("; ".join(reasons)[:1500], quote=True)
+            cells.append(f"<td class='cell' title=\"{title}\">{badges}</td>")
+        out.append(f"<tr><th>{e(feature)}</th>{''.join(cells)}</tr>")
+    out.append("</table>")
+    failing = [c for c in report["cases"] if c["verdict"] in ("fail", "error")]
+    out.append(f"<h2>Failures ({len(failing)})</h2>")
+    for case in failing:
+        out.append(f"<h3>{e(case['feature'])} / {e(case['name'])} <small>{e(case['id'])}</small></h3>")
+        for level in LEVELS:
+            entry = case["levels"][level]
+            if entry["status"] in ("fail", "error"):
+                evidence = json.dumps(entry.get("evidence"), indent=1, default=str)[:6000]
+                out.append(f"<p>{_badge(entry['status'])} level {level}</p><pre>{e(entry['reason'][:6000])}</pre>"
+                           f"<pre>{e(evidence)}</pre>")
+    out.append("<h2>All cases</h2><table id='cases'><tr><th>id</th><th>feature</th><th>case</th>"
+               "<th>verdict</th><th>level reached</th>" + "".join(f"<th>{lvl}</th>" for lvl in LEVELS) + "</tr>")
+    for case in report["cases"]:
+        cells = "".join(f"<td title=\"{e(case['levels'][lvl]['reason'][:500], quote=True)}\">"
+                        f"{_badge(case['levels'][lvl]['status'])}</td>" for lvl in LEVELS)
+        out.append(f"<tr><td><code>{e(case['id'])}</code></td><td>{e(case['feature'])}</td>"
+                   f"<td>{e(case['name'])}</td><td>{_badge(case['verdict'])}</td>"
+                   f"<td>{e(case['level_reached'])}</td>{cells}</tr>")
+    out.append("</table></body></html>")
+    path.write_text("\n".join(out), encoding="utf-8")
