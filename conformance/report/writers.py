@@ -69,7 +69,7 @@ def write_junit(report: dict, path: Path) -> None:
 
 CSS = """body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
 td,th{border:1px solid #bbb;padding:4px 8px;text-align:left;vertical-align:top}
-.cell span{display:inline-block;padding:1px 6px;margin:1px;border-radius:3px;color:#fff}
+td span{display:inline-block;padding:1px 6px;margin:1px;border-radius:3px;color:#fff}
 pre{white-space:pre-wrap;max-width:100em;font-size:85%;background:#f6f6f6;padding:4px}
 .verdict{font-weight:bold}"""
 
