@@ -20,7 +20,7 @@ from conformance.lab.connection import open_connection
 from conformance.waiters import wait_until
 from faults.conftest import assert_nothing_left
 
-pytestmark = [pytest.mark.functional, pytest.mark.slow, pytest.mark.destructive]
+pytestmark = [pytest.mark.functional, pytest.mark.slow, pytest.mark.destructive, pytest.mark.host_disruptive]
 
 PID_FILE = Path("/run/libvirtd.pid")
 
