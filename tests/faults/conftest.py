@@ -19,8 +19,11 @@ def child_session(tmp_path, lab, accelerator):
         return child
 
     yield start
+    from conformance.lab.cleanup import cleanup
     for child in started:
         child.kill()
+        for run_id in child.run_ids():  # a failed test must not leak the child's guests
+            cleanup(lab.connected(), run_id=run_id)
 
 
 def assert_nothing_left(conn, child: ChildSession) -> None:

@@ -39,7 +39,7 @@ import pytest
 from conftest import reached
 
 
-@pytest.mark.timeout(3)
+@pytest.mark.timeout(3)  # run with timeout_func_only: the boot in setup is not counted
 def test_exceeds_timeout(booted_guest):
     reached("waiting")
     booted_guest.wait_for_event("watchdog", 240)
@@ -88,7 +88,7 @@ def test_signal_to_an_xdist_run(signum, group, child_session, lab):
 def test_pytest_timeout(child_session, lab):
     """A test exceeding its pytest-timeout (signal method, the default on Linux) fails, its
     guest is destroyed, nothing is left."""
-    child = child_session(TIMEOUT)
+    child = child_session(TIMEOUT, "-o", "timeout_func_only=true")
     child.wait_for(lambda: child.reached("waiting") and child.domains(lab.conn), 180,
                    "child test did not start waiting")
     rc = child.finish()
@@ -99,7 +99,7 @@ def test_pytest_timeout(child_session, lab):
 def test_pytest_timeout_thread_method_needs_cleanup(child_session, lab):
     """With ``timeout_method=thread`` pytest-timeout ends the process with os._exit, so no
     teardown runs: the guest is left, and ``conformance cleanup`` (dead owner) removes it."""
-    child = child_session(TIMEOUT, "-o", "timeout_method=thread")
+    child = child_session(TIMEOUT, "-o", "timeout_method=thread", "-o", "timeout_func_only=true")
     child.wait_for(lambda: child.reached("waiting") and child.domains(lab.conn), 180,
                    "child test did not start waiting")
     child.finish()
