@@ -21,8 +21,8 @@ Refused:
  7. channels other than ``type='unix'`` (a file or device channel writes to the host), and
     a ``<log file=...>`` on any character device (it writes guest output to a host path);
     ``<input>`` other than mouse/tablet/keyboard (evdev/passthrough grab host devices);
- 8. an RNG backend that is not ``model='random'`` with a character device (so never a
-    regular host file such as /etc/shadow, and never an EGD socket);
+ 8. an RNG backend that is not ``model='random'`` reading null, zero, random, urandom or
+    hwrng (checked by device number: never a host file, /dev/mem or an EGD socket);
  9. more than ``MAX_MEMORY_MIB`` of memory or ``MAX_VCPUS`` vCPUs.
 Harness-owned (replaced, documented in reports): the libvirt name and uuid (fresh per
 guest, so a driver can never redefine or collide with a foreign domain), the firmware
@@ -150,11 +150,18 @@ def _check_resources(root) -> None:
         raise SandboxViolation("seclabel", "<seclabel> is not accepted")
 
 
+# (major, minor) of the character devices an RNG backend may read: null, zero, random,
+# urandom (major 1) and hwrng (10:183). Never /dev/mem, /dev/kmem, /dev/port, disks.
+RNG_DEVICES = {(1, 3), (1, 5), (1, 8), (1, 9), (10, 183)}
+
+
 def _is_char_device(path: str) -> bool:
+    """True for the allowed entropy-like character devices (by device number, not name)."""
     try:
-        return stat.S_ISCHR(os.stat(path).st_mode)
+        info = os.stat(path)
     except OSError:
         return False
+    return stat.S_ISCHR(info.st_mode) and (os.major(info.st_rdev), os.minor(info.st_rdev)) in RNG_DEVICES
 
 
 def _check_devices(devices) -> None:
@@ -177,7 +184,8 @@ def _check_devices(devices) -> None:
             if backend is None or backend.get("model") != "random":
                 raise SandboxViolation("rng-backend", "only <backend model='random'> is allowed")
             if path and not _is_char_device(path):
-                raise SandboxViolation("rng-backend", f"{path!r} is not a character device")
+                raise SandboxViolation("rng-backend", f"{path!r} is not an allowed RNG character "
+                                                      "device (null, zero, random, urandom, hwrng)")
 
 
 def _own(root, devices, placement: Placement) -> None:

@@ -119,3 +119,15 @@ def test_sysinfo_uuid_follows_the_harness_uuid():
                       "99999999-2222-3333-4444-555555555555</entry></system></sysinfo>")
     root = etree.fromstring(prepare(xml, PLACEMENT).encode())
     assert root.findtext("sysinfo/system/entry[@name='uuid']") == PLACEMENT.uuid
+
+
+@pytest.mark.parametrize("path", ["/dev/mem", "/dev/port", "/dev/tty"])
+def test_rng_backend_on_dangerous_character_devices_is_refused(path):
+    """Only entropy-like devices may back the RNG; /dev/mem would leak host memory."""
+    import os
+    if not os.path.exists(path):
+        pytest.skip(f"{path} does not exist on this host")
+    xml = domain(devices=f"<rng model='virtio'><backend model='random'>{path}</backend></rng>")
+    with pytest.raises(SandboxViolation) as caught:
+        prepare(xml, PLACEMENT)
+    assert caught.value.rule == "rng-backend"
