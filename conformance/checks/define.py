@@ -15,14 +15,21 @@ NAME_PREFIX = "cfm-xml-"
 
 
 def sandboxed(dom: etree._Element, run_id: str) -> etree._Element:
-    """A copy renamed ``cfm-xml-<run_id>``, without uuid, with the harness ownership marker."""
+    """A copy renamed ``cfm-xml-<run_id>`` with a fresh uuid (also in ``<sysinfo>``, where
+    Nova repeats it) and the harness ownership marker: parallel checks never collide."""
     dom = copy.deepcopy(dom)
     for tag in ("name", "uuid"):
         for el in dom.findall(tag):
             dom.remove(el)
+    fresh = str(uuid.uuid4())
     name = etree.Element("name")
     name.text = NAME_PREFIX + run_id
     dom.insert(0, name)
+    uuid_el = etree.Element("uuid")
+    uuid_el.text = fresh
+    name.addnext(uuid_el)
+    for entry in dom.iterfind("sysinfo/system/entry[@name='uuid']"):
+        entry.text = fresh
     metadata = dom.find("metadata")
     if metadata is None:
         metadata = etree.Element("metadata")

@@ -60,7 +60,12 @@ def _longrepr(report) -> str:
     if report.skipped and isinstance(report.longrepr, tuple):
         return str(report.longrepr[2]).removeprefix("Skipped: ")
     text = getattr(report, "longreprtext", "") or ""
-    return text[-4000:]
+    lines = text.splitlines()
+    if lines and lines[0].startswith("[gw"):  # xdist's "[gw0] linux -- Python ..." header
+        lines = lines[1:]
+    errors = [line for line in lines if line.startswith("E ")]
+    # The assertion lines first (they name the case, expected and actual), then the tail.
+    return ("\n".join(errors[:40]) + "\n---\n" + "\n".join(lines[-30:]))[:4000] if errors else "\n".join(lines)[-4000:]
 
 
 def pytest_runtest_logreport(report):
