@@ -239,7 +239,8 @@ def test_define_catches_what_the_schema_allows(libvirt_conn):
 
 @pytest.mark.functional
 def test_define_renames_and_marks_the_domain(libvirt_conn):
-    """The defined copy is named cfm-xml-*, carries the ownership marker, and is undefined."""
+    """The defined copy is named cfm-xml-*, has a fresh uuid (parallel checks never collide),
+    carries the ownership marker, and is undefined."""
     seen = []
     real_define = libvirt_conn.defineXML
 
@@ -250,6 +251,7 @@ def test_define_renames_and_marks_the_domain(libvirt_conn):
 
     assert check_define(Spy(), reference_dom(RICH)) == []
     name = seen[0].findtext("name")
-    assert name.startswith(NAME_PREFIX) and seen[0].find("uuid") is None
+    original = reference_dom(RICH).findtext("uuid")
+    assert name.startswith(NAME_PREFIX) and seen[0].findtext("uuid") not in (None, original)
     assert seen[0].find(f"metadata/{{{OWNER_NS}}}owner") is not None
     assert name not in [d.name() for d in libvirt_conn.listAllDomains()]
