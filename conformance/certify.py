@@ -19,7 +19,7 @@ from pathlib import Path
 
 from conformance import config as config_mod
 from conformance.errors import DriverLoadError, HarnessError
-from conformance.report.selection import LEVEL_ORDER, Selection, read_list
+from conformance.report.selection import LEVEL_ORDER, Selection, SelectionError, read_list
 
 REPO = Path(__file__).resolve().parents[1]
 XML_TESTS = ["tests/conformance/test_xml_catalogue.py"]
@@ -52,11 +52,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _selection(args, config) -> Selection:
-    features = args.feature or config.enabled_features
+    features = args.feature or config.enabled_features  # --feature overrides [features]
     unknown = set(features) - set(config_mod.FEATURES)
     if unknown:
-        raise HarnessError(f"unknown feature(s): {', '.join(sorted(unknown))}")
-    features = [f for f in features if f in config.enabled_features]
+        raise SelectionError(f"unknown feature(s): {', '.join(sorted(unknown))} "
+                             f"(known: {', '.join(config_mod.FEATURES)})")
     return Selection(features=features, ids=args.case, regex=args.regex,
                      include=read_list(args.include_list) if args.include_list else [],
                      exclude=read_list(args.exclude_list) if args.exclude_list else [],
@@ -112,7 +112,7 @@ def run(args) -> int:
     uri = args.libvirt_uri or config.libvirt_uri
     accel = args.accel or config.accel
     parallel = args.parallel if args.parallel is not None else config.parallel
-    out = Path(args.output_dir or f"results/{time.strftime('%Y%m%d-%H%M%S')}")
+    out = Path(args.output_dir or f"results/{time.strftime('%Y%m%d-%H%M%S')}").resolve()
     out.mkdir(parents=True, exist_ok=True)
     from conformance.catalogue import CASES
     cases = [c for c in CASES if selection.case_wanted(c)]
@@ -123,9 +123,11 @@ def run(args) -> int:
     virt_type, reason = ("qemu", "not needed: --level xml") if args.level == "xml" else _accelerator(uri, accel)
     print(f"certify: driver {args.driver}; {len(cases)} cases; levels up to {args.level}; "
           f"accelerator {virt_type} ({reason})", file=sys.stderr)
-    results = _run_pytest(args, selection, uri, accel, parallel, out)
-    from conformance.report.aggregate import aggregate, matrix
+    results = _run_pytest(args, selection, uri, accel, parallel, out,
+                          os.path.abspath(config.path) if config.path else None)
+    from conformance.report.aggregate import aggregate, matrix, require_features
     verdicts = aggregate(results["entries"], cases, _not_live_reasons(cases, virt_type), args.level)
+    verdicts = require_features(verdicts, config.required_features)
     summary = {k: sum(1 for v in verdicts if v["verdict"] == k) for k in ("pass", "fail", "error", "skip")}
     summary["total"] = len(verdicts)
     report = {
@@ -135,7 +137,8 @@ def run(args) -> int:
         "selection": selection.__dict__,
         "host": {"accelerator": virt_type, "accelerator_reason": reason, "libvirt_uri": uri,
                  "kernel": platform.release(), "config": config.path,
-                 "rng_dev_path": config.rng_dev_path, "capabilities": _host_facts(uri)},
+                 "rng_dev_path": config.rng_dev_path, "required_features": config.required_features,
+                 "capabilities": _host_facts(uri)},
         "versions": _versions(),
         "harness_owned": HARNESS_OWNED,
         "pytest_exitstatus": results["exitstatus"],
@@ -173,7 +176,7 @@ def _versions() -> dict:
     return found
 
 
-def _run_pytest(args, selection, uri, accel, parallel, out: Path) -> dict:
+def _run_pytest(args, selection, uri, accel, parallel, out: Path, config_path: str | None) -> dict:
     tests = XML_TESTS + ([] if args.level == "xml" else LIVE_TESTS)
     with tempfile.TemporaryDirectory(prefix="cfm-certify-") as tmp:
         select, results = Path(tmp) / "select.json", Path(tmp) / "results.json"
@@ -182,6 +185,7 @@ def _run_pytest(args, selection, uri, accel, parallel, out: Path) -> dict:
                 "--cfm-results", str(results), "--cfm-select", str(select),
                 "--cfm-progress", "none" if args.no_progress else "auto",
                 "--driver", args.driver, "--libvirt-uri", uri, "--accel", accel,
+                *(["--conformance-config", config_path] if config_path else []),
                 "--results-dir", str(out), "-p", "no:cacheprovider", "-q", "-rN",
                 "--junitxml", str(out / "pytest-junit.xml")]
         if parallel > 1:

@@ -27,15 +27,23 @@ class Config:
     path: str | None = None
     libvirt_uri: str = "qemu:///system"
     accel: str = "auto"
-    parallel: int = 2
+    parallel: int = field(default_factory=lambda: os.cpu_count() or 2)
     rng_dev_path: str = "/dev/urandom"
     boot_timeout: float = 180.0
+    agent_timeout: float = 180.0
+    watchdog_timeout: float = 60.0
     exec_driver_timeout: float = 30.0
-    features: dict[str, bool] = field(default_factory=lambda: {f: True for f in FEATURES})
+    # feature -> "auto" (run; a level the host cannot run is skipped), "true" (declared
+    # present: a skipped level fails the case, as in Tempest) or "false" (not certified).
+    features: dict[str, str] = field(default_factory=lambda: {f: "auto" for f in FEATURES})
 
     @property
     def enabled_features(self) -> list[str]:
-        return [f for f in FEATURES if self.features.get(f, True)]
+        return [f for f in FEATURES if self.features.get(f, "auto") != "false"]
+
+    @property
+    def required_features(self) -> list[str]:
+        return [f for f in FEATURES if self.features.get(f, "auto") == "true"]
 
 
 def _number(parser, section, key, default, kind):
@@ -66,15 +74,26 @@ def load(path: str | None = None) -> Config:
     if config.accel not in ("auto", "kvm", "qemu"):
         raise ConfigError(f"config: [run] accel must be auto, kvm or qemu, not {config.accel!r}")
     config.parallel = _number(parser, "run", "parallel", config.parallel, int)
+    if config.parallel < 1:
+        raise ConfigError("config: [run] parallel must be at least 1")
     config.rng_dev_path = parser.get("host", "rng_dev_path", fallback=config.rng_dev_path)
-    config.boot_timeout = _number(parser, "timeouts", "boot", config.boot_timeout, float)
-    config.exec_driver_timeout = _number(parser, "timeouts", "exec_driver", config.exec_driver_timeout, float)
+    for key in ("boot", "agent", "watchdog", "exec_driver"):
+        value = _number(parser, "timeouts", key, getattr(config, f"{key}_timeout"), float)
+        if value <= 0:
+            raise ConfigError(f"config: [timeouts] {key} must be positive")
+        setattr(config, f"{key}_timeout", value)
     if parser.has_section("features"):
         for key in parser.options("features"):
             if key not in FEATURES:
                 raise ConfigError(f"config: unknown feature {key!r} in [features]")
-            try:
-                config.features[key] = parser.getboolean("features", key)
-            except ValueError:
-                raise ConfigError(f"config: [features] {key} must be true or false") from None
+            config.features[key] = _tristate(parser.get("features", key), key)
     return config
+
+
+def _tristate(value: str, key: str) -> str:
+    word = value.strip().lower()
+    if word == "auto":
+        return "auto"
+    if word in configparser.ConfigParser.BOOLEAN_STATES:
+        return "true" if configparser.ConfigParser.BOOLEAN_STATES[word] else "false"
+    raise ConfigError(f"config: [features] {key} must be true, false or auto, not {value!r}")

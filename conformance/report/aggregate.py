@@ -95,3 +95,31 @@ def matrix(results: list[dict]) -> dict:
             status = result["levels"][level]["status"]
             row[level][status] = row[level].get(status, 0) + 1
     return table
+
+
+def require_features(results: list[dict], required: list[str]) -> list[dict]:
+    """Tempest's rule: a feature declared present in the config ([features] X = true) must
+    not be skipped; each skipped level of its cases fails the case, naming the reason."""
+    for result in results:
+        if result["feature"] not in required:
+            continue
+        skipped = [lvl for lvl in LEVELS if result["levels"][lvl]["status"] == "skip"]
+        for level in skipped:
+            entry = result["levels"][level]
+            entry["status"] = "fail"
+            entry["reason"] = (f"[features] {result['feature']} = true in the config, but this level "
+                               f"was skipped: {entry['reason']}")
+            result["skipped_levels"].pop(level, None)
+        if skipped:
+            fresh = _verdict(_CaseView(result), result["levels"])
+            result.update(verdict=fresh["verdict"], level_reached=fresh["level_reached"],
+                          reason=fresh["reason"])
+    return results
+
+
+class _CaseView:
+    """The case fields _verdict needs, taken from an aggregated result."""
+
+    def __init__(self, result: dict):
+        self.id, self.feature, self.name = result["id"], result["feature"], result["name"]
+        self.description = result.get("description", "")

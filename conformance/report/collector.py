@@ -24,6 +24,15 @@ def pytest_addoption(parser):
     group.addoption("--cfm-results", default=None, help="write per-item results JSON here")
     group.addoption("--cfm-select", default=None, help="JSON selection file (features, ids, regex, levels)")
     group.addoption("--cfm-progress", default="auto", choices=("auto", "tty", "plain", "none"))
+    group.addoption("--conformance-config", default=None,
+                    help="INI config (etc/conformance.conf.example); exposed as the conformance_config fixture")
+
+
+@pytest.fixture(scope="session")
+def conformance_config(pytestconfig):
+    """The loaded :class:`conformance.config.Config` (--conformance-config, else the default lookup)."""
+    from conformance import config as config_mod
+    return config_mod.load(pytestconfig.getoption("--conformance-config"))
 
 
 def pytest_collection_modifyitems(config, items):
@@ -68,6 +77,48 @@ def _longrepr(report) -> str:
     return ("\n".join(errors[:40]) + "\n---\n" + "\n".join(lines[-30:]))[:4000] if errors else "\n".join(lines)[-4000:]
 
 
+MAX_EVIDENCE_CHARS = 6000
+
+
+def _verdict_evidence(excinfo) -> dict | None:
+    """Evidence of a failed check: the ``verdict`` (conformance.verdict.Verdict) the failing
+    test judged, found among the traceback's locals (read only, nothing is patched)."""
+    for entry in reversed(excinfo.traceback):
+        verdict = entry.frame.f_locals.get("verdict")
+        if verdict is not None and isinstance(getattr(verdict, "evidence", None), dict):
+            return _small(verdict.evidence)
+    return None
+
+
+def _small(evidence: dict) -> dict:
+    text = json.dumps(evidence, default=str, sort_keys=True)
+    if len(text) <= MAX_EVIDENCE_CHARS:
+        return json.loads(text)
+    cut = {k: (v[:MAX_EVIDENCE_CHARS // 2] + "...(truncated)" if isinstance(v, str) else v)
+           for k, v in json.loads(text).items()}
+    text = json.dumps(cut, sort_keys=True)
+    return cut if len(text) <= MAX_EVIDENCE_CHARS else {"truncated": text[:MAX_EVIDENCE_CHARS]}
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if call.excinfo is None or not report.failed or not item_cases(item):
+        return
+    if any(key == "evidence" for key, _ in item.user_properties):
+        return
+    evidence = _verdict_evidence(call.excinfo)
+    if evidence is not None:
+        item.user_properties.append(("evidence", evidence))
+        report.user_properties.append(("evidence", evidence))
+
+
+def _assertion_evidence(detail: str) -> dict | None:
+    lines = [line[1:].strip() for line in detail.splitlines() if line.startswith("E ")]
+    return {"assertion": lines[:40]} if lines else None
+
+
 def pytest_runtest_logreport(report):
     props = dict(report.user_properties)
     if "cases" not in props:
@@ -78,7 +129,8 @@ def pytest_runtest_logreport(report):
         "nodeid": report.nodeid, "when": report.when, "outcome": report.outcome,
         "duration": round(report.duration, 3), "detail": _longrepr(report),
         "cases": props.get("cases", []), "feature": props.get("feature"),
-        "level": props.get("level"), "evidence": props.get("evidence"),
+        "level": props.get("level"),
+        "evidence": props.get("evidence") or (_assertion_evidence(_longrepr(report)) if report.failed else None),
         "skipped_levels": props.get("skipped_levels"), "guest": props.get("guest"),
     })
     if report.when == "teardown" or (report.when == "setup" and not report.passed) or report.when == "call":

@@ -1,11 +1,10 @@
 """Bad input to the CLI: one clear line, a distinct exit code, no traceback."""
 
+import os
 import subprocess
 import sys
 
 import pytest
-
-from conformance import config as config_mod
 
 
 def cli(*args, cwd=None):
@@ -20,6 +19,7 @@ def cli(*args, cwd=None):
     ("exec:{plain_file}", 3, "not executable"),
 ])
 def test_bad_driver_specs(driver, code, words, tmp_path):
+    """Unknown spec, missing module, missing or non-executable exec command: one line, exit 3."""
     plain = tmp_path / "driver.sh"
     plain.write_text("#!/bin/sh\n")
     plain.chmod(0o644)
@@ -31,6 +31,7 @@ def test_bad_driver_specs(driver, code, words, tmp_path):
 
 
 def test_unreadable_config(tmp_path):
+    """A missing or invalid --config file: one line, exit code 4."""
     broken = tmp_path / "broken.conf"
     broken.write_text("this is not [ini\n")
     for path in (str(tmp_path / "missing.conf"), str(broken)):
@@ -40,18 +41,28 @@ def test_unreadable_config(tmp_path):
         assert len(done.stderr.strip().splitlines()) == 1
 
 
-def test_config_values_and_overrides(tmp_path):
-    path = tmp_path / "c.conf"
-    path.write_text("[libvirt]\nuri = qemu:///session\n[run]\nparallel = 3\n[features]\npmu = false\n")
-    loaded = config_mod.load(str(path))
-    assert (loaded.libvirt_uri, loaded.parallel) == ("qemu:///session", 3)
-    assert "pmu" not in loaded.enabled_features
-    path.write_text("[features]\nbogus = true\n")
-    with pytest.raises(config_mod.ConfigError, match="unknown feature"):
-        config_mod.load(str(path))
+def test_selection_errors_are_usage_errors(tmp_path):
+    """An unknown feature, a bad regex or an unreadable list is one line and exit code 2."""
+    for args in (["--feature", "nosuch"], ["--regex", "("], ["--include-list", str(tmp_path / "none")]):
+        done = cli("certify", "--driver", "reference", "--level", "xml", *args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "Traceback" not in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_failing_driver_import(tmp_path):
+    """A driver module that raises on import: one line naming the error, exit code 3."""
+    (tmp_path / "boommod.py").write_text('raise RuntimeError("boom at import")\n')
+    done = subprocess.run([sys.executable, "-m", "conformance.cli", "certify", "--driver",
+                           "boommod:driver", "--level", "xml"], capture_output=True, text=True,
+                          timeout=60, env={**os.environ, "PYTHONPATH": str(tmp_path)})
+    assert done.returncode == 3
+    assert "boom at import" in done.stderr and "Traceback" not in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
 
 
 def test_verify_report_on_garbage(tmp_path):
+    """verify-report: unreadable JSON is exit 2, a wrong digest is exit 1."""
     junk = tmp_path / "r.json"
     junk.write_text("{not json")
     assert cli("verify-report", str(junk)).returncode == 2

@@ -1,0 +1,69 @@
+"""The collector plugin in a real (xdist) pytest run: selection, per-item results, evidence."""
+
+import json
+import subprocess
+import sys
+
+from conformance.catalogue import CASES
+from conformance.report.selection import Selection
+
+PICKED = CASES[:4]
+
+FAKE_SUITE = '''
+import pytest
+from conformance.catalogue import CASES
+
+
+class FakeVerdict:
+    def __init__(self, evidence):
+        self.evidence = evidence
+
+
+@pytest.mark.parametrize("case", CASES[:4], ids=lambda c: c.slug)
+def test_case(case):
+    verdict = FakeVerdict({"expected": "accepted", "observed": "<b>hostile</b>"})
+    if case is CASES[1]:
+        assert False, "driver produced 1 watchdog devices"
+    if case is CASES[2]:
+        pytest.skip("needs KVM")
+
+
+def test_harness_self_check():
+    pass
+'''
+
+
+def run_collector(tmp_path, selection: Selection, *extra):
+    (tmp_path / "test_fake_catalogue.py").write_text(FAKE_SUITE)
+    select, results = tmp_path / "select.json", tmp_path / "results.json"
+    selection.save(str(select))
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "conformance.report.collector", "-p", "no:cacheprovider",
+         "--cfm-results", str(results), "--cfm-select", str(select), "--cfm-progress", "plain",
+         "-q", str(tmp_path / "test_fake_catalogue.py"), *extra],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    return done, json.loads(results.read_text())
+
+
+def test_collector_records_each_case_item_with_evidence(tmp_path):
+    """Under xdist the controller records every case item (not harness self-tests), with the
+    skip reason, and for the failure the evidence of the test's verdict."""
+    done, data = run_collector(tmp_path, Selection(), "-n", "2")
+    assert done.returncode == 1, done.stdout + done.stderr
+    by_case = {e["cases"][0]: e for e in data["entries"]}
+    assert set(by_case) == {c.id for c in PICKED}
+    failed = by_case[PICKED[1].id]
+    assert failed["outcome"] == "failed" and failed["level"] == "xml"
+    assert "1 watchdog devices" in failed["detail"]
+    assert failed["evidence"] == {"expected": "accepted", "observed": "<b>hostile</b>"}
+    assert by_case[PICKED[2].id]["detail"] == "needs KVM"
+    assert by_case[PICKED[0].id]["evidence"] is None
+    assert "items done" in done.stderr
+
+
+def test_collector_deselects_what_the_selection_excludes(tmp_path):
+    """Cases outside the selection, and harness self-tests, are deselected before running."""
+    done, data = run_collector(tmp_path, Selection(ids=[PICKED[0].id, PICKED[3].id]))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert sorted(e["cases"][0] for e in data["entries"]) == sorted([PICKED[0].id, PICKED[3].id])
+    assert "deselected" in done.stdout
