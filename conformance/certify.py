@@ -11,6 +11,7 @@ import argparse
 import json
 import os
 import platform
+import re
 import subprocess
 import sys
 import tempfile
@@ -151,8 +152,10 @@ def run(args) -> int:
     writers.write_html(report, out / "report.html")
     for verdict in verdicts:
         if verdict["verdict"] in ("fail", "error"):
+            first = verdict["reason"].splitlines()[0] if verdict["reason"] else ""
+            first = re.sub(r"^(\w+: )E\s+", r"\1", first)  # pytest's "E   " assertion prefix
             print(f"{verdict['verdict'].upper()} {verdict['id']} {verdict['feature']}/{verdict['name']}: "
-                  f"{verdict['reason'].splitlines()[0] if verdict['reason'] else ''}"[:300])
+                  f"{first}"[:300])
     print(f"certify: {summary['pass']} passed, {summary['fail']} failed, {summary['error']} errors, "
           f"{summary['skip']} skipped of {summary['total']} cases in {report['wall_seconds']} s; "
           f"reports in {out}/ (report.json, junit.xml, report.html)")

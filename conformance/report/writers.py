@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from importlib import resources
 from pathlib import Path
 
@@ -38,6 +39,12 @@ def _clean(text) -> str:
     return "".join(c if c in "\t\n\r" or ord(c) >= 32 else f"\\x{ord(c):02x}" for c in text)
 
 
+def _headline(message: str) -> str:
+    """First line of a reason without pytest's "E   " prefix (for the message attribute)."""
+    first = message.splitlines()[0] if message else ""
+    return re.sub(r"^E\s+", "", first)
+
+
 def write_junit(report: dict, path: Path) -> None:
     """One <testcase> per case and level run (classname = feature)."""
     suite = etree.Element("testsuite", name=f"conformance[{_clean(report['driver'])}]")
@@ -54,11 +61,11 @@ def write_junit(report: dict, path: Path) -> None:
             message = _clean(entry["reason"])[:2000]
             if entry["status"] == "fail":
                 counts["failures"] += 1
-                etree.SubElement(test, "failure", message=message.splitlines()[0] if message else "").text = \
+                etree.SubElement(test, "failure", message=_headline(message)).text = \
                     message + "\n" + _clean(json.dumps(entry.get("evidence"), default=str))[:4000]
             elif entry["status"] == "error":
                 counts["errors"] += 1
-                etree.SubElement(test, "error", message=message.splitlines()[0] if message else "").text = message
+                etree.SubElement(test, "error", message=_headline(message)).text = message
             elif entry["status"] == "skip":
                 counts["skipped"] += 1
                 etree.SubElement(test, "skipped", message=message)
