@@ -30,20 +30,37 @@ def _host_levels() -> dict[str, str]:
     return levels
 
 
+def _locked_memory_blocker() -> str | None:
+    """Why a locked-memory guest cannot boot here (measured limits), None if it can."""
+    try:
+        from conformance.host.capabilities import locked_memory_blocker, probe
+        return locked_memory_blocker(probe(), 256 * 1024 * 1024)
+    except Exception as exc:  # noqa: BLE001 - the listing degrades, it never fails
+        return f"unknown ({exc})"
+
+
+def _short(answer: str) -> str:
+    return answer.split(":", 1)[0]  # "yes", "no", "n/a", "unknown"; --json has the reasons
+
+
 def run(args) -> int:
     from conformance.catalogue import CASES
     from conformance.catalogue.expected import expected_outcome
 
     host = _host_levels()
+    blocker = _locked_memory_blocker()
     rows = []
     for case in CASES:
         if args.feature and case.feature not in args.feature:
             continue
-        accepted = expected_outcome(case.request()).accepted
+        expected = expected_outcome(case.request())
+        accepted = expected.accepted
         levels = ["xml", "host", "guest"] if accepted else ["xml"]
         runnable = {lvl: host[lvl] for lvl in levels}
         if "guest" in runnable and case.feature in ("pmu", "hidden_hypervisor") and "guest-kvm-only" in host:
             runnable["guest"] = host["guest-kvm-only"]
+        if accepted and expected.features.locked_memory and blocker and runnable.get("host") == "yes":
+            runnable["host"] = f"no: {blocker}"  # the guest cannot boot at all
         if case.feature == "locked_memory" and "guest" in runnable:
             runnable["guest"] = "n/a: locked memory has no guest-visible effect"
         rows.append({"id": case.id, "feature": case.feature, "name": case.name,
@@ -52,7 +69,7 @@ def run(args) -> int:
         print(json.dumps(rows, indent=1))
         return 0
     for row in rows:
-        here = ", ".join(f"{lvl}={'yes' if v == 'yes' else 'no'}" for lvl, v in row["here"].items())
+        here = ", ".join(f"{lvl}={_short(v)}" for lvl, v in row["here"].items())
         print(f"{row['id']}  {row['feature']:<17} {row['name']:<40} {here}")
     print(f"{len(rows)} cases")
     return 0

@@ -1,0 +1,32 @@
+"""`conformance list`: every catalogue case with its levels and what this host can run."""
+
+import json
+import subprocess
+import sys
+
+from conformance.catalogue import CASES
+
+
+def listing(*args):
+    done = subprocess.run([sys.executable, "-m", "conformance.cli", "list", *args],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_json_lists_every_case_with_levels_and_reasons():
+    """--json: one row per case; xml always runs here; every 'no' carries its reason."""
+    rows = json.loads(listing("--json"))
+    assert [r["id"] for r in rows] == [c.id for c in CASES]
+    for row in rows:
+        assert row["levels"][0] == "xml" and row["here"]["xml"] == "yes"
+        assert set(row["here"]) == set(row["levels"])
+        assert all(v == "yes" or ": " in v for v in row["here"].values()), row
+
+
+def test_table_filters_by_feature():
+    """The table shows only the asked feature's cases and counts them."""
+    lines = listing("--feature", "rng").splitlines()
+    wanted = [c for c in CASES if c.feature == "rng"]
+    assert lines[-1] == f"{len(wanted)} cases"
+    assert all(" rng " in line for line in lines[:-1])
