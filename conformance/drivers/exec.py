@@ -13,13 +13,13 @@ import os
 import selectors
 import shlex
 import shutil
-import signal
 import subprocess
 import time
 from dataclasses import dataclass
 
 from conformance.contract import Rejected, Request, validate
 from conformance.errors import DriverFault, DriverLoadError, RequestInvalid
+from conformance.process import kill_group
 
 DEFAULT_TIMEOUT = 30.0
 MAX_STDOUT = 1024 * 1024
@@ -34,13 +34,6 @@ class Completed:
     returncode: int
     stdout: bytes
     stderr: bytes
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def communicate(argv: list[str], data: bytes, timeout: float,
@@ -91,8 +84,7 @@ def communicate(argv: list[str], data: bytes, timeout: float,
     finally:
         sel.close()
         if proc.returncode is None:
-            _kill_group(proc)
-            proc.wait()
+            kill_group(proc, wait=30)
         for stream in (proc.stdin, proc.stdout, proc.stderr):
             if not stream.closed:
                 stream.close()

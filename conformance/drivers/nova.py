@@ -17,7 +17,6 @@ import json
 import os
 import selectors
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -28,6 +27,7 @@ from pathlib import Path
 from conformance.contract import REJECTION_CODES, Rejected, Request
 from conformance.drivers import nova_boot
 from conformance.errors import DriverFault
+from conformance.process import kill_group
 
 PYTHON_ENV = "CONFORMANCE_NOVA_PYTHON"
 WORKER = Path(__file__).with_name("nova_worker.py")
@@ -112,12 +112,7 @@ class _Worker:
 
     def kill(self) -> None:
         """Kill the worker's process group at once (it runs in its own session)."""
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait(timeout=10)
+        kill_group(self.proc, wait=10)
         shutil.rmtree(self.instances_path, ignore_errors=True)
 
     def close(self) -> None:

@@ -8,13 +8,13 @@ nothing of that run is left on the host.
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
 from conformance.lab.cleanup import owned_domains
+from conformance.process import kill_group, signal_group
 from conformance.waiters import wait_until
 from faults.leftovers import host_paths
 
@@ -112,7 +112,7 @@ class ChildSession:
 
     def signal(self, signum: int, group: bool = True) -> None:
         if group:
-            os.killpg(self.proc.pid, signum)
+            signal_group(self.proc, signum)
         else:
             self.proc.send_signal(signum)
 
@@ -125,9 +125,4 @@ class ChildSession:
             raise AssertionError(f"child did not exit within {timeout} s:\n{self.output()}")
 
     def kill(self) -> None:
-        if self.proc.poll() is None:
-            try:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.proc.wait(30)
+        kill_group(self.proc, wait=30)

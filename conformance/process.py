@@ -1,0 +1,48 @@
+"""Child processes the harness starts in their own process group (session).
+
+One home for "stop this child and everything it started": drivers (exec, nova worker),
+the pytest child of ``conformance certify`` and the fault tests' child sessions.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+
+
+def signal_group(proc: subprocess.Popen, signum: int) -> bool:
+    """Send ``signum`` to the process group led by ``proc``; False if it is already gone."""
+    try:
+        os.killpg(proc.pid, signum)
+        return True
+    except (ProcessLookupError, PermissionError):
+        return False
+
+
+def kill_group(proc: subprocess.Popen, wait: float = 10.0) -> int | None:
+    """SIGKILL ``proc``'s whole process group and reap ``proc`` (bounded by ``wait`` s).
+
+    Idempotent; returns the exit status, or None if ``proc`` could not be reaped in time.
+    """
+    signal_group(proc, signal.SIGKILL)
+    try:
+        return proc.wait(timeout=wait)
+    except subprocess.TimeoutExpired:
+        return None
+
+
+def stop_group(proc: subprocess.Popen, signum: int, grace: float, wait: float = 10.0) -> int | None:
+    """Ask the group to stop with ``signum``, wait up to ``grace`` s, then :func:`kill_group`.
+
+    Even when ``proc`` exits within the grace period, the rest of its group (grandchildren
+    that outlived it) is killed, so nothing of the group survives this call.
+    """
+    if proc.poll() is None:
+        signal_group(proc, signum)
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            pass
+    status = kill_group(proc, wait)
+    return status if status is not None else proc.poll()
