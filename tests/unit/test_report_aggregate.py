@@ -55,3 +55,70 @@ def test_declared_feature_that_is_skipped_fails():
     assert "needs KVM" in strict["reason"] and "guest" not in strict["skipped_levels"]
     [other] = require_features(aggregate(entries, [CASE]), [OTHER.feature])
     assert other["verdict"] == "pass"
+
+
+# ---- verdict honesty (issue 17): these failed on 44a5ab8 ----------------------------------
+
+def test_a_skipped_check_is_not_hidden_by_a_passing_one_at_the_same_level():
+    """Per level the status is the worst of its checks: xml test_case passes while
+    test_case_defines_in_libvirt skips -> xml is skip, and the reason names the skipped check."""
+    entries = [entry("xml"), entry("xml", "skipped", when="setup", detail="libvirt is not reachable",
+                                   nodeid="t::test_case_defines_in_libvirt"),
+               entry("host"), entry("guest")]
+    [result] = aggregate(entries, [CASE])
+    assert result["levels"]["xml"]["status"] == "skip"
+    assert "test_case_defines_in_libvirt" in result["levels"]["xml"]["reason"]
+    assert "libvirt is not reachable" in result["levels"]["xml"]["reason"]
+    assert result["level_reached"] == "none"
+
+
+def test_a_failing_check_wins_over_a_pass_and_every_non_passing_check_is_listed():
+    entries = [entry("xml"), entry("host"),
+               entry("guest", nodeid="t::test_guest"),
+               entry("guest", "skipped", when="setup", detail="arming needs the agent", nodeid="t::fires"),
+               entry("guest", "failed", detail="E no reset seen", nodeid="t::fires2")]
+    [result] = aggregate(entries, [CASE])
+    guest = result["levels"]["guest"]
+    assert guest["status"] == "fail"
+    assert "arming needs the agent" in guest["reason"] and "no reset seen" in guest["reason"]
+    assert [c["status"] for c in guest["checks"]] == ["pass", "skip", "fail"]
+
+
+def test_a_level_whose_check_never_reported_is_an_error_not_na():
+    """A live level that has a check but no result (the test recorded no cases, or never ran)
+    is an error: the case must not pass on XML alone without a stated reason."""
+    [result] = aggregate([entry("xml")], [CASE])
+    assert result["levels"]["host"]["status"] == "error"
+    assert "no result" in result["levels"]["host"]["reason"]
+    assert result["verdict"] == "error"
+
+
+def test_na_only_where_the_plan_says_no_check_exists():
+    [result] = aggregate([entry("xml"), entry("host")], [CASE],
+                         {CASE.id: {"guest": "locked memory has no guest-visible effect"}})
+    assert result["levels"]["guest"]["status"] == "n/a"
+    assert result["verdict"] == "pass" and result["level_reached"] == "host"
+
+
+def test_the_driver_refusing_the_live_request_fails_both_live_levels():
+    """An entry at level 'live' (the driver must build the bootable domain the reference
+    accepts) covers host and guest: a driver that rejects it fails both, with its reason."""
+    entries = [entry("xml"), entry("live", "failed", detail="E driver rejected it (InvalidImage)")]
+    [result] = aggregate(entries, [CASE])
+    assert result["levels"]["host"]["status"] == result["levels"]["guest"]["status"] == "fail"
+    assert "InvalidImage" in result["levels"]["host"]["reason"]
+
+
+def test_nothing_collected_is_not_a_skip():
+    """pytest collected nothing (exit 5): every case is an error, never a quiet skip."""
+    [result] = aggregate([], [CASE])
+    assert result["verdict"] == "error"
+    assert result["levels"]["xml"]["status"] == "error"
+
+
+def test_declared_feature_with_a_level_that_has_no_check_is_not_failed():
+    """[features] locked_memory = true must not fail a level that has no check (n/a)."""
+    entries = [entry("xml"), entry("host")]
+    [strict] = require_features(aggregate(entries, [CASE], {CASE.id: {"guest": "no guest-visible effect"}}),
+                                [CASE.feature])
+    assert strict["verdict"] == "pass"
