@@ -79,6 +79,24 @@ def boot_blocker(xml: str, virt_type: str, ram_bytes: int) -> str | None:
     return None
 
 
+def no_check_levels(case, virt_type: str = "qemu") -> dict[str, str]:
+    """Levels at which no check exists for ``case`` ({level: reason}): both live levels when
+    the reference rejects it (nothing to boot), the guest level of a feature without a
+    guest-visible effect. Every other level has a check that must report."""
+    expected = expected_outcome(live_request(case, virt_type))
+    if not expected.accepted:
+        reason = f"reference rejects it ({expected.rejection.code}): nothing to boot, level 1 only"
+        return {"host": reason, "guest": reason}
+    if case.feature not in GUEST_CHECKS:
+        return {"guest": guest_blocker(case.feature, virt_type) or f"{case.feature} has no guest-level check"}
+    return {}
+
+
+def reference_boots(case) -> bool:
+    """Whether the reference builds a domain for the case's live request."""
+    return expected_outcome(live_request(case, "qemu")).accepted
+
+
 def needs_agent(feature: str) -> bool:
     """Guest-level checks run through the guest agent (the agent check itself excepted)."""
     return feature != "agent"

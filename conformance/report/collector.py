@@ -2,7 +2,9 @@
 
 Loaded with ``-p conformance.report.collector``. On xdist workers it tags each item with the
 catalogue cases it covers (user_properties travel to the controller); on the controller it
-counts progress and writes every report entry to ``--cfm-results`` as JSON.
+counts progress and appends every report entry to ``--cfm-results`` as one JSON line, at
+once (so an interrupted or killed run still leaves what finished), and a final line
+``{"exitstatus": N}`` when the session ends.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import pytest
 
 from conformance.report.selection import Selection, item_cases
 
-_ENTRIES: list[dict] = []
+_OUT: dict = {}
 _PROGRESS = {"done": 0, "total": 0, "last": 0.0, "feature": ""}
 
 
@@ -125,7 +127,7 @@ def pytest_runtest_logreport(report):
         return
     if report.when != "call" and report.passed:
         return
-    _ENTRIES.append({
+    _record({
         "nodeid": report.nodeid, "when": report.when, "outcome": report.outcome,
         "duration": round(report.duration, 3), "detail": _longrepr(report),
         "cases": props.get("cases", []), "feature": props.get("feature"),
@@ -159,6 +161,16 @@ _CONFIG = {}
 
 def pytest_configure(config):
     _CONFIG["config"] = config
+    path = config.getoption("--cfm-results", None)
+    if path and not hasattr(config, "workerinput"):
+        _OUT["file"] = open(path, "a", encoding="utf-8")
+
+
+def _record(entry: dict) -> None:
+    out = _OUT.get("file")
+    if out is not None:
+        out.write(json.dumps(entry, default=str) + "\n")
+        out.flush()
 
 
 def _mode() -> str:
@@ -177,5 +189,7 @@ def pytest_sessionfinish(session, exitstatus):
         return
     if _mode() == "tty":
         sys.stderr.write("\n")
-    with open(path, "w") as out:
-        json.dump({"exitstatus": int(exitstatus), "entries": _ENTRIES}, out, default=str)
+    _record({"exitstatus": int(exitstatus)})
+    out = _OUT.pop("file", None)
+    if out is not None:
+        out.close()

@@ -35,9 +35,10 @@ def pytest_generate_tests(metafunc):
     group, so pytest runs a group's items back to back and boots its guest once."""
     if "live_group" not in metafunc.fixturenames:
         return
+    checks = plan.HOST_CHECKS if metafunc.function.__name__ == "test_host" else plan.GUEST_CHECKS
     params = [pytest.param(GroupCheck(g, f), id=f"{f}-{g.key[:8]}",
                            marks=pytest.mark.xdist_group(f"live-{g.key[:12]}"))
-              for g in plan.groups_of(driver_spec(metafunc.config)) for f in g.features]
+              for g in plan.groups_of(driver_spec(metafunc.config)) for f in g.features if f in checks]
     metafunc.parametrize("live_group", params, indirect=True, scope="module")
 
 
@@ -99,8 +100,6 @@ def test_guest(request, live_group, accelerator):
     feature = feature_of(request)
     record.describe(request.node, live_group.case_ids(feature), feature, GUEST)
     reason = plan.guest_blocker(feature, accelerator.virt_type, accelerator_reason(accelerator))
-    if reason is None and feature not in plan.GUEST_CHECKS:
-        reason = f"{feature} has no guest-level check"
     if reason is None and plan.needs_agent(feature) and not live_group.expected.agent:
         reason = "in-guest checks need the guest agent; this configuration has none"
     if reason:

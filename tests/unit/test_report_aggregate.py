@@ -13,7 +13,7 @@ def test_all_levels_pass_reaches_guest():
 def test_a_failing_level_fails_the_case_and_keeps_evidence():
     """One failing level makes the case fail; its reason and evidence are kept."""
     entries = [entry("xml"), entry("host", "failed", detail="E expected pmu=on got off",
-                                   evidence={"expected": "on", "actual": "off"})]
+                                   evidence={"expected": "on", "actual": "off"}), entry("guest")]
     [result] = aggregate(entries, [CASE])
     assert result["verdict"] == "fail" and result["level_reached"] == "xml"
     assert "pmu=on" in result["reason"]
@@ -22,9 +22,9 @@ def test_a_failing_level_fails_the_case_and_keeps_evidence():
 
 def test_setup_failure_is_an_error_and_skips_keep_their_reason():
     """A setup failure is an error; a skipped level carries its exact reason."""
-    [errored] = aggregate([entry("xml"), entry("host", "failed", when="setup")], [CASE])
+    [errored] = aggregate([entry("xml"), entry("host", "failed", when="setup"), entry("guest")], [CASE])
     assert errored["verdict"] == "error"
-    [skipped] = aggregate([entry("xml"), entry("guest", "skipped", when="setup",
+    [skipped] = aggregate([entry("xml"), entry("host"), entry("guest", "skipped", when="setup",
                                                detail="needs KVM; accelerator is TCG")], [CASE])
     assert skipped["verdict"] == "pass"
     assert skipped["skipped_levels"]["guest"] == "needs KVM; accelerator is TCG"
@@ -34,7 +34,7 @@ def test_uncovered_levels_say_why():
     """Levels without a result are n/a with the reason given (e.g. rejected cases)."""
     [result] = aggregate([entry("xml")], [CASE], {CASE.id: "reference rejects it (X): level 1 only"})
     assert result["levels"]["host"] == {"status": "n/a", "reason": "reference rejects it (X): level 1 only",
-                                        "duration": 0.0, "evidence": None, "test": None}
+                                        "duration": 0.0, "evidence": None, "test": None, "checks": []}
 
 
 def test_matrix_counts_per_feature_and_level():
