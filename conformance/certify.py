@@ -132,10 +132,12 @@ def _certify(args, stop, used: dict) -> int:
         print("conformance: the selection matches no case", file=sys.stderr)
         return 2
     started, clock = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), time.monotonic()
+    print(f"certify: preparing: {len(cases)} cases, driver {args.driver}"
+          + ("" if args.level == "xml" else ", choosing the accelerator"), file=sys.stderr, flush=True)
     virt_type, reason = ("qemu", "not needed: --level xml") if args.level == "xml" else _accelerator(uri, accel)
     print(f"certify: driver {args.driver}; {len(cases)} cases; levels up to {args.level}; "
           f"accelerator {virt_type} ({reason})", file=sys.stderr)
-    results = {"entries": [], "exitstatus": None}
+    results = {"entries": [], "expected": [], "exitstatus": None}
     if not stop.requested:
         results = _run_pytest(args, selection, uri, accel, parallel, out,
                               os.path.abspath(config.path) if config.path else None, stop)
@@ -144,7 +146,8 @@ def _certify(args, stop, used: dict) -> int:
     from conformance.report.headline import certification
     interrupted = stop.summary()
     planned = {c.id: no_check_levels(c, virt_type if virt_type != "unknown" else "qemu") for c in cases}
-    verdicts = aggregate(results["entries"], cases, planned, args.level, interrupted=bool(interrupted))
+    verdicts = aggregate(results["entries"], cases, planned, args.level, interrupted=bool(interrupted),
+                         expected=results["expected"])
     verdicts = require_features(verdicts, config.required_features)
     verdicts = require_level(verdicts, require)
     problem = _pytest_problem(results["exitstatus"], interrupted, out)
@@ -291,5 +294,9 @@ def read_results(path: Path, code: int) -> dict:
             exitstatus = record["exitstatus"]
         else:
             entries.append(record)
-    return {"entries": entries, "exitstatus": exitstatus if exitstatus is not None else
+    try:
+        expected = json.loads(Path(f"{path}.expected").read_text())
+    except (OSError, ValueError):
+        expected = []
+    return {"entries": entries, "expected": expected, "exitstatus": exitstatus if exitstatus is not None else
             (None if code < 0 or not lines else code)}

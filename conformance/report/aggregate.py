@@ -5,8 +5,9 @@ reported on the case there; the level's status is the worst of them (error > fai
 not-run > pass), and its reason lists every check that did not pass. A level with no result
 is ``n/a`` only where the plan says no check exists (with that reason); otherwise a check
 should have reported and did not, which is an ``error`` (``not-run`` if the run was
-interrupted). Entries at level ``live`` (the driver must build the bootable domain) count
-for host and guest.
+interrupted). Entries at level ``live`` (the driver must build the bootable domain) are a
+prerequisite of host and guest: their failure fails those levels, their pass alone verifies
+nothing (a level with only that pass still lacks its own check's result).
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ INTERRUPTED = "not run: the run was interrupted before this check reported"
 
 
 def _item_status(entry: dict) -> str:
+    if entry["when"] == "missing":
+        return "not-run" if entry["outcome"] == "skipped" else "error"
     if entry["outcome"] == "skipped":
         return "skip"
     if entry["outcome"] == "failed":
@@ -57,25 +60,39 @@ def _planned_na(planned: dict, case_id: str) -> dict[str, str]:
     return {level: value for level in LIVE_LEVELS} if isinstance(value, str) else dict(value)
 
 
+def missing(expected: list[dict], entries: list[dict], interrupted: bool) -> list[dict]:
+    """Entries for the selected items that never reported: not-run if the run was
+    interrupted, else errors (the check should have run and did not)."""
+    reported = {entry["nodeid"] for entry in entries}
+    status, reason = ("skipped", INTERRUPTED) if interrupted else ("failed", NO_RESULT)
+    return [{"nodeid": item["nodeid"], "when": "missing", "outcome": status, "duration": 0.0,
+             "detail": reason, "cases": item["cases"], "level": item["level"], "evidence": None}
+            for item in expected if item["nodeid"] not in reported]
+
+
 def aggregate(entries: list[dict], cases, planned: dict | None = None,
-              max_level: str = "guest", interrupted: bool = False) -> list[dict]:
+              max_level: str = "guest", interrupted: bool = False,
+              expected: list[dict] | None = None) -> list[dict]:
     """One dict per selected case: id, feature, name, levels{level: record}, verdict.
 
     ``planned`` maps a case id to the levels that have no check for it ({level: reason},
     or one reason for host and guest); every other level up to ``max_level`` must report.
+    ``expected`` lists the selected items ({nodeid, cases, level}); one that did not report
+    counts as a check that did not run.
     """
     planned = planned or {}
+    entries = entries + missing(expected or [], entries, interrupted)
     checks: dict[str, dict[str, list]] = {c.id: {lvl: [] for lvl in LEVELS} for c in cases}
     for entry in entries:
         status = _item_status(entry)
-        levels = LIVE_LEVELS if entry["level"] == "live" else (entry["level"],)
+        prerequisite = entry["level"] == "live"
         for case_id in entry["cases"]:
-            for level in levels:
+            for level in LIVE_LEVELS if prerequisite else (entry["level"],):
                 if case_id in checks and level in checks[case_id]:
                     checks[case_id][level].append({
                         "status": status, "reason": entry["detail"] if status != "pass" else "",
                         "duration": entry["duration"], "evidence": entry.get("evidence"),
-                        "test": entry["nodeid"]})
+                        "test": entry["nodeid"], "prerequisite": prerequisite})
     top = LEVELS.index(max_level)
     results = []
     for case in cases:
@@ -83,6 +100,8 @@ def aggregate(entries: list[dict], cases, planned: dict | None = None,
         by_level = {}
         for index, level in enumerate(LEVELS):
             found = checks[case.id][level]
+            if level in na or all(c["prerequisite"] and c["status"] == "pass" for c in found):
+                found = [c for c in found if c["status"] != "pass"]  # a prerequisite verifies nothing
             if found:
                 by_level[level] = _level(found)
             elif index > top:

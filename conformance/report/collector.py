@@ -10,6 +10,7 @@ once (so an interrupted or killed run still leaves what finished), and a final l
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
@@ -49,6 +50,21 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    _write_expected(config.getoption("--cfm-results"), keep)
+
+
+def _write_expected(results: str, items) -> None:
+    """Every selected item and what it covers, so that an item that never reports (the run
+    was interrupted or died) is seen as missing. Each xdist worker collects the same items;
+    the atomic rename makes concurrent writers harmless."""
+    expected = []
+    for item in items:
+        feature, ids, level = item_cases(item)
+        expected.append({"nodeid": item.nodeid, "cases": list(ids), "level": level})
+    temp = f"{results}.expected.{os.getpid()}"
+    with open(temp, "w") as out:
+        json.dump(expected, out)
+    os.replace(temp, f"{results}.expected")
 
 
 @pytest.hookimpl(tryfirst=True)

@@ -109,6 +109,14 @@ def test_the_driver_refusing_the_live_request_fails_both_live_levels():
     assert "InvalidImage" in result["levels"]["host"]["reason"]
 
 
+def test_the_live_prerequisite_alone_verifies_nothing():
+    """The driver building the domain passes, but no host/guest check reported: error, not
+    pass; and a level without a check (n/a) stays n/a."""
+    [result] = aggregate([entry("xml"), entry("live")], [CASE], {CASE.id: {"guest": "no guest effect"}})
+    assert result["levels"]["host"]["status"] == "error"
+    assert result["levels"]["guest"]["status"] == "n/a"
+
+
 def test_nothing_collected_is_not_a_skip():
     """pytest collected nothing (exit 5): every case is an error, never a quiet skip."""
     [result] = aggregate([], [CASE])
@@ -122,3 +130,16 @@ def test_declared_feature_with_a_level_that_has_no_check_is_not_failed():
     [strict] = require_features(aggregate(entries, [CASE], {CASE.id: {"guest": "no guest-visible effect"}}),
                                 [CASE.feature])
     assert strict["verdict"] == "pass"
+
+
+def test_a_selected_check_that_never_reported_counts_even_beside_a_pass():
+    """The watchdog presence check passed but the fire check (selected) never reported:
+    an error, or not-run when the run was interrupted."""
+    entries = [entry("xml"), entry("host"), entry("guest", nodeid="t::test_guest")]
+    expected = [{"nodeid": "t::test_guest", "cases": [CASE.id], "level": "guest"},
+                {"nodeid": "t::test_watchdog_fires", "cases": [CASE.id], "level": "guest"}]
+    [result] = aggregate(entries, [CASE], expected=expected)
+    assert result["levels"]["guest"]["status"] == "error"
+    assert "test_watchdog_fires" in result["levels"]["guest"]["reason"]
+    [stopped] = aggregate(entries, [CASE], expected=expected, interrupted=True)
+    assert stopped["levels"]["guest"]["status"] == stopped["verdict"] == "not-run"

@@ -60,6 +60,7 @@ def test_collector_records_each_case_item_with_evidence(tmp_path):
     assert by_case[PICKED[2].id]["detail"] == "needs KVM"
     assert by_case[PICKED[0].id]["evidence"] is None
     assert "items done" in done.stderr
+    assert {e["cases"][0] for e in data["expected"]} == {c.id for c in PICKED}
 
 
 def test_entries_are_streamed_so_a_killed_run_keeps_what_finished(tmp_path):
