@@ -22,8 +22,8 @@ manifest.json); the minimal kernel is built on first use (~4.5 min on 2 cores) a
 cached in <cache-dir>/kernels/. Inputs are the recipe files, the versions of the Debian packages
 used, the hashes of every host file copied in, and the kernel. Builds are atomic
 (temp dir + rename) and reproducible (fixed mtimes, sorted newc cpio owned by 0:0; uncompressed by default, `gzip -n` when COMPRESS).
-After a build the cache keeps the newest --keep (3) image and kernel dirs plus the ones in
-use (images/prune.py); `--prune` only prunes. Progress lines (`setup: ...`) go to stderr,
+After a build the cache keeps the --keep (3) most recently used image and kernel dirs plus
+the ones in use (images/prune.py); `--prune` only prunes. Progress lines (`setup: ...`) go to stderr,
 only when something is built; stdout carries the result.
 The guest prints one line `CONFORMANCE-BOOT boot_id=<id> uptime=<s>` on ttyS0
 once qemu-ga is started on the port named org.qemu.guest_agent.0.
@@ -210,6 +210,7 @@ def build_image(cache_dir=DEFAULT_CACHE_DIR, force=False, kernel=DEFAULT_KERNEL,
     final = os.path.join(cache_dir, key)
     done = os.path.join(final, "manifest.json")
     if not force and os.path.isfile(done):
+        cache_prune.mark_used(final)
         return _result(final, kernel, inputs["cmdline"], True, start)
     kernel_info = None
     if kernel == "minimal":
@@ -217,6 +218,7 @@ def build_image(cache_dir=DEFAULT_CACHE_DIR, force=False, kernel=DEFAULT_KERNEL,
     with open(os.path.join(cache_dir, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent callers wait, then find the cache
         if not force and os.path.isfile(done):
+            cache_prune.mark_used(final)
             return _result(final, kernel, inputs["cmdline"], True, start)
         remove_stale_temp_dirs(cache_dir)  # left by a killed build; we hold the lock
         work = tempfile.mkdtemp(prefix=".tmp-", dir=cache_dir)

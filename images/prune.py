@@ -2,7 +2,9 @@
 
 Image dirs are ``<cache-dir>/<64 hex>/`` and kernel dirs ``<cache-dir>/kernels/<64 hex>/``
 (images/build.py, images/minimal_kernel.py). "Newest" is the mtime of a dir's
-manifest.json. A kernel is in use when a kept image names it (manifest ``kernel_key``).
+manifest.json: set when it is built, renewed by :func:`mark_used` on every cache hit, so
+an image a session keeps using stays. A kernel is in use when a kept image names it
+(manifest ``kernel_key``).
 Callers hold the cache's build lock, so no build is half-published while this runs.
 """
 import json
@@ -22,6 +24,14 @@ def cache_dirs(directory):
         if KEY.match(name) and os.path.isfile(manifest):
             found.append((os.path.getmtime(manifest), os.path.join(directory, name)))
     return sorted(found, reverse=True)
+
+
+def mark_used(path):
+    """Renew ``path``'s manifest mtime (best effort: a reader may not own the cache)."""
+    try:
+        os.utime(os.path.join(path, "manifest.json"))
+    except OSError:
+        pass
 
 
 def to_remove(dirs, keep, in_use):

@@ -100,3 +100,18 @@ def test_cleanup_images_rejects_a_negative_keep(capsys):
     with pytest.raises(SystemExit) as exc:
         cli_main(["cleanup", "--images", "--keep", "-1"])
     assert exc.value.code == 2
+
+
+def test_a_cache_hit_makes_an_image_newest(build, tmp_path):
+    """An old image that is used again (cache hit) survives the next prune; newer unused ones go."""
+    try:
+        inputs = build.collect_inputs("stock")
+    except build.ImageBuildError as e:
+        pytest.skip(f"host lacks the image packages: {e}")
+    used = build.build_image(cache_dir=str(tmp_path), kernel="stock")
+    current = os.path.dirname(used["manifest"])
+    os.utime(used["manifest"], (1, 1))  # built long ago
+    fill(str(tmp_path), images=3, kernels=0)  # three newer images
+    assert build.build_image(cache_dir=str(tmp_path), kernel="stock")["cached"] is True
+    build.cache_prune.prune(str(tmp_path), keep=1)
+    assert names(tmp_path) == [build.cache_key(inputs)] == [os.path.basename(current)]
