@@ -157,13 +157,15 @@ def groups(driver, virt_type: str = "qemu") -> list[GuestGroup]:
 
 
 @functools.lru_cache(maxsize=None)
-def groups_of(driver_spec: str) -> tuple[GuestGroup, ...]:
-    """Groups of the driver loaded from ``driver_spec``, computed once per process.
+def groups_of(driver_spec: str, exec_timeout: float | None = None) -> tuple[GuestGroup, ...]:
+    """Groups of the driver loaded from ``driver_spec``, computed once per process
+    (``exec_timeout``: per-request deadline of an exec driver; None = the loader's default).
 
     Deterministic (catalogue order), so every xdist worker parametrizes alike. The virt
     type here only serves grouping; guests are rebuilt for the real accelerator.
     """
-    return tuple(groups(load_driver(driver_spec)))
+    timeout = {} if exec_timeout is None else {"exec_timeout": exec_timeout}
+    return tuple(groups(load_driver(driver_spec, **timeout)))
 
 
 def boot_request(case_id: str, virt_type: str, boot: Boot, instance_name: str,

@@ -27,15 +27,7 @@ def pytest_addoption(parser):
     group.addoption("--cfm-results", default=None, help="write per-item results JSON here")
     group.addoption("--cfm-select", default=None, help="JSON selection file (features, ids, regex, levels)")
     group.addoption("--cfm-progress", default="auto", choices=("auto", "tty", "plain", "none"))
-    group.addoption("--conformance-config", default=None,
-                    help="INI config (etc/conformance.conf.example); exposed as the conformance_config fixture")
-
-
-@pytest.fixture(scope="session")
-def conformance_config(pytestconfig):
-    """The loaded :class:`conformance.config.Config` (--conformance-config, else the default lookup)."""
-    from conformance import config as config_mod
-    return config_mod.load(pytestconfig.getoption("--conformance-config"))
+    # --conformance-config and the conformance_config fixture: fixtures/ (plugin fixtures.plugin)
 
 
 def pytest_collection_modifyitems(config, items):

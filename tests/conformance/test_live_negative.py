@@ -14,12 +14,11 @@ from lxml import etree
 from conformance.checks import check_xml
 from conformance.contract import Flavor, HostSettings, Image, Request
 from conformance.drivers.output import parse_domain
-from conformance.live import (LiveCheckFailed, agent, hidden_hypervisor, pmu, record, rng,
-                              watchdog)
+from conformance.live import LiveCheckFailed, agent, hidden_hypervisor, pmu, record, rng
 from conformance.reference import ReferenceDriver, resolve
+from fixtures.guests import wait_ready, watchdog_fires
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
-BOOT_TIMEOUT = 180
 
 
 def request_for(guest_image, accelerator, extra_specs=None, properties=None, host=None):
@@ -33,16 +32,13 @@ def level1_findings(request, xml):
     return check_xml(resolve(request), parse_domain(xml), request)
 
 
-def boot(guest_factory, xml, agent_expected=True):
-    guest = guest_factory(xml, slug="negative")
-    guest.wait_for_boot(BOOT_TIMEOUT)
-    if agent_expected:
-        guest.wait_for_agent(BOOT_TIMEOUT)
-    return guest
+def boot(guest_factory, config, xml, agent_expected=True):
+    return wait_ready(guest_factory(xml, slug="negative"), config, agent=agent_expected)
 
 
 @pytest.mark.destructive
-def test_reset_watchdog_without_reboot_is_caught(request, guest_factory, guest_image, accelerator):
+def test_reset_watchdog_without_reboot_is_caught(request, guest_factory, guest_image, accelerator,
+                                                 conformance_config):
     """Watchdog action reset but <on_reboot>destroy</on_reboot>: level 1 passes, the fired
     watchdog stops the domain instead of rebooting it, and the level-3 check fails."""
     req = request_for(guest_image, accelerator, {"hw:watchdog_action": "reset"})
@@ -50,20 +46,21 @@ def test_reset_watchdog_without_reboot_is_caught(request, guest_factory, guest_i
     dom.find("on_reboot").text = "destroy"
     xml = etree.tostring(dom, encoding="unicode")
     assert level1_findings(req, xml) == []
-    guest = boot(guest_factory, xml)
+    guest = boot(guest_factory, conformance_config, xml)
     with pytest.raises(LiveCheckFailed, match="did not come back") as caught:
-        watchdog.check_fires(guest, "reset")
+        watchdog_fires(guest, "reset", conformance_config)
     record.describe(request.node, [], "watchdog", "guest", negative="on_reboot=destroy")
     request.node.user_properties.append(("evidence", record.small(caught.value.evidence)))
 
 
-def test_rng_from_dev_zero_is_caught(request, guest_factory, guest_image, accelerator):
+def test_rng_from_dev_zero_is_caught(request, guest_factory, guest_image, accelerator,
+                                     conformance_config):
     """Host rng_dev_path=/dev/zero: XML and QEMU's backend are as requested (levels 1 and 2
     pass) but the guest reads zeros from /dev/hwrng, which the level-3 check catches."""
     req = request_for(guest_image, accelerator, host=HostSettings(rng_dev_path="/dev/zero"))
     xml = ReferenceDriver().build(req)
     assert level1_findings(req, xml) == []
-    guest = boot(guest_factory, xml)
+    guest = boot(guest_factory, conformance_config, xml)
     expected = rng.expected_from(resolve(req).rng)
     assert rng.check_host(guest, expected)["filename"] == "/dev/zero"
     with pytest.raises(LiveCheckFailed, match="non-random") as caught:
@@ -72,7 +69,8 @@ def test_rng_from_dev_zero_is_caught(request, guest_factory, guest_image, accele
     request.node.user_properties.append(("evidence", record.small(caught.value.evidence)))
 
 
-def test_wrong_agent_pmu_hidden_are_caught(request, guest_factory, guest_image, accelerator):
+def test_wrong_agent_pmu_hidden_are_caught(request, guest_factory, guest_image, accelerator,
+                                           conformance_config):
     """A driver that misnames the agent channel, flips pmu and drops <kvm><hidden>: the
     host checks of all three and the agent's guest check fail on the running guest."""
     req = request_for(guest_image, accelerator, {"hw:pmu": "false", "hw:hide_hypervisor_id": "true"})
@@ -83,7 +81,8 @@ def test_wrong_agent_pmu_hidden_are_caught(request, guest_factory, guest_image, 
     dom.find("features/pmu").set("state", "on")
     features = dom.find("features")
     features.remove(features.find("kvm"))
-    guest = boot(guest_factory, etree.tostring(dom, encoding="unicode"), agent_expected=False)
+    guest = boot(guest_factory, conformance_config, etree.tostring(dom, encoding="unicode"),
+                 agent_expected=False)
     caught = {}
     for name, check in [("agent-host", lambda: agent.check_host(guest, expected.agent, timeout=5)),
                         ("agent-guest", lambda: agent.check_guest(guest, expected.agent)),
