@@ -13,6 +13,12 @@ from conformance.report.aggregate import LEVELS
 # Level reached -> what it means; a level counts once every case that has a check there passed.
 LEVEL_NAMES = {"guest": "full", "host": "host", "xml": "xml-only"}
 SHORT_REASON = 110
+# Short names of what a skip needs, for the headline (the full reasons stay in the lists).
+NEEDS = [
+    ("KVM", "need KVM"),
+    ("RLIMIT_MEMLOCK", "need RLIMIT_MEMLOCK >= guest RAM or CAP_SYS_RESOURCE"),
+    ("guest agent", "need the guest agent"),
+]
 
 
 def level_counts(results: list[dict]) -> dict:
@@ -42,6 +48,22 @@ def skip_reasons(results: list[dict]) -> list[dict]:
                     seen.setdefault((level, check["reason"].strip()), set()).add(result["id"])
     rows = [{"level": level, "reason": reason, "cases": len(ids)} for (level, reason), ids in seen.items()]
     return sorted(rows, key=lambda r: (-r["cases"], LEVELS.index(r["level"]), r["reason"]))
+
+
+def need_of(reason: str) -> str:
+    """The short requirement a skip reason names (its shortened text when unknown)."""
+    for marker, label in NEEDS:
+        if marker in reason:
+            return label
+    return _short(reason)
+
+
+def needs(skips: list[dict]) -> list[tuple[str, int]]:
+    """(requirement, number of skipped case levels), most frequent first."""
+    counts: dict[str, int] = {}
+    for skip in skips:
+        counts[need_of(skip["reason"])] = counts.get(need_of(skip["reason"]), 0) + skip["cases"]
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
 def level_reached(counts: dict, max_level: str) -> str:
@@ -78,7 +100,7 @@ def certification(results: list[dict], max_level: str = "guest", interrupted: di
         else f"{lvl} not run (--level {max_level})" for lvl in LEVELS)
     detail = per_level
     if skips:
-        detail += "; skipped: " + "; ".join(f"{s['cases']} {s['level']}: {_short(s['reason'])}" for s in skips)
+        detail += "; skipped: " + ", ".join(f"{count} {need}" for need, count in needs(skips))
     if interrupted:
         headline = (f"INTERRUPTED by {interrupted['signal']} after {interrupted['after_seconds']} s: "
                     f"no certification verdict; finished before the stop: {detail}")
