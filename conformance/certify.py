@@ -210,13 +210,14 @@ def _certification(report: dict, found: dict) -> None:
 
 
 def _write_reports(report: dict, out: Path) -> None:
-    from conformance.report import writers
+    from conformance.report import subunit_stream, writers
     report.pop("digest", None)
     final = writers.finish(report)
     report["digest"] = final["digest"]
     writers.write_json(final, out / "report.json")
     writers.write_junit(final, out / "junit.xml")
     writers.write_html(final, out / "report.html")
+    subunit_stream.write_subunit(final, out / "report.subunit")
 
 
 def _clean_leftovers(stop, uri: str) -> None:
