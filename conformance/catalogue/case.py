@@ -32,6 +32,7 @@ class Case:
     virt_type: str | None = None  # None: the harness default
     host: Mapping[str, str] = field(default_factory=dict)  # HostSettings overrides
     expect_rejection: str | None = None  # documentation only; the reference decides
+    since: str | None = None  # Nova release of the documented change the outcome rests on (notes.py)
 
     def __post_init__(self):
         for name in ("extra_specs", "image_properties", "host"):

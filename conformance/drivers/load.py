@@ -1,6 +1,7 @@
 """``load_driver(spec)``: turn a driver spec string into a driver object.
 
 Specs: ``reference``; ``nova`` (optional extra, imported only when asked for);
+``nova==VERSION`` / ``nova@VERSION`` (that Nova release in its own cached virtualenv);
 ``exec:COMMAND`` (an external program speaking docs/driver-protocol.md);
 ``module:attr`` (a Python driver object, class or factory).
 """
@@ -35,9 +36,12 @@ def load_driver(spec: str, *, exec_timeout: float = exec_driver.DEFAULT_TIMEOUT)
         return ReferenceDriver()
     if spec == "nova":
         return _load_nova()
+    if spec.startswith(("nova==", "nova@")):
+        from conformance.drivers import nova_versions
+        return nova_versions.load(spec)
     if spec.startswith("exec:"):
         return exec_driver.ExecDriver.from_command(spec[len("exec:"):], timeout=exec_timeout)
     if ":" in spec:
         return python_driver.load(spec)
     raise DriverLoadError(f"unknown driver spec {spec!r}: expected 'reference', 'nova', "
-                          "'exec:COMMAND' or 'module:attr'")
+                          "'nova==X.Y.Z', 'exec:COMMAND' or 'module:attr'")
