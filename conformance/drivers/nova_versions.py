@@ -91,9 +91,19 @@ def _ready(venv: Path, version: str) -> bool:
         return False
 
 
-def _tail(text: str, lines: int = 6) -> str:
-    kept = [line for line in text.strip().splitlines() if line.strip()]
-    return " | ".join(kept[-lines:]) or "no output"
+def why_pip_failed(output: str, keep: int = 4) -> str:
+    """The error lines of pip's output (compiler errors, exceptions, ERROR: lines) and,
+    unless those name the package, the one pip was collecting last; else its last lines."""
+    lines = [line.lstrip(" |│╰─>").rstrip() for line in output.splitlines()]
+    lines = [line for line in lines if line and not line.startswith("WARNING: Location")]
+    collecting = [line for line in lines if line.startswith("Collecting ")]
+    errors = list(dict.fromkeys(line for line in lines if re.search(
+        r"^ERROR: |^\w*(Error|Exception): |: (fatal )?error: ", line)))
+    if not errors:
+        return " | ".join(lines[-6:]) or "no output"
+    named = any(re.search(r"wheels? for \S+", line) for line in errors)
+    return "; ".join(([f"last collecting {collecting[-1][len('Collecting '):]}"] if collecting and not named else [])
+                     + errors[-keep:])
 
 
 def _run(argv: list[str], timeout: float, what: str) -> None:
@@ -103,7 +113,7 @@ def _run(argv: list[str], timeout: float, what: str) -> None:
         raise NovaInstallError(f"{what} took over {timeout:g} s") from None
     if done.returncode != 0:
         raise NovaInstallError(f"{what} failed (exit {done.returncode}): "
-                               f"{_tail(done.stderr or done.stdout)}")
+                               f"{why_pip_failed(done.stdout + chr(10) + done.stderr)}")
 
 
 def provision(version: str, cache: Path = CACHE, *, timeout: float = INSTALL_TIMEOUT,
@@ -126,7 +136,7 @@ def provision(version: str, cache: Path = CACHE, *, timeout: float = INSTALL_TIM
               file=log, flush=True)
         try:
             _run([sys.executable, "-m", "venv", str(building)], 120, "creating the virtualenv")
-            _run([str(_python(building)), "-m", "pip", "install", "-q", "--disable-pip-version-check",
+            _run([str(_python(building)), "-m", "pip", "install", "--disable-pip-version-check",
                   *_pip_args(version)], timeout, f"pip install {' '.join(_pip_args(version))}")
             # only bin/python -m is used, so the moved virtualenv keeps working (its
             # console scripts' shebangs would name the old path)

@@ -111,3 +111,25 @@ def test_constrained_releases_take_the_fixture_packages_at_the_series_versions()
     assert nova_versions._pip_args("25.3.0")[-2:] == ["-c", str(nova_versions.constraints("25.3.0"))]
     assert nova_versions.packages("34.0.0") == ["nova==34.0.0", *nova_versions.FIXTURE_PACKAGES]
     assert "constraints:" in nova_versions._marker("25.3.0") and "constraints:" not in nova_versions._marker("34.0.0")
+
+
+PIP_OUTPUT = """Collecting nova==26.3.0
+Collecting Yappi>=1.0 (from oslo.service>=2.8.0->nova==26.3.0)
+  Downloading yappi-1.3.6.tar.gz (58 kB)
+WARNING: Location 'file:///opt/pypi/simple/yappi/' is ignored: it is neither a file nor a directory.
+  error: subprocess-exited-with-error
+  │ yappi/_yappi.c:123:20: error: 'PyThreadState' has no member named 'frame'
+  │ error: command '/usr/bin/gcc' failed with exit code 1
+  ERROR: Failed building wheel for Yappi
+ERROR: Could not build wheels for Yappi, which is required to install pyproject.toml-based projects
+"""
+
+
+def test_why_pip_failed_names_the_package_and_the_compiler_error():
+    why = nova_versions.why_pip_failed(PIP_OUTPUT)
+    assert "collecting" not in why  # the ERROR lines name Yappi
+    unnamed = nova_versions.why_pip_failed(PIP_OUTPUT.replace(" for Yappi", ""))
+    assert unnamed.startswith("last collecting Yappi>=1.0 (from oslo.service")
+    assert "'PyThreadState' has no member named 'frame'" in why
+    assert "ERROR: Could not build wheels for Yappi" in why and "WARNING" not in why
+    assert nova_versions.why_pip_failed("a\nb\n") == "a | b"
