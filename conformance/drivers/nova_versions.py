@@ -24,6 +24,7 @@ from pathlib import Path
 
 from conformance.drivers.nova import NovaDriver, nova_version_of
 from conformance.errors import DriverLoadError
+from conformance.process import kill_group
 
 CACHE = Path("/var/lib/conformance/nova")
 FIXTURE_PACKAGES = ("testtools>=2.5", "wsgi-intercept>=1.13")  # = pyproject's nova extra minus nova
@@ -107,13 +108,20 @@ def why_pip_failed(output: str, keep: int = 4) -> str:
 
 
 def _run(argv: list[str], timeout: float, what: str) -> None:
+    """Run ``argv`` in its own process group; on timeout or interruption the whole group
+    (pip and the compilers it started) is killed."""
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True)
     try:
-        done = subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
+        out, err = proc.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        kill_group(proc)
         raise NovaInstallError(f"{what} took over {timeout:g} s") from None
-    if done.returncode != 0:
-        raise NovaInstallError(f"{what} failed (exit {done.returncode}): "
-                               f"{why_pip_failed(done.stdout + chr(10) + done.stderr)}")
+    except BaseException:
+        kill_group(proc)
+        raise
+    if proc.returncode != 0:
+        raise NovaInstallError(f"{what} failed (exit {proc.returncode}): {why_pip_failed(out + chr(10) + err)}")
 
 
 def provision(version: str, cache: Path = CACHE, *, timeout: float = INSTALL_TIMEOUT,
@@ -138,6 +146,7 @@ def provision(version: str, cache: Path = CACHE, *, timeout: float = INSTALL_TIM
             _run([sys.executable, "-m", "venv", str(building)], 120, "creating the virtualenv")
             _run([str(_python(building)), "-m", "pip", "install", "--disable-pip-version-check",
                   *_pip_args(version)], timeout, f"pip install {' '.join(_pip_args(version))}")
+            _check_version(str(_python(building)), version)
             # only bin/python -m is used, so the moved virtualenv keeps working (its
             # console scripts' shebangs would name the old path)
             shutil.move(str(building), str(venv))
@@ -146,14 +155,18 @@ def provision(version: str, cache: Path = CACHE, *, timeout: float = INSTALL_TIM
             raise
         venv.joinpath(".installed").write_text(_marker(version) + "\n")
         nova_version_of.cache_clear()
-        try:
-            found = nova_version_of(str(_python(venv)))
-        except ImportError as exc:
-            raise NovaInstallError(f"nova {version} installed but not importable: {exc}") from None
-        if found != version:
-            raise NovaInstallError(f"{venv} imports nova {found}, not {version}")
         print(f"setup: Nova {version} ready in {time.monotonic() - started:.0f} s", file=log, flush=True)
         return str(_python(venv))
+
+
+def _check_version(python: str, version: str) -> None:
+    nova_version_of.cache_clear()
+    try:
+        found = nova_version_of(python)
+    except ImportError as exc:
+        raise NovaInstallError(f"nova {version} installed but not importable: {exc}") from None
+    if found != version:
+        raise NovaInstallError(f"the new virtualenv imports nova {found}, not {version}")
 
 
 def load(spec: str) -> NovaDriver:

@@ -89,6 +89,7 @@ def test_installed_but_another_version_is_refused(tmp_path, monkeypatch):
     monkeypatch.setattr(nova_versions, "_run", fake_run)
     with pytest.raises(nova_versions.NovaInstallError, match="imports nova 33.0.0, not 33.0.2"):
         nova_versions.provision("33.0.2", tmp_path, log=open("/dev/null", "w"))
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".install.lock"]  # nothing half-made kept
 
 
 def test_fixture_packages_are_pyprojects_nova_extra():
@@ -133,3 +134,23 @@ def test_why_pip_failed_names_the_package_and_the_compiler_error():
     assert "'PyThreadState' has no member named 'frame'" in why
     assert "ERROR: Could not build wheels for Yappi" in why and "WARNING" not in why
     assert nova_versions.why_pip_failed("a\nb\n") == "a | b"
+
+
+def test_a_hanging_install_is_killed_with_its_group(tmp_path):
+    """A pip that outlives its deadline is killed with its children and named."""
+    marker = tmp_path / "child-alive"
+    script = f"sleep 30 & echo $! > {marker}; wait"
+    with pytest.raises(nova_versions.NovaInstallError, match="took over 0.5 s"):
+        nova_versions._run(["sh", "-c", script], 0.5, "pip install x")
+    import time
+    stat = Path(f"/proc/{int(marker.read_text())}/stat")
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            if stat.read_text().rsplit(")", 1)[1].split()[0] == "Z":  # killed, not yet reaped
+                break
+        except OSError:
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"{stat.parent.name}, a child of the killed install, survived")
