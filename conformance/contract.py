@@ -9,6 +9,7 @@ raises :class:`Rejected` to refuse. The JSON form (protocol 1) is documented in
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -137,12 +138,26 @@ def _schema(kind: str) -> dict:
     return json.loads(text)
 
 
+@functools.cache
+def _validator(kind: str):
+    """Schema ``kind``, checked and compiled once (jsonschema.validate re-checks it per call)."""
+    import jsonschema
+
+    schema = _schema(kind)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
 def validate(kind: str, data) -> None:
-    """Validate ``data`` against the protocol schema ``kind`` ("request" or "rejection")."""
+    """Validate ``data`` against the protocol schema ``kind`` ("request", "rejection",
+    "stream-hello", "stream-request" or "stream-reply")."""
     import jsonschema
 
     try:
-        jsonschema.validate(data, _schema(kind))
+        error = jsonschema.exceptions.best_match(_validator(kind).iter_errors(data))
+        if error is not None:
+            raise error
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
         raise RequestInvalid(f"{kind} invalid at {where}: {exc.message}") from None

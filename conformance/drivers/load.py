@@ -1,7 +1,8 @@
 """``load_driver(spec)``: turn a driver spec string into a driver object.
 
 Specs: ``reference``; ``nova`` (optional extra, imported only when asked for);
-``exec:COMMAND`` (an external program speaking docs/driver-protocol.md);
+``exec:COMMAND`` (an external program speaking docs/driver-protocol.md, one process per
+request); ``exec-stream:COMMAND`` (the same program kept running, one JSON line per request);
 ``module:attr`` (a Python driver object, class or factory).
 """
 
@@ -11,6 +12,7 @@ import importlib
 
 from conformance.contract import Driver
 from conformance.drivers import exec as exec_driver
+from conformance.drivers import exec_stream
 from conformance.drivers import python as python_driver
 from conformance.errors import DriverLoadError
 
@@ -35,9 +37,11 @@ def load_driver(spec: str, *, exec_timeout: float = exec_driver.DEFAULT_TIMEOUT)
         return ReferenceDriver()
     if spec == "nova":
         return _load_nova()
+    if spec.startswith("exec-stream:"):
+        return exec_stream.StreamDriver.from_command(spec[len("exec-stream:"):], timeout=exec_timeout)
     if spec.startswith("exec:"):
         return exec_driver.ExecDriver.from_command(spec[len("exec:"):], timeout=exec_timeout)
     if ":" in spec:
         return python_driver.load(spec)
     raise DriverLoadError(f"unknown driver spec {spec!r}: expected 'reference', 'nova', "
-                          "'exec:COMMAND' or 'module:attr'")
+                          "'exec:COMMAND', 'exec-stream:COMMAND' or 'module:attr'")

@@ -14,7 +14,9 @@ from conformance.reference import ReferenceDriver
 
 @pytest.fixture(scope="module")
 def exec_reference():
-    return load_driver(f"exec:{sys.executable} -m conformance.cli driver-exec reference")
+    driver = load_driver(f"exec-stream:{sys.executable} -m conformance.cli driver-exec reference")
+    yield driver
+    driver.close()
 
 
 def case_id(case) -> str:

@@ -1,0 +1,269 @@
+"""``exec-stream:COMMAND`` drivers: one long-lived process, one JSON line per request and reply.
+
+The harness starts COMMAND (own process group) on first use and sends the hello line
+:data:`HELLO`; the program must answer with the same object on one line before any request.
+Then, one request at a time: ``{"id": N, "request": REQUEST}`` in, and one of
+``{"id": N, "xml": TEXT}``, ``{"id": N, "rejection": {"error", "message"}}`` or
+``{"id": N, "fault": TEXT}`` out (schemas ``conformance/schema/stream-*-v1.json``, prose in
+docs/driver-protocol.md). Every request is bounded like a one-shot ``exec:`` run: a
+deadline, a cap on the reply line and on stderr written meanwhile (stderr is drained while
+waiting, its tail kept for fault messages). A hang, a flood, a reply with the wrong id, an
+invalid reply or the process dying is a :class:`DriverFault` for that request; the process
+group is killed and the next request starts a fresh process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import os
+import selectors
+import shlex
+import subprocess
+import threading
+import time
+
+from conformance.contract import Rejected, Request, validate
+from conformance.drivers.exec import (DEFAULT_TIMEOUT, MAX_STDERR, MAX_STDOUT, command_argv,
+                                      parse_rejection, stderr_tail)
+from conformance.errors import DriverFault, RequestInvalid
+from conformance.process import kill_group
+
+HELLO = {"hello": "exec-stream", "protocol": 1}
+MAX_LINE = 2 * MAX_STDOUT  # a reply carries at most 1 MiB of XML, JSON-escaped
+CLOSE_GRACE = 2.0          # seconds a driver has to exit after its stdin closes
+
+
+def is_hello(line: bytes) -> bool:
+    """True if ``line`` is the harness's hello (the program is asked to speak exec-stream)."""
+    try:
+        return json.loads(line) == HELLO
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return False
+
+
+def encode(message: dict) -> bytes:
+    """One protocol line."""
+    return json.dumps(message, separators=(",", ":")).encode() + b"\n"
+
+
+def parse_reply(line: bytes, want_id: int) -> str:
+    """The XML of the reply ``line`` to request ``want_id``; raise Rejected or DriverFault."""
+    try:
+        data = json.loads(line)
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
+        raise DriverFault("bad-output", f"reply is not a JSON line ({exc}): {line[:200]!r}") from None
+    try:
+        validate("stream-reply", data)
+    except RequestInvalid as exc:
+        raise DriverFault("bad-output", f"{exc}: {line[:200]!r}") from None
+    if data["id"] != want_id:
+        raise DriverFault("wrong-id", f"reply carries id {data['id']!r}, expected {want_id} "
+                          "(out of order or unsolicited)")
+    if "xml" in data:
+        return data["xml"]
+    if "rejection" in data:
+        raise parse_rejection(json.dumps(data["rejection"]).encode())
+    raise DriverFault("crash", f"driver reported a fault: {data['fault']}"[:2000])
+
+
+class _Process:
+    """One running driver process: bounded line exchanges, stderr tail."""
+
+    def __init__(self, argv: list[str]):
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, start_new_session=True, bufsize=0)
+        self.pid = os.getpid()  # the harness process that owns the pipes
+        self._out, self._err = bytearray(), bytearray()
+        self._sel = selectors.DefaultSelector()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            os.set_blocking(stream.fileno(), False)
+            self._sel.register(stream, selectors.EVENT_READ)
+        os.set_blocking(self.proc.stdin.fileno(), False)
+        self._err_seen = 0  # stderr bytes read so far (the per-request cap counts from here)
+        self._lock = threading.Lock()  # stop() against a concurrent stop()
+        self.stopped = False
+
+    def tail(self) -> str:
+        return stderr_tail(self._err)
+
+    def exchange(self, line: bytes, timeout: float) -> bytes:
+        """Write ``line``, return the next line the process prints (without the newline)."""
+        deadline = time.monotonic() + timeout
+        pending, err_start, scanned = memoryview(line), self._err_seen, 0
+        stdin = self.proc.stdin
+        self._sel.register(stdin, selectors.EVENT_WRITE)
+        try:
+            while True:
+                end = self._out.find(b"\n", scanned)
+                if end > MAX_LINE or (end < 0 and len(self._out) > MAX_LINE):
+                    raise DriverFault("bad-output", f"stdout exceeded {MAX_LINE} bytes without "
+                                      "a complete reply line; process group killed")
+                if end >= 0:
+                    reply = bytes(self._out[:end])
+                    del self._out[:end + 1]  # leftover bytes stay for the next exchange
+                    return reply
+                scanned = len(self._out)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise DriverFault("timeout", f"no reply line within {timeout:g} s; process "
+                                      "group killed" + self.tail())
+                for key, _ in self._sel.select(left):
+                    if key.fileobj is stdin:
+                        pending = self._write(pending)
+                        if not pending:
+                            self._sel.unregister(stdin)
+                    elif key.fileobj is self.proc.stderr:
+                        self._drain_stderr()
+                        if self._err_seen - err_start > MAX_STDERR:
+                            raise DriverFault("bad-output", f"stderr exceeded {MAX_STDERR} bytes "
+                                              "during one request; process group killed")
+                    else:
+                        chunk = os.read(key.fd, 65536)
+                        if not chunk:
+                            raise self._died()
+                        self._out += chunk
+        finally:
+            if stdin in self._sel.get_map():
+                self._sel.unregister(stdin)
+
+    def _write(self, pending: memoryview) -> memoryview:
+        try:
+            return pending[os.write(self.proc.stdin.fileno(), pending[:65536]):]
+        except BrokenPipeError:
+            raise self._died() from None
+
+    def _drain_stderr(self) -> None:
+        try:
+            chunk = os.read(self.proc.stderr.fileno(), 65536)
+        except BlockingIOError:
+            return
+        if not chunk:
+            self._sel.unregister(self.proc.stderr)
+            return
+        self._err_seen += len(chunk)
+        self._err += chunk
+        del self._err[:-MAX_STDERR]
+
+    def _died(self) -> DriverFault:
+        try:
+            code = self.proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            code = None
+        while self.proc.stderr in self._sel.get_map():
+            if not self._sel.select(0):
+                break
+            self._drain_stderr()
+        how = ("closed its stdout" if code is None else f"killed by signal {-code}" if code < 0
+               else f"exit code {code}")
+        return DriverFault("exit-code", f"driver process died mid-stream ({how}); it is "
+                           f"restarted for the next request{self.tail()}")
+
+    def stop(self, grace: float = CLOSE_GRACE) -> None:
+        """Close stdin (the driver should exit), then kill the process group. Idempotent."""
+        with self._lock:
+            if self.stopped:
+                return
+            self.stopped = True
+        if self.proc.poll() is None and grace > 0:
+            try:
+                self.proc.stdin.close()
+                self.proc.wait(timeout=grace)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        kill_group(self.proc, wait=30)  # also whatever the driver started
+        self._sel.close()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+class StreamDriver:
+    """A driver that is a long-lived external command (see module docstring); thread-safe,
+    one request at a time. :meth:`close` (also run at interpreter exit) stops the process."""
+
+    def __init__(self, argv: list[str], *, timeout: float = DEFAULT_TIMEOUT):
+        self.argv, self.timeout = list(argv), timeout
+        self.name = "exec-stream:" + shlex.join(self.argv)
+        self._lock = threading.Lock()
+        self._process: _Process | None = None
+        self._next_id = 0
+        self._speaks: bool | None = None  # None: not known yet; False: it never said hello
+        self._refusal: DriverFault | None = None
+
+    @classmethod
+    def from_command(cls, command: str, *, timeout: float = DEFAULT_TIMEOUT) -> "StreamDriver":
+        """Split ``command`` like a shell; the program must exist and be executable."""
+        return cls(command_argv(command, "exec-stream"), timeout=timeout)
+
+    @property
+    def pid(self) -> int | None:
+        """The driver process's pid, None when none is running."""
+        process = self._process
+        return process.proc.pid if process and not process.stopped else None
+
+    def build(self, request: Request) -> str:
+        """Send ``request``; return the XML, raise Rejected or DriverFault."""
+        with self._lock:
+            process = self._running()
+            self._next_id += 1
+            try:
+                line = process.exchange(encode({"id": self._next_id, "request": request.to_dict()}),
+                                        self.timeout)
+                return parse_reply(line, self._next_id)
+            except Rejected:
+                raise
+            except DriverFault as fault:
+                if fault.kind != "crash":  # a reported fault leaves the process usable
+                    self._discard(process)
+                raise
+
+    def _running(self) -> _Process:
+        process = self._process
+        if process is not None and not process.stopped and process.pid == os.getpid() \
+                and process.proc.poll() is None:
+            return process
+        if process is not None:
+            self._discard(process)
+        if self._refusal is not None:
+            raise DriverFault(self._refusal.kind, f"{self._refusal.detail} (not retried)")
+        try:
+            process = _Process(self.argv)
+        except OSError as exc:
+            raise DriverFault("exit-code", f"cannot start {self.argv[0]}: {exc}") from None
+        atexit.unregister(self.close)  # registered once, however often it respawns
+        atexit.register(self.close)
+        try:
+            hello = process.exchange(encode(HELLO), self.timeout)
+        except DriverFault as fault:
+            process.stop(grace=0)
+            if fault.kind == "timeout" and not self._speaks:
+                self._refusal = DriverFault("handshake", f"no hello line within {self.timeout:g} s: "
+                                            "the program may speak only the one-shot protocol "
+                                            f"(use exec:COMMAND){process.tail()}")
+                raise self._refusal from None
+            raise
+        if not is_hello(hello):
+            process.stop(grace=0)
+            fault = DriverFault("handshake", f"expected the hello line {json.dumps(HELLO)}, got "
+                                f"{hello[:200]!r}{process.tail()}")
+            if not self._speaks:
+                self._refusal = fault
+            raise fault
+        self._speaks, self._process = True, process
+        return process
+
+    def _discard(self, process: _Process) -> None:
+        if self._process is process:
+            self._process = None
+        process.stop(grace=0)
+
+    def close(self) -> None:
+        """Stop the driver process (EOF on its stdin, then its group is killed). Idempotent,
+        lock-free (safe from a signal handler); a later build() starts a new process."""
+        process, self._process = self._process, None
+        if process is not None and process.pid == os.getpid():
+            process.stop()
+        atexit.unregister(self.close)
