@@ -8,15 +8,14 @@ Stream (``exec-stream:``): when the first stdin line is the hello line, answers 
 the driver once and answers one reply line per request line until stdin closes
 (``exec_stream.py``). A driver exception is a ``fault`` reply; the server goes on.
 
-Anything the driver itself prints goes to stderr, so stdout carries only answers; in
-stream mode file descriptor 1 itself points at stderr (child processes included) and the
-answers go to a duplicate of the original stdout.
+Anything the driver itself prints goes to stderr, so stdout carries only answers: file
+descriptor 1 itself points at stderr while the driver runs (so writes below Python's
+``sys.stdout`` and child processes are caught too) and answers go to a duplicate of it.
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import sys
@@ -56,14 +55,13 @@ def serve_one(spec: str, raw: bytes) -> int:
     except (RequestInvalid, DriverLoadError) as exc:
         print(f"conformance driver-exec: {exc}", file=sys.stderr)
         return EXIT_INVALID
+    out = _protocol_stdout()
     try:
-        with contextlib.redirect_stdout(sys.stderr):
-            xml = driver.build(request)
+        xml = driver.build(request)
     except Rejected as exc:
-        sys.stdout.write(json.dumps(exc.rejection.to_dict()) + "\n")
+        out.write(json.dumps(exc.rejection.to_dict()).encode() + b"\n")
         return EXIT_REJECTED
-    sys.stdout.write(xml if isinstance(xml, str) else xml.decode("utf-8", "replace"))
-    sys.stdout.flush()
+    out.write(xml.encode() if isinstance(xml, str) else xml)
     return EXIT_ACCEPTED
 
 

@@ -67,6 +67,32 @@ def parse_reply(line: bytes, want_id: int) -> str:
     raise DriverFault("crash", f"driver reported a fault: {data['fault']}"[:2000])
 
 
+class Lines:
+    """Newline framing of a byte stream: ``feed`` chunks, ``pop`` complete lines in order.
+    Bytes after the last newline are kept for the next ``pop``; a line longer than
+    ``cap`` is a DriverFault (bad-output)."""
+
+    def __init__(self, cap: int = MAX_LINE):
+        self.cap, self._buffer, self._scanned = cap, bytearray(), 0
+
+    def feed(self, chunk: bytes) -> None:
+        self._buffer += chunk
+
+    def pop(self) -> bytes | None:
+        """The next complete line without its newline, or None if there is none yet."""
+        end = self._buffer.find(b"\n", self._scanned)
+        if end > self.cap or (end < 0 and len(self._buffer) > self.cap):
+            raise DriverFault("bad-output", f"stdout exceeded {self.cap} bytes without a "
+                              "complete reply line; process group killed")
+        if end < 0:
+            self._scanned = len(self._buffer)
+            return None
+        line = bytes(self._buffer[:end])
+        del self._buffer[:end + 1]
+        self._scanned = 0
+        return line
+
+
 class _Process:
     """One running driver process: bounded line exchanges, stderr tail."""
 
@@ -74,7 +100,7 @@ class _Process:
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, start_new_session=True, bufsize=0)
         self.pid = os.getpid()  # the harness process that owns the pipes
-        self._out, self._err = bytearray(), bytearray()
+        self._lines, self._err = Lines(), bytearray()
         self._sel = selectors.DefaultSelector()
         for stream in (self.proc.stdout, self.proc.stderr):
             os.set_blocking(stream.fileno(), False)
@@ -90,20 +116,11 @@ class _Process:
     def exchange(self, line: bytes, timeout: float) -> bytes:
         """Write ``line``, return the next line the process prints (without the newline)."""
         deadline = time.monotonic() + timeout
-        pending, err_start, scanned = memoryview(line), self._err_seen, 0
+        pending, err_start = memoryview(line), self._err_seen
         stdin = self.proc.stdin
         self._sel.register(stdin, selectors.EVENT_WRITE)
         try:
-            while True:
-                end = self._out.find(b"\n", scanned)
-                if end > MAX_LINE or (end < 0 and len(self._out) > MAX_LINE):
-                    raise DriverFault("bad-output", f"stdout exceeded {MAX_LINE} bytes without "
-                                      "a complete reply line; process group killed")
-                if end >= 0:
-                    reply = bytes(self._out[:end])
-                    del self._out[:end + 1]  # leftover bytes stay for the next exchange
-                    return reply
-                scanned = len(self._out)
+            while (reply := self._lines.pop()) is None:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise DriverFault("timeout", f"no reply line within {timeout:g} s; process "
@@ -122,7 +139,8 @@ class _Process:
                         chunk = os.read(key.fd, 65536)
                         if not chunk:
                             raise self._died()
-                        self._out += chunk
+                        self._lines.feed(chunk)
+            return reply
         finally:
             if stdin in self._sel.get_map():
                 self._sel.unregister(stdin)
