@@ -9,7 +9,8 @@ docs/driver-protocol.md). Every request is bounded like a one-shot ``exec:`` run
 deadline, a cap on the reply line and on stderr written meanwhile (stderr is drained while
 waiting, its tail kept for fault messages). A hang, a flood, a reply with the wrong id, an
 invalid reply or the process dying is a :class:`DriverFault` for that request; the process
-group is killed and the next request starts a fresh process.
+group is killed and the next request starts a fresh process (a ``fault`` reply or an invalid
+rejection in a valid reply is a fault too, but the process stays).
 """
 
 from __future__ import annotations
@@ -31,6 +32,8 @@ from conformance.process import kill_group
 
 HELLO = {"hello": "exec-stream", "protocol": 1}
 MAX_LINE = 2 * MAX_STDOUT  # a reply carries at most 1 MiB of XML, JSON-escaped
+# faults in a well-framed reply with the right id: the stream is intact, the process stays
+KEEPS_PROCESS = frozenset({"crash", "bad-rejection"})
 CLOSE_GRACE = 2.0          # seconds a driver has to exit after its stdin closes
 
 
@@ -234,7 +237,7 @@ class StreamDriver:
             except Rejected:
                 raise
             except DriverFault as fault:
-                if fault.kind != "crash":  # a reported fault leaves the process usable
+                if fault.kind not in KEEPS_PROCESS:
                     self._discard(process)
                 raise
 

@@ -1,7 +1,6 @@
-"""Each deliberately broken driver is caught by exactly the right cases, with the right finding;
-the reference passes every case."""
+"""Each deliberately broken driver is caught by exactly the right cases, with the right finding,
+in process and served over both exec modes; the reference passes every case."""
 
-import functools
 import os
 import sys
 from pathlib import Path
@@ -12,11 +11,19 @@ from conformance.catalogue import CASES, all_cases
 from conformance.checks.level_xml import judge_xml
 from conformance.drivers import load_driver
 from conformance.drivers.exec import ExecDriver
+from conformance.drivers.exec_stream import StreamDriver
 
 TESTS = Path(__file__).resolve().parents[1]
 BROKEN = TESTS / "broken_drivers"
 if str(TESTS) not in sys.path:  # broken_drivers.<module>:driver specs
     sys.path.append(str(TESTS))
+SERVED = (f"env PYTHONPATH={TESTS}{os.pathsep}{os.environ.get('PYTHONPATH', '')} "
+          f"{sys.executable} -m conformance.cli driver-exec")
+# in process; over exec-stream (whole catalogue, one process); over one-shot exec (only the
+# cases a driver must fail, plus CONTROL: one process per case is slow)
+MODES = ["python", "exec-stream", "exec"]
+EXEC_MODES = {"exec": ExecDriver, "exec-stream": StreamDriver}
+CONTROL = ("rng", "default-on")
 
 # broken driver module -> {(feature, case name): check name, or "reject:<Code>" when the
 # driver accepts what the reference rejects}
@@ -56,17 +63,44 @@ CAUGHT = {
 }
 
 
-@functools.cache
-def failures(spec: str) -> dict:
-    """(feature, name) -> failing verdict, for the whole catalogue."""
-    driver = load_driver(spec)
-    verdicts = (judge_xml(case, driver) for case in CASES)
-    return {(v.feature, v.case_name): v for v in verdicts if not v.passed}
+_DRIVERS: dict = {}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _close_drivers():
+    yield
+    for driver in _DRIVERS.values():
+        getattr(driver, "close", lambda: None)()
+
+
+def spec(module: str, mode: str) -> str:
+    return {"python": f"broken_drivers.{module}:driver"}.get(
+        mode, f"{mode}:{SERVED} broken_drivers.{module}:driver")
+
+
+def failures(spec: str, cases=CASES) -> dict:
+    """(feature, name) -> failing verdict, for ``cases`` (default: the whole catalogue)."""
+    key = (spec, tuple(c.id for c in cases))
+    if key not in _DRIVERS:
+        _DRIVERS[spec] = driver = _DRIVERS.get(spec) or load_driver(spec)
+        verdicts = (judge_xml(case, driver) for case in cases)
+        _DRIVERS[key] = {(v.feature, v.case_name): v for v in verdicts if not v.passed}
+    return _DRIVERS[key]
+
+
+def judged(module: str, mode: str, must_fail) -> tuple[dict, set]:
+    """Failures of ``module`` served in ``mode`` and the (feature, name) set they are judged on."""
+    if mode != "exec":
+        return failures(spec(module, mode)), {(c.feature, c.name) for c in CASES}
+    cases = [c for c in CASES if (c.feature, c.name) in set(must_fail) | {CONTROL}]
+    return failures(spec(module, mode), cases), {(c.feature, c.name) for c in cases}
 
 
 def test_reference_passes_every_case():
-    """The reference conforms to itself: every case passes at level 1."""
+    """The reference conforms to itself: every case passes at level 1, in process and over
+    the stream."""
     assert failures("reference") == {}
+    assert failures(f"exec-stream:{SERVED} reference") == {}
 
 
 def test_expected_catches_name_real_cases():
@@ -76,10 +110,11 @@ def test_expected_catches_name_real_cases():
         assert set(caught) <= names
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("module", sorted(CAUGHT))
-def test_broken_driver_caught_by_exactly_the_right_cases(module):
+def test_broken_driver_caught_by_exactly_the_right_cases(module, mode):
     """The broken driver fails exactly the listed cases, each with the listed finding."""
-    failed = failures(f"broken_drivers.{module}:driver")
+    failed, _ = judged(module, mode, CAUGHT[module])
     assert set(failed) == set(CAUGHT[module])
     for key, want in CAUGHT[module].items():
         verdict = failed[key]
@@ -93,22 +128,27 @@ def test_broken_driver_caught_by_exactly_the_right_cases(module):
             assert want in {f["check"] for f in verdict.evidence["findings"]}, verdict.reason
 
 
-def test_crashing_driver_is_a_fault_on_its_cases():
-    """A driver raising KeyError fails exactly the cases that reach the crash, as a crash fault."""
-    failed = failures("broken_drivers.crashing:driver")
+@pytest.mark.parametrize("mode", MODES)
+def test_crashing_driver_is_a_fault_on_its_cases(mode):
+    """A driver raising KeyError fails exactly the cases that reach the crash, as a crash fault
+    (served one-shot: driver-exec exits 1 with the traceback on stderr)."""
     crashing = {(c.feature, c.name) for c in CASES if "hw:watchdog_action" in c.extra_specs}
-    assert set(failed) == crashing
+    failed, judged_on = judged("crashing", mode, crashing)
+    assert set(failed) == crashing & judged_on
+    kind = "exit-code" if mode == "exec" else "crash"
     for verdict in failed.values():
-        assert verdict.evidence["observed"] == "fault:crash" and "KeyError" in verdict.reason
+        assert verdict.evidence["observed"] == f"fault:{kind}" and "KeyError" in verdict.reason
 
 
-def test_unknown_rejection_code_fails_everything():
+@pytest.mark.parametrize("mode", MODES)
+def test_unknown_rejection_code_fails_everything(mode):
     """Rejecting with a code outside the protocol is a bad-rejection fault on every case."""
-    failed = failures("broken_drivers.bad_rejection:driver")
-    assert len(failed) == len(CASES)
+    failed, judged_on = judged("bad_rejection", mode, [(c.feature, c.name) for c in CASES[:3]])
+    assert set(failed) == judged_on
     assert {v.evidence["observed"] for v in failed.values()} == {"fault:bad-rejection"}
 
 
+@pytest.mark.parametrize("mode", sorted(EXEC_MODES))
 @pytest.mark.parametrize("script, kind", [
     ("exec_junk.py", "not-xml"),
     ("exec_exit_one.py", "exit-code"),
@@ -116,20 +156,14 @@ def test_unknown_rejection_code_fails_everything():
     ("exec_hang.py", "timeout"),
     ("exec_flood.py", "bad-output"),
 ])
-def test_misbehaving_exec_driver_fails_with_named_fault(script, kind):
+def test_misbehaving_exec_driver_fails_with_named_fault(script, kind, mode):
     """Protocol-level misbehaviour fails the case with the fault kind in evidence and reason."""
     case = all_cases("watchdog")[0]
-    verdict = judge_xml(case, ExecDriver([sys.executable, str(BROKEN / script)], timeout=2))
+    driver = EXEC_MODES[mode]([sys.executable, str(BROKEN / script)], timeout=2)
+    try:
+        verdict = judge_xml(case, driver)
+    finally:
+        getattr(driver, "close", lambda: None)()
     assert verdict.outcome == "fail"
     assert verdict.evidence["observed"] == f"fault:{kind}"
     assert verdict.reason.startswith(f"{case.id} watchdog/{case.name}: driver fault ({kind})")
-
-
-def test_broken_driver_over_exec_is_caught_the_same_way():
-    """Served over the exec protocol, the rate-dropping driver fails the same rng cases."""
-    env_cmd = ["env", f"PYTHONPATH={TESTS}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"]
-    driver = ExecDriver(env_cmd + [sys.executable, "-m", "conformance.cli", "driver-exec",
-                                   "broken_drivers.rng_drops_rate:driver"])
-    cases = [c for c in all_cases("rng") if c.name in ("default-on", "rate", "kvm-rate", "allowed-invalid")]
-    outcomes = {c.name: judge_xml(c, driver).outcome for c in cases}
-    assert outcomes == {"default-on": "pass", "rate": "fail", "kvm-rate": "fail", "allowed-invalid": "pass"}
