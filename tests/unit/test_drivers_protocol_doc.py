@@ -1,21 +1,27 @@
-"""docs/driver-protocol.md: its examples are valid against the protocol schemas and checks."""
+"""docs/driver-protocol.md: its examples are valid against the protocol schemas and checks, and
+its minimal stream driver works."""
 
 import json
 import re
+import sys
 from pathlib import Path
 
+import pytest
 from lxml import etree
 
 from conformance.catalogue.expected import expected_outcome
 from conformance.checks import check_xml
 from conformance.checks.schema import check_schema
-from conformance.contract import REJECTION_CODES, Request, validate
+from conformance.contract import REJECTION_CODES, Flavor, Rejected, Request, validate
+from conformance.drivers.exec_stream import HELLO, StreamDriver
+from conformance.drivers.output import parse_domain
+from conformance.drivers.run import run_driver
 
 DOC = (Path(__file__).resolve().parents[2] / "docs" / "driver-protocol.md").read_text()
 
 
 def example(kind: str) -> str:
-    match = re.search(rf"<!-- example: {kind} -->\n```\w+\n(.*?)```", DOC, re.S)
+    match = re.search(rf"<!-- example: {kind} -->\n```\w+\n(.*?)^```", DOC, re.S | re.M)
     assert match, f"no '{kind}' example in docs/driver-protocol.md"
     return match.group(1)
 
@@ -44,3 +50,48 @@ def test_every_rejection_code_is_documented():
     """Each protocol rejection code has a row in the document."""
     for code in REJECTION_CODES:
         assert f"| `{code}` |" in DOC
+
+
+# --- the stream mode -------------------------------------------------------------------
+
+def test_stream_examples_are_schema_valid():
+    """The hello, request and reply lines are one line each and valid against their schemas;
+    the request inside is request-v1; the hello is the one the harness sends."""
+    for kind, schema in [("stream-hello", "stream-hello"), ("stream-request", "stream-request"),
+                         ("stream-reply-xml", "stream-reply"), ("stream-reply-rejection", "stream-reply"),
+                         ("stream-reply-fault", "stream-reply")]:
+        text = example(kind)
+        assert text.count("\n") == 1, f"{kind} example is not one line"
+        validate(schema, json.loads(text))
+    assert json.loads(example("stream-hello")) == HELLO
+    validate("request", json.loads(example("stream-request"))["request"])
+    validate("rejection", json.loads(example("stream-reply-rejection"))["rejection"])
+
+
+def test_stream_rejection_example_is_the_reference_answer():
+    """The documented reply to the documented request line is what the reference decides."""
+    request = Request.from_dict(json.loads(example("stream-request"))["request"])
+    rejection = json.loads(example("stream-reply-rejection"))["rejection"]
+    assert expected_outcome(request).rejection.code == rejection["error"]
+
+
+def test_stream_xml_example_parses_as_a_domain():
+    """The documented xml reply carries a libvirt domain."""
+    root = parse_domain(json.loads(example("stream-reply-xml"))["xml"])
+    assert check_schema(root) == [] and root.findtext("name") == "instance-00000002"
+
+
+def test_minimal_stream_driver_example_works(tmp_path):
+    """The documented minimal stream driver answers through StreamDriver: XML, then a
+    rejection, from one process."""
+    script = tmp_path / "driver.py"
+    script.write_text(example("stream-driver"))
+    driver = StreamDriver([sys.executable, str(script)], timeout=20)
+    try:
+        assert etree.fromstring(run_driver(driver, Request()).xml.encode()).tag == "domain"
+        pid = driver.pid
+        with pytest.raises(Rejected):
+            driver.build(Request(flavor=Flavor(extra_specs={"hw:locked_memory": "true"})))
+        assert driver.pid == pid
+    finally:
+        driver.close()
