@@ -1,57 +1,92 @@
-"""Benchmark: wall time of the whole XML-level catalogue for one driver.
+"""Benchmark: the XML-level catalogue through the reference, in process and over both exec modes.
 
-    .venv/bin/python benchmarks/xml_catalogue.py [--runs 5] [--exec] [--exec-runs 1]
+    .venv/bin/python benchmarks/xml_catalogue.py [--runs 3] [--no-exec] [--certify]
 
 Judges every case of conformance.catalogue.all_cases() at the XML level with the reference
-driver in-process (median of --runs) and, with --exec, through
-``exec:<python> -m conformance.cli driver-exec reference`` (one process per request).
-Prints the number of cases and seconds per run and the median.
+driver in process, through ``exec:<python> -m conformance.cli driver-exec reference`` (one
+process per request) and through ``exec-stream:`` with the same command (one process, one
+JSON line per request; its start is included in each run). With ``--certify`` it also times
+``conformance certify --level xml`` (wall time of the whole command: pytest, xdist workers,
+reports) for the exec and exec-stream specs. Prints seconds per run, the medians and the
+one-shot / stream ratios.
 """
 import argparse
 import os
 import shlex
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, REPO)
 
 from conformance.catalogue import all_cases  # noqa: E402
 from conformance.checks.level_xml import judge_xml  # noqa: E402
 from conformance.drivers import load_driver  # noqa: E402
 
+SERVER = shlex.join([sys.executable, "-m", "conformance.cli", "driver-exec", "reference"])
+SPECS = {"in-process": "reference", "exec": f"exec:{SERVER}", "exec-stream": f"exec-stream:{SERVER}"}
 
-def time_catalogue(driver, cases, virt_type):
-    """Seconds to judge every case at the XML level."""
+
+def time_catalogue(spec, cases, virt_type):
+    """Seconds to load ``spec`` and judge every case at the XML level (driver closed after)."""
     started = time.monotonic()
-    for case in cases:
-        judge_xml(case, driver, virt_type=virt_type)
+    driver = load_driver(spec)
+    try:
+        for case in cases:
+            verdict = judge_xml(case, driver, virt_type=virt_type)
+            if not verdict.passed:
+                raise SystemExit(f"{spec}: {verdict.reason}")
+    finally:
+        getattr(driver, "close", lambda: None)()
     return time.monotonic() - started
 
 
-def bench(label, spec, runs, cases, virt_type):
-    driver = load_driver(spec)
+def time_certify(spec):
+    """Wall seconds of ``conformance certify --level xml --driver spec``."""
+    with tempfile.TemporaryDirectory(prefix="cfm-bench-") as out:
+        started = time.monotonic()
+        done = subprocess.run([sys.executable, "-m", "conformance.cli", "certify", "--level", "xml",
+                               "--driver", spec, "--output-dir", out, "--no-progress"],
+                              cwd=REPO, capture_output=True, text=True)
+        wall = time.monotonic() - started
+    if done.returncode != 0:
+        raise SystemExit(f"certify {spec} failed ({done.returncode}): {done.stdout[-500:]}")
+    return wall
+
+
+def bench(label, measure, runs):
     times = []
     for i in range(runs):
-        times.append(time_catalogue(driver, cases, virt_type))
-        print(f"{label} run {i + 1}: {len(cases)} cases in {times[-1]:.2f} s", flush=True)
-    print(f"{label}: {len(cases)} cases, median {statistics.median(times):.2f} s "
-          f"over {runs} run(s)")
+        times.append(measure())
+        print(f"{label} run {i + 1}: {times[-1]:.2f} s", flush=True)
+    median = statistics.median(times)
+    print(f"{label}: median {median:.2f} s over {runs} run(s)", flush=True)
+    return median
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--runs", type=int, default=5, help="in-process runs (default 5)")
-    p.add_argument("--exec", action="store_true", help="also time the exec: driver")
-    p.add_argument("--exec-runs", type=int, default=1)
+    p.add_argument("--runs", type=int, default=3, help="runs per measurement (default 3)")
+    p.add_argument("--no-exec", action="store_true", help="in process only")
+    p.add_argument("--certify", action="store_true", help="also time `certify --level xml` per exec mode")
     p.add_argument("--virt-type", default="qemu")
     a = p.parse_args(argv)
     cases = list(all_cases())
-    bench("reference (in-process)", "reference", a.runs, cases, a.virt_type)
-    if a.exec:
-        spec = "exec:" + shlex.join([sys.executable, "-m", "conformance.cli",
-                                     "driver-exec", "reference"])
-        bench("reference (exec:)", spec, a.exec_runs, cases, a.virt_type)
+    print(f"catalogue: {len(cases)} cases; load average {os.getloadavg()[0]:.2f}")
+    medians = {}
+    for mode in ["in-process"] + ([] if a.no_exec else ["exec", "exec-stream"]):
+        medians[mode] = bench(f"judge_xml, reference {mode}",
+                              lambda: time_catalogue(SPECS[mode], cases, a.virt_type), a.runs)
+    if not a.no_exec:
+        print(f"ratio judge_xml one-shot / stream: {medians['exec'] / medians['exec-stream']:.1f}x")
+    if a.certify:
+        walls = {mode: bench(f"certify --level xml, {mode}", lambda: time_certify(SPECS[mode]), a.runs)
+                 for mode in ("exec", "exec-stream")}
+        print(f"ratio certify one-shot / stream: {walls['exec'] / walls['exec-stream']:.1f}x")
+    print(f"load average {os.getloadavg()[0]:.2f}")
     return 0
 
 

@@ -34,6 +34,7 @@ HELLO = {"hello": "exec-stream", "protocol": 1}
 MAX_LINE = 2 * MAX_STDOUT  # a reply carries at most 1 MiB of XML, JSON-escaped
 # faults in a well-framed reply with the right id: the stream is intact, the process stays
 KEEPS_PROCESS = frozenset({"crash", "bad-rejection"})
+DEATH_POLL = 0.2           # seconds between liveness checks while no output arrives
 CLOSE_GRACE = 2.0          # seconds a driver has to exit after its stdin closes
 
 
@@ -128,7 +129,13 @@ class _Process:
                 if left <= 0:
                     raise DriverFault("timeout", f"no reply line within {timeout:g} s; process "
                                       "group killed" + self.tail())
-                for key, _ in self._sel.select(left):
+                events = self._sel.select(min(left, DEATH_POLL))
+                if not events and self.proc.poll() is not None:  # pipes held by its children
+                    self._read_stdout()
+                    if (reply := self._lines.pop()) is not None:
+                        return reply
+                    raise self._died()
+                for key, _ in events:
                     if key.fileobj is stdin:
                         pending = self._write(pending)
                         if not pending:
@@ -138,15 +145,21 @@ class _Process:
                         if self._err_seen - err_start > MAX_STDERR:
                             raise DriverFault("bad-output", f"stderr exceeded {MAX_STDERR} bytes "
                                               "during one request; process group killed")
-                    else:
-                        chunk = os.read(key.fd, 65536)
-                        if not chunk:
-                            raise self._died()
-                        self._lines.feed(chunk)
+                    elif not self._read_stdout():
+                        raise self._died()
             return reply
         finally:
             if stdin in self._sel.get_map():
                 self._sel.unregister(stdin)
+
+    def _read_stdout(self) -> bool:
+        """Feed what stdout has now to the framing; False at end of file."""
+        try:
+            chunk = os.read(self.proc.stdout.fileno(), 65536)
+        except BlockingIOError:
+            return True
+        self._lines.feed(chunk)
+        return bool(chunk)
 
     def _write(self, pending: memoryview) -> memoryview:
         try:
@@ -154,27 +167,30 @@ class _Process:
         except BrokenPipeError:
             raise self._died() from None
 
-    def _drain_stderr(self) -> None:
+    def _drain_stderr(self) -> bool:
+        """Read what stderr has now into the capped tail; False once nothing more is there."""
+        if self.proc.stderr not in self._sel.get_map():
+            return False
         try:
             chunk = os.read(self.proc.stderr.fileno(), 65536)
         except BlockingIOError:
-            return
+            return False
         if not chunk:
             self._sel.unregister(self.proc.stderr)
-            return
+            return False
         self._err_seen += len(chunk)
         self._err += chunk
         del self._err[:-MAX_STDERR]
+        return True
 
     def _died(self) -> DriverFault:
         try:
             code = self.proc.wait(timeout=5)
         except subprocess.TimeoutExpired:
             code = None
-        while self.proc.stderr in self._sel.get_map():
-            if not self._sel.select(0):
+        for _ in range(MAX_STDERR // 65536 + 1):  # what it wrote last, for the message
+            if not self._drain_stderr():
                 break
-            self._drain_stderr()
         how = ("closed its stdout" if code is None else f"killed by signal {-code}" if code < 0
                else f"exit code {code}")
         return DriverFault("exit-code", f"driver process died mid-stream ({how}); it is "

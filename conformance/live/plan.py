@@ -145,7 +145,11 @@ def groups_of(driver_spec: str) -> tuple[GuestGroup, ...]:
     Deterministic (catalogue order), so every xdist worker parametrizes alike. The virt
     type here only serves grouping; guests are rebuilt for the real accelerator.
     """
-    return tuple(groups(load_driver(driver_spec)))
+    driver = load_driver(driver_spec)
+    try:
+        return tuple(groups(driver))
+    finally:
+        getattr(driver, "close", lambda: None)()  # an exec-stream process is not kept idle
 
 
 def boot_request(case_id: str, virt_type: str, boot: Boot, instance_name: str,

@@ -1,7 +1,8 @@
 """Exec-stream driver (hand-written protocol, no driver-exec) that misbehaves on request:
 the request's ``instance_name`` picks what it does with that one request.
 
-``instance-die``: exits 1 mid-stream; ``instance-hang``: starts a grandchild (pid on
+``instance-die``: exits 1 mid-stream; ``instance-orphan``: exits 1, leaving a child that
+keeps stderr open; ``instance-hang``: starts a grandchild (pid on
 stderr) and never answers; ``instance-flood``: endless stdout without a newline;
 ``instance-wrongid``: replies with another id; ``instance-twice``: replies twice (the
 second reply is left over for the next request); ``instance-stderr``: 200 KiB on stderr;
@@ -42,6 +43,9 @@ def main(argv: list[str]) -> None:
         sys.stderr.flush()
         if mood == "die":
             print("moody: dying on request", rid, file=sys.stderr, flush=True)
+            sys.exit(1)
+        elif mood == "orphan":
+            subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
             sys.exit(1)
         elif mood == "hang":
             child = subprocess.Popen([sys.executable, "-c", "import threading; threading.Event().wait()"])

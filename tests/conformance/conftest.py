@@ -17,7 +17,8 @@ def pytest_addoption(parser):
     group = parser.getgroup("conformance-xml", "conformance catalogue (level 1, XML)")
     try:
         group.addoption("--driver", default=None, metavar="SPEC",
-                        help="driver under test: reference, nova, module:attr or exec:COMMAND "
+                        help="driver under test: reference, nova, module:attr, exec:COMMAND or "
+                             "exec-stream:COMMAND "
                              "(default: $CONFORMANCE_DRIVER or reference)")
     except ValueError:  # already declared by the fixtures plugin
         pass
@@ -31,11 +32,14 @@ def driver_spec(pytestconfig) -> str:
 
 @pytest.fixture(scope="session")
 def driver(driver_spec):
-    """The driver under test, loaded once per session."""
+    """The driver under test, loaded once per session (per xdist worker); closed at the end
+    (an ``exec-stream:`` driver's process is stopped)."""
     try:
-        return load_driver(driver_spec)
+        driver = load_driver(driver_spec)
     except DriverLoadError as exc:
         pytest.exit(f"--driver {driver_spec!r}: {exc}", returncode=3)
+    yield driver
+    getattr(driver, "close", lambda: None)()
 
 
 @pytest.fixture(scope="session")

@@ -127,6 +127,7 @@ def test_writes_to_fd_1_do_not_corrupt_answers(mode, closing):
 
 @pytest.mark.parametrize("mood, kind, detail", [
     ("die", "exit-code", "died mid-stream (exit code 1)"),
+    ("orphan", "exit-code", "died mid-stream (exit code 1)"),
     ("hang", "timeout", "no reply line within 2 s"),
     ("flood", "bad-output", f"stdout exceeded {MAX_LINE} bytes"),
     ("wrongid", "wrong-id", "reply carries id"),
