@@ -103,7 +103,7 @@ class _Process:
     def __init__(self, argv: list[str]):
         self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE, start_new_session=True, bufsize=0)
-        self.pid = os.getpid()  # the harness process that owns the pipes
+        self.owner = os.getpid()  # the harness process that owns the pipes (not a fork of it)
         self._lines, self._err = Lines(), bytearray()
         self._sel = selectors.DefaultSelector()
         for stream in (self.proc.stdout, self.proc.stderr):
@@ -227,7 +227,7 @@ class StreamDriver:
         self._lock = threading.Lock()
         self._process: _Process | None = None
         self._next_id = 0
-        self._speaks: bool | None = None  # None: not known yet; False: it never said hello
+        self._spoke = False  # a process of this driver has answered the hello
         self._refusal: DriverFault | None = None
 
     @classmethod
@@ -259,13 +259,19 @@ class StreamDriver:
 
     def _running(self) -> _Process:
         process = self._process
-        if process is not None and not process.stopped and process.pid == os.getpid() \
+        if process is not None and not process.stopped and process.owner == os.getpid() \
                 and process.proc.poll() is None:
             return process
         if process is not None:
             self._discard(process)
         if self._refusal is not None:
             raise DriverFault(self._refusal.kind, f"{self._refusal.detail} (not retried)")
+        self._process = self._start()
+        return self._process
+
+    def _start(self) -> _Process:
+        """A new process that has answered the hello; a program that never did is refused
+        for good (``handshake``), so a one-shot program costs one timeout, not one per case."""
         try:
             process = _Process(self.argv)
         except OSError as exc:
@@ -276,31 +282,31 @@ class StreamDriver:
             hello = process.exchange(encode(HELLO), self.timeout)
         except DriverFault as fault:
             process.stop(grace=0)
-            if fault.kind == "timeout" and not self._speaks:
-                self._refusal = DriverFault("handshake", f"no hello line within {self.timeout:g} s: "
-                                            "the program may speak only the one-shot protocol "
-                                            f"(use exec:COMMAND){process.tail()}")
-                raise self._refusal from None
-            raise
-        if not is_hello(hello):
-            process.stop(grace=0)
-            fault = DriverFault("handshake", f"expected the hello line {json.dumps(HELLO)}, got "
-                                f"{hello[:200]!r}{process.tail()}")
-            if not self._speaks:
-                self._refusal = fault
-            raise fault
-        self._speaks, self._process = True, process
-        return process
+            if fault.kind != "timeout" or self._spoke:
+                raise
+            hello, why = None, (f"no hello line within {self.timeout:g} s: the program may speak "
+                                "only the one-shot protocol (use exec:COMMAND)")
+        if hello is not None and is_hello(hello):
+            self._spoke = True
+            return process
+        process.stop(grace=0)
+        if hello is not None:
+            why = f"expected the hello line {json.dumps(HELLO)}, got {hello[:200]!r}"
+        fault = DriverFault("handshake", why + process.tail())
+        if not self._spoke:
+            self._refusal = fault
+        raise fault
 
     def _discard(self, process: _Process) -> None:
         if self._process is process:
             self._process = None
-        process.stop(grace=0)
+        if process.owner == os.getpid():  # a forked child leaves its parent's process alone
+            process.stop(grace=0)
 
     def close(self) -> None:
         """Stop the driver process (EOF on its stdin, then its group is killed). Idempotent,
         lock-free (safe from a signal handler); a later build() starts a new process."""
         process, self._process = self._process, None
-        if process is not None and process.pid == os.getpid():
+        if process is not None and process.owner == os.getpid():
             process.stop()
         atexit.unregister(self.close)
