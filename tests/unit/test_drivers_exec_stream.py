@@ -116,7 +116,8 @@ def test_server_bad_driver_spec_is_reported_before_the_hello(closing):
 def test_writes_to_fd_1_do_not_corrupt_answers(mode, closing):
     """A served driver writing to fd 1 directly and through a child: the answer is intact
     in both modes (fd 1 points at stderr while the driver runs)."""
-    driver = load_driver(f"{mode}:env PYTHONPATH={TESTS} " + " ".join(SERVER + ["broken_drivers.chatty_fd:driver"]))
+    served = " ".join(SERVER + ["broken_drivers.chatty_fd:driver"])
+    driver = load_driver(f"{mode}:env PYTHONPATH={TESTS} {served}")
     if mode == "exec-stream":
         closing(driver)
     for _ in range(2):
@@ -227,7 +228,8 @@ def test_concurrent_builds_are_serialised(closing):
         try:
             for i in range(10):
                 name = f"instance-t{thread}-{i}"
-                names[name] = etree.fromstring(driver.build(Request(instance_name=name)).encode()).findtext("name")
+                xml = driver.build(Request(instance_name=name))
+                names[name] = etree.fromstring(xml.encode()).findtext("name")
         except Exception as exc:  # noqa: BLE001 - collected for the assertion
             errors.append(exc)
 
