@@ -286,3 +286,20 @@ def test_driver_process_dies_with_the_harness(end):
     finally:
         child.kill()
         child.wait()
+
+
+def test_served_driver_exits_when_the_harness_is_killed():
+    """SIGKILL leaves no time for cleanup: driver-exec still exits, on the end of its stdin."""
+    code = ("import sys\nfrom conformance.drivers import load_driver\nfrom conformance.contract import Request\n"
+            f"driver = load_driver({'exec-stream:' + ' '.join(SERVER + ['reference'])!r})\n"
+            "driver.build(Request())\nprint(driver.pid, flush=True)\nsys.stdin.read()\n")
+    child = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.PIPE,
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        pid = int(child.stdout.readline())
+        child.kill()
+        child.wait(30)
+        wait_until(lambda: not alive(pid), 10, f"driver-exec {pid} outlived its killed harness")
+    finally:
+        child.kill()
+        child.wait()
