@@ -15,7 +15,7 @@ from lxml import etree
 from conformance.contract import Flavor, Rejected, Request, validate
 from conformance.drivers import load_driver, run_driver
 from conformance.drivers.exec_stream import HELLO, MAX_LINE, StreamDriver
-from conformance.errors import DriverFault
+from conformance.errors import DriverFault, DriverLoadError
 from conformance.reference import ReferenceDriver
 from conformance.waiters import wait_until
 
@@ -51,6 +51,28 @@ def closing():
 
 def canonical(xml: str) -> bytes:
     return etree.tostring(etree.fromstring(xml.encode()), method="c14n")
+
+
+# --- the spec ----------------------------------------------------------------------
+
+def test_spec_loads_a_stream_driver_without_starting_it():
+    """'exec-stream:COMMAND' is a StreamDriver with exec_timeout; no process before the first
+    request; 'exec:' stays one-shot."""
+    driver = load_driver("exec-stream:" + " ".join(SERVER + ["reference"]), exec_timeout=7)
+    assert isinstance(driver, StreamDriver) and driver.timeout == 7 and driver.pid is None
+    assert driver.name.startswith("exec-stream:") and "driver-exec reference" in driver.name
+    assert not isinstance(load_driver("exec:" + " ".join(SERVER + ["reference"])), StreamDriver)
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("exec-stream:", "exec-stream driver spec has no command"),
+    ("exec-stream:/nonexistent/driver", "exec-stream driver command not found: /nonexistent/driver"),
+    ("exec-stream:'unbalanced", "cannot parse exec-stream command"),
+])
+def test_bad_stream_specs_fail_at_load(spec, message):
+    """An unusable exec-stream spec is a one-line DriverLoadError, as for exec:."""
+    with pytest.raises(DriverLoadError, match=message):
+        load_driver(spec)
 
 
 # --- driver-exec in stream mode -----------------------------------------------------
