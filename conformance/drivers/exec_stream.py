@@ -256,6 +256,10 @@ class StreamDriver:
                 if fault.kind not in KEEPS_PROCESS:
                     self._discard(process)
                 raise
+            except (OSError, ValueError):  # close() from another thread or a signal handler
+                if not process.stopped:
+                    raise
+                raise DriverFault("exit-code", "driver closed during the request") from None
 
     def _running(self) -> _Process:
         process = self._process

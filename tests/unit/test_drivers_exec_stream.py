@@ -325,3 +325,19 @@ def test_served_driver_exits_when_the_harness_is_killed():
     finally:
         child.kill()
         child.wait()
+
+
+def test_close_during_a_request_is_a_fault_for_that_request(closing):
+    """close() from another thread while a request waits: that request ends with a named
+    fault at once, not at its timeout."""
+    driver = moody(timeout=30)
+    closing(driver)
+    driver.build(Request())
+    timer = threading.Timer(0.5, driver.close)
+    timer.start()
+    try:
+        with pytest.raises(DriverFault) as exc:
+            driver.build(asking("hang"))
+    finally:
+        timer.join()
+    assert exc.value.kind == "exit-code", exc.value
