@@ -20,6 +20,7 @@ import json
 import os
 import selectors
 import shlex
+import signal
 import subprocess
 import threading
 import time
@@ -28,7 +29,7 @@ from conformance.contract import Rejected, Request, validate
 from conformance.drivers.exec import (DEFAULT_TIMEOUT, MAX_STDERR, MAX_STDOUT, command_argv,
                                       parse_rejection, stderr_tail)
 from conformance.errors import DriverFault, RequestInvalid
-from conformance.process import kill_group
+from conformance.process import kill_group, signal_group
 
 HELLO = {"hello": "exec-stream", "protocol": 1}
 MAX_LINE = 2 * MAX_STDOUT  # a reply carries at most 1 MiB of XML, JSON-escaped
@@ -256,10 +257,6 @@ class StreamDriver:
                 if fault.kind not in KEEPS_PROCESS:
                     self._discard(process)
                 raise
-            except (OSError, ValueError):  # close() from another thread or a signal handler
-                if not process.stopped:
-                    raise
-                raise DriverFault("exit-code", "driver closed during the request") from None
 
     def _running(self) -> _Process:
         process = self._process
@@ -308,9 +305,18 @@ class StreamDriver:
             process.stop(grace=0)
 
     def close(self) -> None:
-        """Stop the driver process (EOF on its stdin, then its group is killed). Idempotent,
-        lock-free (safe from a signal handler); a later build() starts a new process."""
+        """Stop the driver process (EOF on its stdin, then its group is killed). Idempotent
+        and never blocks on a request in flight (another thread, or a signal handler): that
+        request's process group is killed, the request ends with a fault and cleans up. A
+        later build() starts a new process."""
         process, self._process = self._process, None
-        if process is not None and process.owner == os.getpid():
-            process.stop()
         atexit.unregister(self.close)
+        if process is None or process.owner != os.getpid():
+            return
+        if self._lock.acquire(blocking=False):
+            try:
+                process.stop()
+            finally:
+                self._lock.release()
+        else:
+            signal_group(process.proc, signal.SIGKILL)
