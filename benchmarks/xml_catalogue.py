@@ -7,10 +7,12 @@ driver in process, through ``exec:<python> -m conformance.cli driver-exec refere
 process per request) and through ``exec-stream:`` with the same command (one process, one
 JSON line per request; its start is included in each run). With ``--certify`` it also times
 ``conformance certify --level xml`` (wall time of the whole command: pytest, xdist workers,
-reports) for the exec and exec-stream specs. Prints seconds per run, the medians and the
+reports) for the exec and exec-stream specs and for ``reference`` in process (certify's own
+floor). Runs are interleaved across modes. Prints seconds per run, the medians and the
 one-shot / stream ratios.
 """
 import argparse
+import functools
 import os
 import shlex
 import statistics
@@ -57,14 +59,18 @@ def time_certify(spec):
     return wall
 
 
-def bench(label, measure, runs):
-    times = []
+def bench(title, measures, runs):
+    """Median seconds per label of ``measures`` (label -> callable); runs interleaved, so a
+    change in the host's load hits every label alike."""
+    times = {label: [] for label in measures}
     for i in range(runs):
-        times.append(measure())
-        print(f"{label} run {i + 1}: {times[-1]:.2f} s", flush=True)
-    median = statistics.median(times)
-    print(f"{label}: median {median:.2f} s over {runs} run(s)", flush=True)
-    return median
+        for label, measure in measures.items():
+            times[label].append(measure())
+            print(f"{title}, {label} run {i + 1}: {times[label][-1]:.2f} s", flush=True)
+    medians = {label: statistics.median(t) for label, t in times.items()}
+    for label, median in medians.items():
+        print(f"{title}, {label}: median {median:.2f} s over {runs} run(s)", flush=True)
+    return medians
 
 
 def main(argv=None):
@@ -76,16 +82,16 @@ def main(argv=None):
     a = p.parse_args(argv)
     cases = list(all_cases())
     print(f"catalogue: {len(cases)} cases; load average {os.getloadavg()[0]:.2f}")
-    medians = {}
-    for mode in ["in-process"] + ([] if a.no_exec else ["exec", "exec-stream"]):
-        medians[mode] = bench(f"judge_xml, reference {mode}",
-                              lambda: time_catalogue(SPECS[mode], cases, a.virt_type), a.runs)
+    modes = ["in-process"] + ([] if a.no_exec else ["exec", "exec-stream"])
+    medians = bench("judge_xml, reference", {m: functools.partial(time_catalogue, SPECS[m], cases,
+                                                                  a.virt_type) for m in modes}, a.runs)
     if not a.no_exec:
         print(f"ratio judge_xml one-shot / stream: {medians['exec'] / medians['exec-stream']:.1f}x")
     if a.certify:
-        walls = {mode: bench(f"certify --level xml, {mode}", lambda: time_certify(SPECS[mode]), a.runs)
-                 for mode in ("exec", "exec-stream")}
-        print(f"ratio certify one-shot / stream: {walls['exec'] / walls['exec-stream']:.1f}x")
+        walls = bench("certify --level xml", {m: functools.partial(time_certify, SPECS[m])
+                                              for m in ("in-process", "exec", "exec-stream")}, a.runs)
+        print(f"ratio certify one-shot / stream: {walls['exec'] / walls['exec-stream']:.1f}x "
+              f"(in-process reference, the floor of certify itself: {walls['in-process']:.2f} s)")
     print(f"load average {os.getloadavg()[0]:.2f}")
     return 0
 
