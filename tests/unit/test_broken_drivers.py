@@ -63,13 +63,14 @@ CAUGHT = {
 }
 
 
-_DRIVERS: dict = {}
+_LOADED: dict = {}    # spec -> driver, loaded once (an exec-stream driver keeps its process)
+_FAILURES: dict = {}  # (spec, case ids) -> failures
 
 
 @pytest.fixture(scope="module", autouse=True)
 def _close_drivers():
     yield
-    for driver in _DRIVERS.values():
+    for driver in _LOADED.values():
         getattr(driver, "close", lambda: None)()
 
 
@@ -81,11 +82,12 @@ def spec(module: str, mode: str) -> str:
 def failures(spec: str, cases=CASES) -> dict:
     """(feature, name) -> failing verdict, for ``cases`` (default: the whole catalogue)."""
     key = (spec, tuple(c.id for c in cases))
-    if key not in _DRIVERS:
-        _DRIVERS[spec] = driver = _DRIVERS.get(spec) or load_driver(spec)
-        verdicts = (judge_xml(case, driver) for case in cases)
-        _DRIVERS[key] = {(v.feature, v.case_name): v for v in verdicts if not v.passed}
-    return _DRIVERS[key]
+    if key not in _FAILURES:
+        if spec not in _LOADED:
+            _LOADED[spec] = load_driver(spec)
+        verdicts = (judge_xml(case, _LOADED[spec]) for case in cases)
+        _FAILURES[key] = {(v.feature, v.case_name): v for v in verdicts if not v.passed}
+    return _FAILURES[key]
 
 
 def judged(module: str, mode: str, must_fail) -> tuple[dict, set]:
