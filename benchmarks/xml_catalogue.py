@@ -1,6 +1,7 @@
 """Benchmark: the XML-level catalogue through the reference, in process and over both exec modes.
 
-    .venv/bin/python benchmarks/xml_catalogue.py [--runs 3] [--no-exec] [--certify]
+    .venv/bin/python benchmarks/xml_catalogue.py [--runs 3] [--modes in-process,exec,exec-stream]
+                                                 [--certify [--parallel N]]
 
 Judges every case of conformance.catalogue.all_cases() at the XML level with the reference
 driver in process, through ``exec:<python> -m conformance.cli driver-exec reference`` (one
@@ -46,12 +47,13 @@ def time_catalogue(spec, cases, virt_type):
     return time.monotonic() - started
 
 
-def time_certify(spec):
-    """Wall seconds of ``conformance certify --level xml --driver spec``."""
+def time_certify(spec, parallel=None):
+    """Wall seconds of ``conformance certify --level xml --driver spec [--parallel N]``."""
     with tempfile.TemporaryDirectory(prefix="cfm-bench-") as out:
         started = time.monotonic()
         done = subprocess.run([sys.executable, "-m", "conformance.cli", "certify", "--level", "xml",
-                               "--driver", spec, "--output-dir", out, "--no-progress"],
+                               "--driver", spec, "--output-dir", out, "--no-progress",
+                               *(["--parallel", str(parallel)] if parallel else [])],
                               cwd=REPO, capture_output=True, text=True)
         wall = time.monotonic() - started
     if done.returncode != 0:
@@ -76,22 +78,23 @@ def bench(title, measures, runs):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=3, help="runs per measurement (default 3)")
-    p.add_argument("--no-exec", action="store_true", help="in process only")
-    p.add_argument("--certify", action="store_true", help="also time `certify --level xml` per exec mode")
+    p.add_argument("--modes", default=",".join(SPECS), help=f"comma list of {', '.join(SPECS)} (default all)")
+    p.add_argument("--certify", action="store_true", help="also time `certify --level xml` per mode")
+    p.add_argument("--parallel", type=int, default=None, help="certify --parallel (default: its own)")
     p.add_argument("--virt-type", default="qemu")
     a = p.parse_args(argv)
+    modes = [m for m in SPECS if m in a.modes.split(",")]
     cases = list(all_cases())
     print(f"catalogue: {len(cases)} cases; load average {os.getloadavg()[0]:.2f}")
-    modes = ["in-process"] + ([] if a.no_exec else ["exec", "exec-stream"])
     medians = bench("judge_xml, reference", {m: functools.partial(time_catalogue, SPECS[m], cases,
                                                                   a.virt_type) for m in modes}, a.runs)
-    if not a.no_exec:
+    if {"exec", "exec-stream"} <= set(modes):
         print(f"ratio judge_xml one-shot / stream: {medians['exec'] / medians['exec-stream']:.1f}x")
     if a.certify:
-        walls = bench("certify --level xml", {m: functools.partial(time_certify, SPECS[m])
-                                              for m in ("in-process", "exec", "exec-stream")}, a.runs)
-        print(f"ratio certify one-shot / stream: {walls['exec'] / walls['exec-stream']:.1f}x "
-              f"(in-process reference, the floor of certify itself: {walls['in-process']:.2f} s)")
+        walls = bench(f"certify --level xml --parallel {a.parallel or 'default'}",
+                      {m: functools.partial(time_certify, SPECS[m], a.parallel) for m in modes}, a.runs)
+        if {"exec", "exec-stream"} <= set(modes):
+            print(f"ratio certify one-shot / stream: {walls['exec'] / walls['exec-stream']:.1f}x")
     print(f"load average {os.getloadavg()[0]:.2f}")
     return 0
 
