@@ -24,6 +24,7 @@ from conformance import config as config_mod
 from conformance.errors import DriverLoadError, HarnessError
 from conformance.lab.connection import DEFAULT_URI
 from conformance.report.selection import LEVEL_ORDER, Selection, SelectionError, read_list
+from conformance.report.headline import certification
 from conformance.stopping import StopSignals, become_subreaper, kill_orphans, supervise
 
 REPO = Path(__file__).resolve().parents[1]
@@ -141,20 +142,39 @@ def _certify(args, stop, used: dict) -> int:
     if not stop.requested:
         results = _run_pytest(args, selection, uri, accel, parallel, out,
                               os.path.abspath(config.path) if config.path else None, stop)
+    verdicts = _verdicts(results, cases, virt_type, args.level, config, require, stop.summary())
+    problem = _pytest_problem(results["exitstatus"], stop.summary(), out)
+    report = _report(args, verdicts, results, selection, config, require, uri, virt_type, reason,
+                     started, clock)
+    _certification(report, certification(verdicts, args.level, stop.summary(), problem))
+    _write_reports(report, out)
+    if stop.requested and report["certification"]["verdict"] != "interrupted":
+        # the signal arrived while the reports were being written: mark them after all
+        _certification(report, certification(verdicts, args.level, stop.summary(), problem))
+        _write_reports(report, out)
+    _print_outcome(report, problem, out)
+    if stop.requested:
+        return stop.exit_status
+    return 0 if report["certification"]["verdict"] == "certified" else 1
+
+
+def _verdicts(results, cases, virt_type, max_level, config, require, interrupted) -> list[dict]:
+    """Per-case verdicts: aggregated checks, then the config's and the CLI's requirements."""
     from conformance.live.plan import no_check_levels
-    from conformance.report.aggregate import aggregate, matrix, require_features, require_level
-    from conformance.report.headline import certification
-    interrupted = stop.summary()
+    from conformance.report.aggregate import aggregate, require_features, require_level
     planned = {c.id: no_check_levels(c, virt_type if virt_type != "unknown" else "qemu") for c in cases}
-    verdicts = aggregate(results["entries"], cases, planned, args.level, interrupted=bool(interrupted),
+    verdicts = aggregate(results["entries"], cases, planned, max_level, interrupted=bool(interrupted),
                          expected=results["expected"])
-    verdicts = require_features(verdicts, config.required_features)
-    verdicts = require_level(verdicts, require)
-    problem = _pytest_problem(results["exitstatus"], interrupted, out)
+    return require_level(require_features(verdicts, config.required_features), require)
+
+
+def _report(args, verdicts, results, selection, config, require, uri, virt_type, reason,
+            started, clock) -> dict:
+    from conformance.report.aggregate import matrix
     summary = {k: sum(1 for v in verdicts if v["verdict"] == k)
                for k in ("pass", "fail", "error", "skip", "not-run")}
     summary["total"] = len(verdicts)
-    report = {
+    return {
         "format": 1, "driver": args.driver, "started": started,
         "finished": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "wall_seconds": round(time.monotonic() - clock, 1),
@@ -168,12 +188,10 @@ def _certify(args, stop, used: dict) -> int:
         "pytest_exitstatus": results["exitstatus"],
         "summary": summary, "matrix": matrix(verdicts), "cases": verdicts,
     }
-    _certification(report, certification(verdicts, args.level, interrupted, problem))
-    _write_reports(report, out)
-    if stop.requested and not interrupted:  # a signal arrived while the reports were written
-        _certification(report, certification(verdicts, args.level, stop.summary(), problem))
-        _write_reports(report, out)
-    for verdict in verdicts:
+
+
+def _print_outcome(report: dict, problem: str | None, out: Path) -> None:
+    for verdict in report["cases"]:
         if verdict["verdict"] in ("fail", "error"):
             first = verdict["reason"].splitlines()[0] if verdict["reason"] else ""
             first = re.sub(r"^(\w+: )E\s+", r"\1", first)  # pytest's "E   " assertion prefix
@@ -181,13 +199,11 @@ def _certify(args, stop, used: dict) -> int:
                   f"{first}"[:300])
     if problem:
         print(f"conformance: {problem}", file=sys.stderr)
-    print(f"certify: {report['certification']['headline']}")
+    summary = report["summary"]
+    print(f"certify: {summary['headline']}")
     print(f"certify: {summary['pass']} passed, {summary['fail']} failed, {summary['error']} errors, "
           f"{summary['skip']} skipped of {summary['total']} cases in {report['wall_seconds']} s; "
           f"reports in {out}/ (report.json, junit.xml, report.html)")
-    if stop.requested:
-        return stop.exit_status
-    return 0 if report["certification"]["verdict"] == "certified" else 1
 
 
 def _pytest_problem(exitstatus, interrupted, out: Path) -> str | None:
