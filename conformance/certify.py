@@ -23,6 +23,7 @@ from pathlib import Path
 from conformance import config as config_mod
 from conformance.errors import DriverLoadError, HarnessError
 from conformance.lab.connection import DEFAULT_URI
+from conformance.process import default_signals
 from conformance.report.selection import LEVEL_ORDER, Selection, SelectionError, read_list
 from conformance.report.headline import certification
 from conformance.stopping import StopSignals, become_subreaper, kill_orphans, supervise
@@ -287,7 +288,7 @@ def _run_pytest(args, selection, uri, accel, parallel, out: Path, config_path: s
         env = dict(os.environ, CONFORMANCE_DRIVER=args.driver, TMPDIR=str(child_tmp))
         with open(out / "pytest.log", "w") as log:
             proc = subprocess.Popen(argv, cwd=REPO, stdout=log, stderr=None, env=env,
-                                    start_new_session=True)
+                                    start_new_session=True, preexec_fn=default_signals)
             code = supervise(proc, stop, grace=STOP_GRACE)
         kill_orphans()  # driver processes in other sessions, before their temp files go
         return read_results(results, code)
