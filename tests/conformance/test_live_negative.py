@@ -4,6 +4,10 @@ Two of them pass every level-1 XML check, so only the live levels can catch them
 a reset watchdog with ``<on_reboot>destroy</on_reboot>`` (the guest never comes back) and
 an RNG fed from /dev/zero by the host's ``rng_dev_path`` (the XML and QEMU's backend are
 exactly what was asked for, but the guest reads zeros).
+
+Guest-level negatives a TCG guest cannot show (a guest with a PMU or the KVM signature)
+run against the fakes of :mod:`conformance.live.fakes`, one per broken variant; the ones
+a real guest can show here boot one.
 """
 
 import uuid
@@ -14,11 +18,13 @@ from lxml import etree
 from conformance.checks import check_xml
 from conformance.contract import Flavor, HostSettings, Image, Request
 from conformance.drivers.output import parse_domain
+from conformance.errors import GuestError
 from conformance.live import (LiveCheckFailed, agent, hidden_hypervisor, pmu, record, rng,
                               watchdog)
+from conformance.live.fakes import (AMD_PMU_LINE, HYPERV_SIGNATURE, INTEL_PMU_LINE,
+                                    KVM_SIGNATURE, TCG_SIGNATURE, cpu_guest)
 from conformance.reference import ReferenceDriver, resolve
 
-pytestmark = [pytest.mark.functional, pytest.mark.slow]
 BOOT_TIMEOUT = 180
 
 
@@ -41,6 +47,8 @@ def boot(guest_factory, xml, agent_expected=True):
     return guest
 
 
+@pytest.mark.functional
+@pytest.mark.slow
 @pytest.mark.destructive
 def test_reset_watchdog_without_reboot_is_caught(request, guest_factory, guest_image, accelerator):
     """Watchdog action reset but <on_reboot>destroy</on_reboot>: level 1 passes, the fired
@@ -57,6 +65,8 @@ def test_reset_watchdog_without_reboot_is_caught(request, guest_factory, guest_i
     request.node.user_properties.append(("evidence", record.small(caught.value.evidence)))
 
 
+@pytest.mark.functional
+@pytest.mark.slow
 def test_rng_from_dev_zero_is_caught(request, guest_factory, guest_image, accelerator):
     """Host rng_dev_path=/dev/zero: XML and QEMU's backend are as requested (levels 1 and 2
     pass) but the guest reads zeros from /dev/hwrng, which the level-3 check catches."""
@@ -72,6 +82,8 @@ def test_rng_from_dev_zero_is_caught(request, guest_factory, guest_image, accele
     request.node.user_properties.append(("evidence", record.small(caught.value.evidence)))
 
 
+@pytest.mark.functional
+@pytest.mark.slow
 def test_wrong_agent_pmu_hidden_are_caught(request, guest_factory, guest_image, accelerator):
     """A driver that misnames the agent channel, flips pmu and drops <kvm><hidden>: the
     host checks of all three and the agent's guest check fail on the running guest."""
@@ -96,3 +108,100 @@ def test_wrong_agent_pmu_hidden_are_caught(request, guest_factory, guest_image, 
     record.describe(request.node, [], "agent,pmu,hidden_hypervisor", "host",
                     negative="agent name, pmu flipped, hidden dropped")
     request.node.user_properties.append(("evidence", record.small(caught)))
+
+
+# -- pmu and hidden hypervisor, guest level, against fakes --------------------------------
+KVM_PMU = dict(pmu_version=2, cycles="183456", dmesg=INTEL_PMU_LINE, qom_pmu=True)
+
+
+@pytest.mark.parametrize("guest, expected", [
+    pytest.param(cpu_guest(**KVM_PMU), True, id="on-all-probes"),
+    pytest.param(cpu_guest(pmu_version=2, qom_pmu=True), True, id="on-cpuid-leaf-only"),
+    pytest.param(cpu_guest(cycles="95000", dmesg=AMD_PMU_LINE, qom_pmu=True), True,
+                 id="on-counters-without-leaf-0xa"),
+    pytest.param(cpu_guest(), False, id="off-as-measured-under-tcg"),
+    pytest.param(cpu_guest(), None, id="unset-qemu-gives-none"),
+    pytest.param(cpu_guest(**KVM_PMU), None, id="unset-qemu-gives-one"),
+])
+def test_pmu_guest_healthy_variants(guest, expected):
+    """Guests that show what was asked (unset: what QEMU's vCPU property says) pass, with
+    each probe's reading in the evidence."""
+    evidence = pmu.check_guest(guest, expected)
+    assert {"cpuid", "perf", "kernel"} <= set(evidence["probes"])
+
+
+@pytest.mark.parametrize("guest, expected, match", [
+    pytest.param(cpu_guest(cycles="0"), True, "counted 0", id="on-cycles-zero"),
+    pytest.param(cpu_guest(pmu_version=2, cycles="0", qom_pmu=True), True, "counted 0",
+                 id="on-leaf-but-cycles-zero"),
+    pytest.param(cpu_guest(), True, "no probe shows a PMU", id="on-no-pmu"),
+    pytest.param(cpu_guest(pmu_version=2), False, "shows a PMU", id="off-cpuid-advertises"),
+    pytest.param(cpu_guest(cycles="5000", dmesg=AMD_PMU_LINE), False, "shows a PMU",
+                 id="off-counters-count"),
+    pytest.param(cpu_guest(cycles="0", dmesg=AMD_PMU_LINE), False, "counted 0",
+                 id="off-counter-opens"),
+    pytest.param(cpu_guest(**{**KVM_PMU, "qom_pmu": False}), None, "shows a PMU",
+                 id="unset-guest-has-pmu-qemu-says-none"),
+    pytest.param(cpu_guest(qom_pmu=True), None, "no probe shows a PMU",
+                 id="unset-qemu-says-pmu-guest-has-none"),
+])
+def test_pmu_guest_broken_variants_fail(guest, expected, match):
+    """A guest contradicting the expectation fails; a counter that opens but counts 0
+    cycles is no working PMU (and no proof of its absence either)."""
+    with pytest.raises(LiveCheckFailed, match=match):
+        pmu.check_guest(guest, expected)
+
+
+@pytest.mark.parametrize("guest", [
+    pytest.param(cpu_guest(dmesg=""), id="empty-dmesg"),
+    pytest.param(cpu_guest(dmesg_rc=1), id="dmesg-fails"),
+    pytest.param(cpu_guest(dmesg="Performance Events: something else"), id="unknown-boot-line"),
+    pytest.param(cpu_guest(cycles="unsupported errno=EACCES"), id="perf-not-permitted"),
+    pytest.param(cpu_guest(cycles="garbage"), id="perf-garbage"),
+    pytest.param(cpu_guest(max_basic_leaf=0x4), id="leaf-0xa-out-of-range"),
+    pytest.param(cpu_guest(drop=("pmu_version",)), id="cpuid-without-pmu-version"),
+])
+@pytest.mark.parametrize("expected", [True, False])
+def test_pmu_guest_probe_that_cannot_see_is_an_error(guest, expected):
+    """A probe that failed or could not have shown a PMU is an error in both directions,
+    never evidence (an empty dmesg is not "no PMU")."""
+    with pytest.raises(GuestError):
+        pmu.check_guest(guest, expected)
+
+
+@pytest.mark.parametrize("guest, hidden", [
+    pytest.param(cpu_guest(signature=KVM_SIGNATURE), False, id="kvm-signature-shown"),
+    pytest.param(cpu_guest(signature=HYPERV_SIGNATURE, next_signature=KVM_SIGNATURE), False,
+                 id="kvm-leaves-after-hyperv"),
+    pytest.param(cpu_guest(signature=bytes(12)), True, id="hidden-zeros"),
+    pytest.param(cpu_guest(signature=TCG_SIGNATURE), True, id="hidden-tcg"),
+    pytest.param(cpu_guest(signature=b"1234567890ab"), True, id="hidden-hyperv-vendor-id"),
+])
+def test_hidden_guest_healthy_variants(guest, hidden):
+    """The KVM signature at 0x40000000 or 0x40000100 (after Hyper-V's leaves) iff not hidden."""
+    evidence = hidden_hypervisor.check_guest(guest, hidden)
+    assert len(evidence["hv_signature_hex"]) == 24 and len(evidence["hv2_signature_hex"]) == 24
+
+
+@pytest.mark.parametrize("guest, hidden", [
+    pytest.param(cpu_guest(signature=KVM_SIGNATURE), True, id="hidden-but-kvm-signature"),
+    pytest.param(cpu_guest(signature=HYPERV_SIGNATURE, next_signature=KVM_SIGNATURE), True,
+                 id="hidden-but-kvm-leaves-after-hyperv"),
+    pytest.param(cpu_guest(signature=TCG_SIGNATURE), False, id="not-hidden-but-no-kvm"),
+])
+def test_hidden_guest_broken_variants_fail(guest, hidden):
+    """A signature contradicting the request fails."""
+    with pytest.raises(LiveCheckFailed, match="KVM signature"):
+        hidden_hypervisor.check_guest(guest, hidden)
+
+
+@pytest.mark.parametrize("guest", [
+    pytest.param(cpu_guest(drop=("hv_signature_hex",)), id="no-signature-key"),
+    pytest.param(cpu_guest(drop=("hv2_signature_hex",)), id="no-second-signature-key"),
+    pytest.param(cpu_guest(signature=b"KVM"), id="short-signature"),
+])
+@pytest.mark.parametrize("hidden", [True, False])
+def test_hidden_guest_probe_without_signature_is_an_error(guest, hidden):
+    """A cpuid probe that printed no (or a malformed) signature is an error, not "hidden"."""
+    with pytest.raises(GuestError, match="signature"):
+        hidden_hypervisor.check_guest(guest, hidden)
