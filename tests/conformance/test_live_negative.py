@@ -19,8 +19,8 @@ from conformance.checks import check_xml
 from conformance.contract import Flavor, HostSettings, Image, Request
 from conformance.drivers.output import parse_domain
 from conformance.errors import GuestError
-from conformance.live import (LiveCheckFailed, agent, hidden_hypervisor, pmu, record, rng,
-                              watchdog)
+from conformance.live import (LiveCheckFailed, agent, hidden_hypervisor, locked_memory, pmu,
+                              record, rng, watchdog)
 from conformance.live.fakes import (AMD_PMU_LINE, HYPERV_SIGNATURE, INTEL_PMU_LINE,
                                     KVM_SIGNATURE, TCG_SIGNATURE, cpu_guest)
 from conformance.reference import ReferenceDriver, resolve
@@ -205,3 +205,49 @@ def test_hidden_guest_probe_without_signature_is_an_error(guest, hidden):
     """A cpuid probe that printed no (or a malformed) signature is an error, not "hidden"."""
     with pytest.raises(GuestError, match="signature"):
         hidden_hypervisor.check_guest(guest, hidden)
+
+
+# -- pmu, hidden hypervisor and locked memory on real guests ------------------------------
+@pytest.mark.functional
+@pytest.mark.slow
+def test_pmu_and_hidden_guest_probes_on_a_real_guest(request, guest_factory, guest_image,
+                                                     accelerator):
+    """pmu on, not hidden: the guest checks pass for what this accelerator shows (KVM: a
+    PMU and the KVM signature; TCG: neither) and fail for the opposite, with the real
+    probes' readings as evidence either way."""
+    req = request_for(guest_image, accelerator, {"hw:pmu": "on"})
+    guest = boot(guest_factory, ReferenceDriver().build(req))
+    assert pmu.check_host(guest, True) and hidden_hypervisor.check_host(guest, False)
+    shows = accelerator.virt_type == "kvm"
+    seen = {"pmu": pmu.check_guest(guest, shows),
+            "hidden": hidden_hypervisor.check_guest(guest, not shows)}
+    with pytest.raises(LiveCheckFailed, match="PMU") as pmu_caught:
+        pmu.check_guest(guest, not shows)
+    with pytest.raises(LiveCheckFailed, match="KVM signature") as hidden_caught:
+        hidden_hypervisor.check_guest(guest, shows)
+    record.describe(request.node, [], "pmu,hidden_hypervisor", "guest",
+                    negative="expectation opposite to what the accelerator shows")
+    request.node.user_properties.append(("evidence", record.small(
+        {**seen, "pmu_caught": str(pmu_caught.value), "hidden_caught": str(hidden_caught.value)})))
+
+
+@pytest.mark.functional
+@pytest.mark.slow
+def test_dropped_locked_memory_is_caught(request, guest_factory, guest_image, accelerator):
+    """A driver that drops <memoryBacking><locked/>: level 1 reports it, and on the running
+    (unlocked, so bootable here) guest the host check of a locked request fails while the
+    unlocked reading passes."""
+    req = request_for(guest_image, accelerator,
+                      {"hw:locked_memory": "true", "hw:mem_page_size": "small"})
+    dom = etree.fromstring(ReferenceDriver().build(req).encode())
+    dom.remove(dom.find("memoryBacking"))
+    xml = etree.tostring(dom, encoding="unicode")
+    assert "locked.present" in [f.check for f in level1_findings(req, xml)]
+    guest = boot(guest_factory, xml)
+    ram = req.flavor.memory_mb * 1024 * 1024
+    unlocked = locked_memory.check_host(guest, False, ram)
+    with pytest.raises(LiveCheckFailed, match="mem-lock") as caught:
+        locked_memory.check_host(guest, True, ram)
+    record.describe(request.node, [], "locked_memory", "host", negative="<locked/> dropped")
+    request.node.user_properties.append(("evidence", record.small(
+        {"unlocked": unlocked, "caught": caught.value.evidence})))
