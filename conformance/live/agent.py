@@ -33,7 +33,7 @@ def this_boots_init(console: str) -> tuple[str, str]:
     if not sep:
         return "", ""
     earlier = before.rpartition(BOOT_LINE)[2]
-    return earlier, BOOT_LINE + after.partition("\n")[0]
+    return earlier, (BOOT_LINE + after.partition("\n")[0]).strip()
 
 
 def channel_states(xml) -> list[str]:

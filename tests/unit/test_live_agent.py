@@ -57,7 +57,7 @@ def test_guest_catches_exec_disabled():
 NOT_CONFIGURED = "argument unsupported: QEMU guest agent is not configured"
 
 
-BOOT = "CONFORMANCE-BOOT boot_id=7c0b21ea-0656-4404-8159-b593d557c1d2 uptime=1.41\n"
+BOOT = "CONFORMANCE-BOOT boot_id=7c0b21ea-0656-4404-8159-b593d557c1d2 uptime=1.41\r\n"  # serial: CRLF
 NO_PORT = agent.NO_PORT_LINE + "; qemu-ga not started\n"
 
 
@@ -97,4 +97,4 @@ def test_guest_disabled_needs_the_search_of_this_boot(console):
 def test_guest_disabled_evidence_names_the_boot():
     """The evidence carries the boot whose init searched for the port."""
     guest = FakeGuest(agent_error=NOT_CONFIGURED, console=BOOT + NO_PORT + BOOT)
-    assert agent.check_guest(guest, False)["boot"].startswith("CONFORMANCE-BOOT boot_id=")
+    assert agent.check_guest(guest, False)["boot"] == BOOT.strip()
