@@ -31,8 +31,9 @@ QEMU_UNLIMITED_BYTES = 2**63 - 1  # virtio-rng "max-bytes" default (INT64_MAX)
 UNLIMITED_MIN_BYTES_PER_S = 64 * 1024
 SAMPLE_BYTES = 4096
 CHUNK = 64  # the guest hwrng core reads the device 64 bytes at a time (x86 cache line)
-# Limited: every measured window held at least the nominal budget less one chunk; half the
-# budget tolerates a reader starved for half the periods on a loaded host.
+# Limited: every measured window held the nominal budget less at most two chunks (0.83x
+# at 64 B/s, 0.98x at 1-4 KiB/s); half the budget tolerates a reader starved for half
+# the periods on a loaded host.
 LOW_FRACTION = 0.5
 MIN_CHUNKS = 12  # the window's budget, in chunks, that lets the bounds fail a ninth of the rate
 MIN_PERIODS, MIN_WINDOW_S, MAX_WINDOW_S = 2, 3.0, 30.0
