@@ -26,7 +26,7 @@ FEATURE = "rng"
 DEVICE_TYPES = ("virtio-rng-pci", "virtio-rng-device", "virtio-rng-pci-transitional",
                 "virtio-rng-pci-non-transitional")
 QEMU_UNLIMITED_BYTES = 2**63 - 1  # virtio-rng "max-bytes" default (INT64_MAX)
-# Unlimited: measured 280-835 KB/s (suite under load) and 1.39-1.87 MB/s (idle) on TCG; a
+# Unlimited: measured 280 KB/s-1.87 MB/s on TCG (benchmarks/README.md); a
 # quarter of the slowest, and 16x the fastest catalogue limit (2048 B / 500 ms).
 UNLIMITED_MIN_BYTES_PER_S = 64 * 1024
 SAMPLE_BYTES = 4096
