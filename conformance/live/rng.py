@@ -121,8 +121,9 @@ def window_for(rng: Expected) -> float:
     window = periods * rng.rate_period / 1000.0
     if window > MAX_WINDOW_S:
         raise NotApplicable(
-            f"rate {rng.rate_bytes} B / {rng.rate_period} ms is too small to measure: "
-            f"{MIN_CHUNKS} x {CHUNK} B need {window:g} s, more than {MAX_WINDOW_S:g} s")
+            f"rate {rng.rate_bytes} B / {rng.rate_period} ms is too small to measure: a budget "
+            f"of {MIN_CHUNKS} x {CHUNK} B in at least {MIN_PERIODS} periods needs {window:g} s, "
+            f"more than {MAX_WINDOW_S:g} s")
     return window
 
 
