@@ -20,7 +20,7 @@ def _load_nova() -> Driver:
         module = importlib.import_module("conformance.drivers.nova")
     except ImportError as exc:
         raise DriverLoadError(f"driver 'nova' is unavailable ({exc}); "
-                              "install it with: pip install -e '.[nova]'") from None
+                              "`./run certify --driver nova` installs Nova into .venv-nova") from None
     for name in ("load", "NovaDriver", "driver"):
         if hasattr(module, name):
             return python_driver.instantiate(getattr(module, name), "nova")

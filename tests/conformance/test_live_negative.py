@@ -20,12 +20,11 @@ from conformance.contract import Flavor, HostSettings, Image, Request
 from conformance.drivers.output import parse_domain
 from conformance.errors import GuestError
 from conformance.live import (LiveCheckFailed, agent, hidden_hypervisor, locked_memory, pmu,
-                              record, rng, watchdog)
+                              record, rng)
 from conformance.live.fakes import (AMD_PMU_LINE, HYPERV_SIGNATURE, INTEL_PMU_LINE,
                                     KVM_SIGNATURE, TCG_SIGNATURE, cpu_guest)
 from conformance.reference import ReferenceDriver, resolve
-
-BOOT_TIMEOUT = 180
+from fixtures.guests import wait_ready, watchdog_fires
 
 
 def request_for(guest_image, accelerator, extra_specs=None, properties=None, host=None):
@@ -39,18 +38,15 @@ def level1_findings(request, xml):
     return check_xml(resolve(request), parse_domain(xml), request)
 
 
-def boot(guest_factory, xml, agent_expected=True):
-    guest = guest_factory(xml, slug="negative")
-    guest.wait_for_boot(BOOT_TIMEOUT)
-    if agent_expected:
-        guest.wait_for_agent(BOOT_TIMEOUT)
-    return guest
+def boot(guest_factory, config, xml, agent_expected=True):
+    return wait_ready(guest_factory(xml, slug="negative"), config, agent=agent_expected)
 
 
 @pytest.mark.functional
 @pytest.mark.slow
 @pytest.mark.destructive
-def test_reset_watchdog_without_reboot_is_caught(request, guest_factory, guest_image, accelerator):
+def test_reset_watchdog_without_reboot_is_caught(request, guest_factory, guest_image, accelerator,
+                                                 conformance_config):
     """Watchdog action reset but <on_reboot>destroy</on_reboot>: level 1 passes, the fired
     watchdog stops the domain instead of rebooting it, and the level-3 check fails."""
     req = request_for(guest_image, accelerator, {"hw:watchdog_action": "reset"})
@@ -58,22 +54,23 @@ def test_reset_watchdog_without_reboot_is_caught(request, guest_factory, guest_i
     dom.find("on_reboot").text = "destroy"
     xml = etree.tostring(dom, encoding="unicode")
     assert level1_findings(req, xml) == []
-    guest = boot(guest_factory, xml)
+    guest = boot(guest_factory, conformance_config, xml)
     with pytest.raises(LiveCheckFailed, match="did not come back") as caught:
-        watchdog.check_fires(guest, "reset")
+        watchdog_fires(guest, "reset", conformance_config)
     record.describe(request.node, [], "watchdog", "guest", negative="on_reboot=destroy")
     request.node.user_properties.append(("evidence", record.small(caught.value.evidence)))
 
 
 @pytest.mark.functional
 @pytest.mark.slow
-def test_rng_from_dev_zero_is_caught(request, guest_factory, guest_image, accelerator):
+def test_rng_from_dev_zero_is_caught(request, guest_factory, guest_image, accelerator,
+                                     conformance_config):
     """Host rng_dev_path=/dev/zero: XML and QEMU's backend are as requested (levels 1 and 2
     pass) but the guest reads zeros from /dev/hwrng, which the level-3 check catches."""
     req = request_for(guest_image, accelerator, host=HostSettings(rng_dev_path="/dev/zero"))
     xml = ReferenceDriver().build(req)
     assert level1_findings(req, xml) == []
-    guest = boot(guest_factory, xml)
+    guest = boot(guest_factory, conformance_config, xml)
     expected = rng.expected_from(resolve(req).rng)
     assert rng.check_host(guest, expected)["filename"] == "/dev/zero"
     with pytest.raises(LiveCheckFailed, match="non-random") as caught:
@@ -84,7 +81,8 @@ def test_rng_from_dev_zero_is_caught(request, guest_factory, guest_image, accele
 
 @pytest.mark.functional
 @pytest.mark.slow
-def test_wrong_agent_pmu_hidden_are_caught(request, guest_factory, guest_image, accelerator):
+def test_wrong_agent_pmu_hidden_are_caught(request, guest_factory, guest_image, accelerator,
+                                           conformance_config):
     """A driver that misnames the agent channel, flips pmu and drops <kvm><hidden>: the
     host checks of all three and the agent's guest check fail on the running guest."""
     req = request_for(guest_image, accelerator, {"hw:pmu": "false", "hw:hide_hypervisor_id": "true"})
@@ -95,7 +93,8 @@ def test_wrong_agent_pmu_hidden_are_caught(request, guest_factory, guest_image, 
     dom.find("features/pmu").set("state", "on")
     features = dom.find("features")
     features.remove(features.find("kvm"))
-    guest = boot(guest_factory, etree.tostring(dom, encoding="unicode"), agent_expected=False)
+    guest = boot(guest_factory, conformance_config, etree.tostring(dom, encoding="unicode"),
+                 agent_expected=False)
     caught = {}
     for name, check in [("agent-host", lambda: agent.check_host(guest, expected.agent, timeout=5)),
                         ("agent-guest", lambda: agent.check_guest(guest, expected.agent)),
@@ -211,12 +210,12 @@ def test_hidden_guest_probe_without_signature_is_an_error(guest, hidden):
 @pytest.mark.functional
 @pytest.mark.slow
 def test_pmu_and_hidden_guest_probes_on_a_real_guest(request, guest_factory, guest_image,
-                                                     accelerator):
+                                                     accelerator, conformance_config):
     """pmu on, not hidden: the guest checks pass for what this accelerator shows (KVM: a
     PMU and the KVM signature; TCG: neither) and fail for the opposite, with the real
     probes' readings as evidence either way."""
     req = request_for(guest_image, accelerator, {"hw:pmu": "on"})
-    guest = boot(guest_factory, ReferenceDriver().build(req))
+    guest = boot(guest_factory, conformance_config, ReferenceDriver().build(req))
     assert pmu.check_host(guest, True) and hidden_hypervisor.check_host(guest, False)
     shows = accelerator.virt_type == "kvm"
     seen = {"pmu": pmu.check_guest(guest, shows),
@@ -233,7 +232,8 @@ def test_pmu_and_hidden_guest_probes_on_a_real_guest(request, guest_factory, gue
 
 @pytest.mark.functional
 @pytest.mark.slow
-def test_dropped_locked_memory_is_caught(request, guest_factory, guest_image, accelerator):
+def test_dropped_locked_memory_is_caught(request, guest_factory, guest_image, accelerator,
+                                        conformance_config):
     """A driver that drops <memoryBacking><locked/>: level 1 reports it, and on the running
     (unlocked, so bootable here) guest the host check of a locked request fails while the
     unlocked reading passes."""
@@ -243,7 +243,7 @@ def test_dropped_locked_memory_is_caught(request, guest_factory, guest_image, ac
     dom.remove(dom.find("memoryBacking"))
     xml = etree.tostring(dom, encoding="unicode")
     assert "locked.present" in [f.check for f in level1_findings(req, xml)]
-    guest = boot(guest_factory, xml)
+    guest = boot(guest_factory, conformance_config, xml)
     ram = req.flavor.memory_mb * 1024 * 1024
     unlocked = locked_memory.check_host(guest, False, ram)
     with pytest.raises(LiveCheckFailed, match="mem-lock") as caught:

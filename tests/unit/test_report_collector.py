@@ -5,6 +5,7 @@ import subprocess
 import sys
 
 from conformance.catalogue import CASES
+from conformance.certify import read_results
 from conformance.report.selection import Selection
 
 PICKED = CASES[:4]
@@ -42,7 +43,7 @@ def run_collector(tmp_path, selection: Selection, *extra):
          "--cfm-results", str(results), "--cfm-select", str(select), "--cfm-progress", "plain",
          "-q", str(tmp_path / "test_fake_catalogue.py"), *extra],
         cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    return done, json.loads(results.read_text())
+    return done, read_results(results, done.returncode)
 
 
 def test_collector_records_each_case_item_with_evidence(tmp_path):
@@ -59,6 +60,18 @@ def test_collector_records_each_case_item_with_evidence(tmp_path):
     assert by_case[PICKED[2].id]["detail"] == "needs KVM"
     assert by_case[PICKED[0].id]["evidence"] is None
     assert "items done" in done.stderr
+    assert {e["cases"][0] for e in data["expected"]} == {c.id for c in PICKED}
+
+
+def test_entries_are_streamed_so_a_killed_run_keeps_what_finished(tmp_path):
+    """Each entry is one JSON line written at once; without the final exitstatus line (the
+    run was killed) the entries are still read and the status is unknown (None)."""
+    done, data = run_collector(tmp_path, Selection())
+    lines = (tmp_path / "results.json").read_text().splitlines()
+    assert json.loads(lines[-1]) == {"exitstatus": done.returncode}
+    (tmp_path / "cut.jsonl").write_text("\n".join(lines[:2]) + '\n{"nodeid": "cut sh')
+    cut = read_results(tmp_path / "cut.jsonl", -9)
+    assert len(cut["entries"]) == 2 and cut["exitstatus"] is None
 
 
 def test_collector_deselects_what_the_selection_excludes(tmp_path):
