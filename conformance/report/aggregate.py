@@ -14,7 +14,7 @@ from __future__ import annotations
 
 LEVELS = ("xml", "host", "guest")
 LIVE_LEVELS = ("host", "guest")
-RANK = {"error": 5, "fail": 4, "skip": 3, "not-run": 2, "pass": 1}
+RANK = {"error": 5, "fail": 4, "skip": 3, "not-run": 2, "pass": 1, "n/a": 0}
 NO_RESULT = "no result: no check reported on this case at this level (it should have run)"
 INTERRUPTED = "not run: the run was interrupted before this check reported"
 
@@ -23,9 +23,10 @@ def _item_status(entry: dict) -> str:
     if entry["when"] == "missing":
         return "not-run" if entry["outcome"] == "skipped" else "error"
     if entry["outcome"] == "skipped":
-        return "skip"
+        return "n/a" if entry.get("not_applicable") else "skip"
     if entry["outcome"] == "failed":
-        return "fail" if entry["when"] == "call" else "error"
+        # a probe that failed in the call (GuestError, WaitTimeout) decided nothing: error
+        return "fail" if entry["when"] == "call" and not entry.get("harness_error") else "error"
     return "pass"
 
 
@@ -35,13 +36,16 @@ def _check_name(nodeid: str) -> str:
 
 
 def _level(checks: list[dict]) -> dict:
-    """A level's record from its checks: worst status, every non-passing reason."""
+    """A level's record from its checks: the worst status (a check that is n/a counts only
+    when every check is), and the reason of each check that did not pass."""
     worst = max(checks, key=lambda c: RANK[c["status"]])
-    others = [c for c in checks if c["status"] != "pass"]
-    if len(checks) == 1:
+    listed = [c for c in checks if c["status"] == worst["status"] or RANK[c["status"]] > RANK["pass"]]
+    if worst["status"] == "pass":
+        reason = ""
+    elif len(checks) == 1:
         reason = worst["reason"]
     else:
-        reason = "\n".join(f"[{_check_name(c['test'])}] {c['status']}: {c['reason']}" for c in others)
+        reason = "\n".join(f"[{_check_name(c['test'])}] {c['status']}: {c['reason']}" for c in listed)
     evidence = worst["evidence"] if worst["status"] != "pass" else next(
         (c["evidence"] for c in checks if c["evidence"] is not None), None)
     return {"status": worst["status"], "reason": reason,
