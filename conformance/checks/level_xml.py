@@ -16,6 +16,7 @@ from conformance.catalogue.expected import Expected, expected_outcome
 from conformance.checks import check_xml
 from conformance.checks.define import check_define
 from conformance.checks.finding import Finding
+from conformance.checks.lifecycle import check_identity
 from conformance.checks.schema import check_schema
 from conformance.contract import Accepted, Driver, Rejection, driver_protocol
 from conformance.drivers import run_driver
@@ -41,7 +42,7 @@ def _compare(case: Case, expected: Expected, outcome, request, conn) -> tuple[st
     if isinstance(outcome, Rejection):
         return f"expected acceptance; driver rejected with {outcome.code}: {outcome.message}", []
     dom = parse_domain(outcome.xml)
-    findings = check_xml(expected.features, dom, request) + check_schema(dom)
+    findings = check_xml(expected.features, dom, request) + check_identity(dom, request) + check_schema(dom)
     if conn is not None and not findings:
         findings += check_define(conn, dom)
     if findings:

@@ -152,6 +152,17 @@ def test_lifecycle_driver_is_right_on_create(module):
     assert operations == {LIFECYCLE_DRIVERS[module]}
 
 
+def test_new_uuid_after_resize_fails_every_accepted_resize_case():
+    """A driver that regenerates the domain with another uuid on resize fails exactly the
+    accepted resize cases, each with the lifecycle.uuid finding."""
+    failed = failures("broken_drivers.resize_new_uuid:driver")
+    accepted = {(c.feature, c.name) for c in LIFECYCLE_CASES if c.operation == "resize"
+                and verdicts("reference")[(c.feature, c.name)].evidence["observed"] == "accepted"}
+    assert set(failed) == accepted and len(accepted) >= 6
+    for verdict in failed.values():
+        assert {f["check"] for f in verdict.evidence["findings"]} == {"lifecycle.uuid"}
+
+
 def test_protocol_1_driver_is_certified_on_create_only():
     """A driver without a protocol attribute (protocol 1) gets every lifecycle case skipped,
     naming the protocol; its create-time verdicts are judged as usual."""
