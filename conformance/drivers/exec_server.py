@@ -1,6 +1,7 @@
 """``conformance driver-exec DRIVER_SPEC``: serve a Python driver over the exec protocol.
 
-Reads one request (JSON, protocol 1) from stdin. Exit 0 with domain XML on stdout,
+Reads one request (JSON, protocol 1 or 2) from stdin; a protocol-2 request for a
+driver that declares protocol 1 is invalid (exit 3). Exit 0 with domain XML on stdout,
 exit 2 with ``{"error", "message"}`` on stdout, exit 3 with a message on stderr when
 the request is invalid or the driver spec cannot be loaded. Anything the driver itself
 prints goes to stderr, so stdout carries only the answer.
@@ -13,7 +14,7 @@ import contextlib
 import json
 import sys
 
-from conformance.contract import Rejected, Request
+from conformance.contract import Rejected, Request, driver_protocol
 from conformance.errors import DriverLoadError, RequestInvalid
 
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -33,6 +34,10 @@ def run(args: argparse.Namespace) -> int:
             raise RequestInvalid(f"request larger than {MAX_REQUEST_BYTES} bytes")
         request = Request.from_json(raw)
         driver = load_driver(args.driver_spec)
+        if request.protocol > driver_protocol(driver):
+            raise RequestInvalid(f"a protocol-{request.protocol} request ({request.operation}), "
+                                 f"but driver {args.driver_spec} speaks protocol "
+                                 f"{driver_protocol(driver)}")
     except (RequestInvalid, DriverLoadError) as exc:
         print(f"conformance driver-exec: {exc}", file=sys.stderr)
         return EXIT_INVALID

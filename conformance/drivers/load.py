@@ -1,7 +1,8 @@
 """``load_driver(spec)``: turn a driver spec string into a driver object.
 
 Specs: ``reference``; ``nova`` (optional extra, imported only when asked for);
-``exec:COMMAND`` (an external program speaking docs/driver-protocol.md);
+``exec:COMMAND`` (an external program speaking docs/driver-protocol.md, protocol 1;
+``exec2:COMMAND``: protocol 2);
 ``module:attr`` (a Python driver object, class or factory).
 """
 
@@ -35,9 +36,11 @@ def load_driver(spec: str, *, exec_timeout: float = exec_driver.DEFAULT_TIMEOUT)
         return ReferenceDriver()
     if spec == "nova":
         return _load_nova()
-    if spec.startswith("exec:"):
-        return exec_driver.ExecDriver.from_command(spec[len("exec:"):], timeout=exec_timeout)
+    for prefix, protocol in (("exec:", 1), ("exec2:", 2)):
+        if spec.startswith(prefix):
+            return exec_driver.ExecDriver.from_command(spec[len(prefix):], timeout=exec_timeout,
+                                                       protocol=protocol)
     if ":" in spec:
         return python_driver.load(spec)
     raise DriverLoadError(f"unknown driver spec {spec!r}: expected 'reference', 'nova', "
-                          "'exec:COMMAND' or 'module:attr'")
+                          "'exec:COMMAND', 'exec2:COMMAND' or 'module:attr'")
