@@ -1,7 +1,9 @@
 """``conformance cleanup``: remove guests and run directories that dead runs left behind.
 
 Selects domains by the ownership marker only (never by name); domains of runs whose
-process is still alive are kept unless ``--force``.
+process is still alive are kept unless ``--force``. ``--images`` instead prunes the guest
+image cache (images/prune.py): the newest ``--keep`` image and kernel dirs and the
+current image stay.
 """
 
 from __future__ import annotations
@@ -16,9 +18,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run", default=None, help="only this run id (even if its process lives)")
     parser.add_argument("--force", action="store_true",
                         help="also remove domains of runs whose process is still alive")
+    parser.add_argument("--images", action="store_true",
+                        help="prune old guest image and kernel cache dirs instead (no libvirt)")
+    parser.add_argument("--keep", type=_count, default=3,
+                        help="with --images: how many of the newest dirs to keep (default %(default)s)")
+    parser.add_argument("--cache-dir", default=None,
+                        help="with --images: the image cache (default /var/lib/conformance/images)")
+
+
+def _count(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a whole number >= 0, not {text!r}")
+    return int(text)
 
 
 def run(args) -> int:
+    if args.images:
+        return _prune_images(args)
     from conformance.lab.cleanup import cleanup
     from conformance.lab.connection import open_connection
 
@@ -35,4 +51,15 @@ def run(args) -> int:
         print(f"removed {path}")
     if not (report.removed_domains or report.kept_domains or report.removed_dirs):
         print("nothing to clean up")
+    return 0
+
+
+def _prune_images(args) -> int:
+    from conformance.lab.image import prune_images
+
+    removed = prune_images(args.keep, args.cache_dir)
+    for path in removed:
+        print(f"removed {path}")
+    if not removed:
+        print(f"nothing to prune (at most {args.keep} image and kernel dirs, or in use)")
     return 0

@@ -27,6 +27,7 @@ class Config:
     path: str | None = None
     libvirt_uri: str = "qemu:///system"
     accel: str = "auto"
+    require_level: str | None = None  # xml, host or guest: a skip at or above it fails the case
     parallel: int = field(default_factory=lambda: os.cpu_count() or 2)
     rng_dev_path: str = "/dev/urandom"
     boot_timeout: float = 180.0
@@ -73,6 +74,9 @@ def load(path: str | None = None) -> Config:
     config.accel = parser.get("run", "accel", fallback=config.accel)
     if config.accel not in ("auto", "kvm", "qemu"):
         raise ConfigError(f"config: [run] accel must be auto, kvm or qemu, not {config.accel!r}")
+    config.require_level = parser.get("run", "require_level", fallback=None) or None
+    if config.require_level not in (None, "xml", "host", "guest"):
+        raise ConfigError(f"config: [run] require_level must be xml, host or guest, not {config.require_level!r}")
     config.parallel = _number(parser, "run", "parallel", config.parallel, int)
     if config.parallel < 1:
         raise ConfigError("config: [run] parallel must be at least 1")

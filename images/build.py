@@ -2,8 +2,9 @@
 """Build (and cache) the conformance guest image: kernel + initramfs. Stdlib only.
 
 Usage:
-    python3 images/build.py [--json] [--force] [--kernel minimal|stock]
+    python3 images/build.py [--json] [--force] [--kernel minimal|stock] [--keep N]
                             [--cache-dir /var/lib/conformance/images]
+    python3 images/build.py --prune [--keep N] [--json] [--cache-dir ...]
 
 Stable JSON interface (`--json`, and the dict returned by build_image()):
     {"kernel":   absolute path of the kernel image (bzImage) to boot directly,
@@ -21,6 +22,9 @@ manifest.json); the minimal kernel is built on first use (~4.5 min on 2 cores) a
 cached in <cache-dir>/kernels/. Inputs are the recipe files, the versions of the Debian packages
 used, the hashes of every host file copied in, and the kernel. Builds are atomic
 (temp dir + rename) and reproducible (fixed mtimes, sorted newc cpio owned by 0:0; uncompressed by default, `gzip -n` when COMPRESS).
+After a build the cache keeps the --keep (3) most recently used image and kernel dirs plus
+the ones in use (images/prune.py); `--prune` only prunes. Progress lines (`setup: ...`) go to stderr,
+only when something is built; stdout carries the result.
 The guest prints one line `CONFORMANCE-BOOT boot_id=<id> uptime=<s>` on ttyS0
 once qemu-ga is started on the port named org.qemu.guest_agent.0.
 Guest tools: /bin/cpuid, /bin/perfprobe (see images/guest-tools/*.c), busybox,
@@ -52,6 +56,8 @@ def _load_sibling(name):
 
 
 minimal_kernel = _load_sibling("minimal_kernel")
+progress_lines = _load_sibling("progress")
+cache_prune = _load_sibling("prune")
 remove_stale_temp_dirs = minimal_kernel.remove_stale_temp_dirs
 
 DEFAULT_CACHE_DIR = "/var/lib/conformance/images"
@@ -188,9 +194,13 @@ def _result(final, variant, cmdline, cached, start):
             "loader": QBOOT_ROM if os.path.isfile(QBOOT_ROM) else None}
 
 
-def build_image(cache_dir=DEFAULT_CACHE_DIR, force=False, kernel=DEFAULT_KERNEL):
-    """Return the image dict (see module docstring); build only when an input changed."""
+def build_image(cache_dir=DEFAULT_CACHE_DIR, force=False, kernel=DEFAULT_KERNEL, progress=None,
+                keep=cache_prune.KEEP):
+    """Return the image dict (see module docstring); build only when an input changed.
+
+    ``progress`` (images/progress.py; default silent) hears only about real work."""
     start = time.monotonic()
+    progress = progress or progress_lines.Quiet()
     if kernel not in CMDLINES:
         raise ImageBuildError(f"unknown kernel variant {kernel!r} (stock or minimal)")
     cache_dir = os.path.abspath(cache_dir)
@@ -200,16 +210,19 @@ def build_image(cache_dir=DEFAULT_CACHE_DIR, force=False, kernel=DEFAULT_KERNEL)
     final = os.path.join(cache_dir, key)
     done = os.path.join(final, "manifest.json")
     if not force and os.path.isfile(done):
+        cache_prune.mark_used(final)
         return _result(final, kernel, inputs["cmdline"], True, start)
     kernel_info = None
     if kernel == "minimal":
-        kernel_info = minimal_kernel.build_kernel(cache_dir)
+        kernel_info = minimal_kernel.build_kernel(cache_dir, progress)
     with open(os.path.join(cache_dir, ".lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # concurrent callers wait, then find the cache
         if not force and os.path.isfile(done):
+            cache_prune.mark_used(final)
             return _result(final, kernel, inputs["cmdline"], True, start)
         remove_stale_temp_dirs(cache_dir)  # left by a killed build; we hold the lock
         work = tempfile.mkdtemp(prefix=".tmp-", dir=cache_dir)
+        progress.say(f"building the guest image ({kernel} kernel, initramfs) into {final}")
         try:
             out = os.path.join(work, "out")
             os.mkdir(out)
@@ -217,7 +230,26 @@ def build_image(cache_dir=DEFAULT_CACHE_DIR, force=False, kernel=DEFAULT_KERNEL)
             _publish(out, final)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    return _result(final, kernel, inputs["cmdline"], False, start)
+        kernels = [kernel_info["key"]] if kernel_info else []
+        for path in cache_prune.prune(cache_dir, keep, in_use=[key], kernels_in_use=kernels):
+            progress.say(f"removed old cache dir {path} (keeping the newest {keep})")
+    result = _result(final, kernel, inputs["cmdline"], False, start)
+    progress.say(f"guest image ready in {result['seconds']:.0f} s")
+    return result
+
+
+def prune_cache(cache_dir=DEFAULT_CACHE_DIR, keep=cache_prune.KEEP, kernel=DEFAULT_KERNEL):
+    """Prune the cache now (under the build lock); never the current image of ``kernel``."""
+    try:
+        inputs = collect_inputs(kernel)
+        in_use, kernels = [cache_key(inputs)], [inputs.get("kernel_key")]
+    except (ImageBuildError, minimal_kernel.KernelBuildError, OSError, subprocess.CalledProcessError):
+        in_use, kernels = [], []  # no current image on this host: keep the newest only
+    if not os.path.isdir(cache_dir):
+        return []
+    with open(os.path.join(cache_dir, ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return cache_prune.prune(cache_dir, keep, in_use=in_use, kernels_in_use=kernels)
 
 
 def _publish(out, final):
@@ -355,9 +387,20 @@ def main(argv=None):
     p.add_argument("--force", action="store_true", help="rebuild the initramfs even if cached")
     p.add_argument("--kernel", choices=sorted(CMDLINES), default=DEFAULT_KERNEL)
     p.add_argument("--cache-dir", default=DEFAULT_CACHE_DIR)
+    p.add_argument("--keep", type=int, default=cache_prune.KEEP,
+                   help="image and kernel dirs to keep after a build (default %(default)s)")
+    p.add_argument("--prune", action="store_true", help="only prune the cache; print what was removed")
     a = p.parse_args(argv)
+    if a.keep < 0:
+        p.error("--keep must be >= 0")
+    if a.prune:
+        removed = prune_cache(os.path.abspath(a.cache_dir), a.keep, a.kernel)
+        for line in [json.dumps({"removed": removed})] if a.json else [f"removed {r}" for r in removed]:
+            print(line)
+        return 0
     try:
-        res = build_image(cache_dir=a.cache_dir, force=a.force, kernel=a.kernel)
+        res = build_image(cache_dir=a.cache_dir, force=a.force, kernel=a.kernel,
+                          progress=progress_lines.Progress(), keep=a.keep)
     except (ImageBuildError, minimal_kernel.KernelBuildError, subprocess.CalledProcessError) as e:
         print(f"image build failed: {e}", file=sys.stderr)
         return 1

@@ -4,7 +4,8 @@ Recipe: unpack /usr/src/linux-source-6.1.tar.xz, `make tinyconfig`, append
 images/kernel/config.fragment, `make olddefconfig`, verify every fragment line
 stuck, `make bzImage`. Output: <cache-dir>/kernels/<key>/{bzImage,config,manifest.json}.
 The key hashes the source package version, the fragment and RECIPE_VERSION.
-Stdlib only.
+A build reports its phases (unpack, configure, compile) and elapsed time through a
+progress object (images/progress.py). Stdlib only.
 """
 import fcntl
 import hashlib
@@ -83,15 +84,17 @@ def remove_stale_temp_dirs(directory):
             shutil.rmtree(os.path.join(directory, name), ignore_errors=True)
 
 
-def _run(cmd, cwd, log):
+def _run(cmd, cwd, log, progress, phase):
     env = dict(os.environ, **BUILD_ENV)
-    res = subprocess.run(cmd, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
-    if res.returncode != 0:
-        raise KernelBuildError(f"{' '.join(cmd)} failed (exit {res.returncode}); see {log.name}")
+    code = progress.run(cmd, f"kernel: {phase}", cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    if code != 0:
+        raise KernelBuildError(f"{' '.join(cmd)} failed (exit {code}); see {log.name}")
 
 
-def build_kernel(cache_dir, force=False, jobs=None):
-    """Return {'bzimage', 'config', 'key', 'cached', 'seconds'}; build if needed."""
+def build_kernel(cache_dir, progress, force=False, jobs=None):
+    """Return {'bzimage', 'config', 'key', 'cached', 'seconds'}; build if needed.
+
+    ``progress`` (images/progress.py) runs the build's commands; it says nothing when cached."""
     start = time.monotonic()
     with open(FRAGMENT, "rb") as f:
         fragment = f.read()
@@ -104,38 +107,50 @@ def build_kernel(cache_dir, force=False, jobs=None):
         return dict(result, cached=True, seconds=time.monotonic() - start)
     os.makedirs(root, mode=0o755, exist_ok=True)
     with open(os.path.join(root, ".lock"), "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # one kernel build at a time
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # one kernel build at a time
+            progress.say("waiting for another process's kernel build (first run only, about 5 min)")
+            fcntl.flock(lock, fcntl.LOCK_EX)
         if not force and os.path.isfile(os.path.join(final, "manifest.json")):
             return dict(result, cached=True, seconds=time.monotonic() - start)
         remove_stale_temp_dirs(root)  # left by a killed build; we hold the lock
         work = tempfile.mkdtemp(prefix=f".tmp-{key[:12]}-", dir=root)
+        progress.restart()
+        progress.say(f"building the minimal guest kernel (first run only, about 5 min); "
+                     f"log: {os.path.join(work, 'build.log')}")
         try:
-            _build_into(work, fragment, key, jobs or os.cpu_count() or 1)
+            _build_into(work, fragment, key, jobs or os.cpu_count() or 1, progress)
             out = os.path.join(work, "out")
             if os.path.isdir(final):
                 shutil.rmtree(final)
             os.rename(out, final)
         finally:
             shutil.rmtree(work, ignore_errors=True)
-    return dict(result, cached=False, seconds=time.monotonic() - start)
+    seconds = time.monotonic() - start
+    progress.say(f"kernel: built in {progress.elapsed():.0f} s")
+    return dict(result, cached=False, seconds=seconds)
 
 
-def _build_into(work, fragment, key, jobs):
+def _build_into(work, fragment, key, jobs, progress):
     """Unpack, configure, verify and compile; leave results in work/out."""
     t0 = time.time()
     with open(os.path.join(work, "build.log"), "w") as log:
-        _run(["tar", "-xf", SOURCE_TARBALL, "-C", work], work, log)
+        progress.say("kernel: unpack")
+        _run(["tar", "-xf", SOURCE_TARBALL, "-C", work], work, log, progress, "unpack")
         src = os.path.join(work, "linux-source-6.1")
-        _run(["make", "tinyconfig"], src, log)
+        progress.say("kernel: configure")
+        _run(["make", "tinyconfig"], src, log, progress, "configure")
         with open(os.path.join(src, ".config"), "ab") as cfg:
             cfg.write(b"\n" + fragment)
-        _run(["make", "olddefconfig"], src, log)
+        _run(["make", "olddefconfig"], src, log, progress, "configure")
         with open(os.path.join(src, ".config")) as cfg:
             config_text = cfg.read()
         bad = missing_options(fragment_options(fragment.decode()), config_text)
         if bad:
             raise KernelBuildError("config options did not stick: " + ", ".join(bad))
-        _run(["nice", "-n", "10", "make", f"-j{jobs}", "bzImage"], src, log)
+        progress.say(f"kernel: compile ({jobs} jobs)")
+        _run(["nice", "-n", "10", "make", f"-j{jobs}", "bzImage"], src, log, progress, "compile")
         out = os.path.join(work, "out")
         os.mkdir(out, 0o755)
         shutil.copyfile(os.path.join(src, "arch/x86/boot/bzImage"), os.path.join(out, "bzImage"))
@@ -157,4 +172,5 @@ if __name__ == "__main__":
     p.add_argument("--cache-dir", default="/var/lib/conformance/images")
     p.add_argument("--force", action="store_true")
     a = p.parse_args()
-    print(json.dumps(build_kernel(a.cache_dir, force=a.force)))
+    from progress import Progress  # images/ is sys.path[0] when run as a script
+    print(json.dumps(build_kernel(a.cache_dir, Progress(), force=a.force)))

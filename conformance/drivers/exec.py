@@ -5,6 +5,8 @@ The request JSON goes to stdin. Exit 0 with domain XML on stdout means accepted;
 with ``{"error": CODE, "message": TEXT}`` on stdout means rejected; anything else is a
 :class:`DriverFault`. The command runs in its own process group, which is killed on
 timeout or when stdout/stderr grow beyond their caps (output is read incrementally).
+The spec names the protocol the program speaks: ``exec:COMMAND`` is protocol 1
+(create only), ``exec2:COMMAND`` protocol 2 (lifecycle operations too).
 """
 
 from __future__ import annotations
@@ -132,14 +134,15 @@ def command_argv(command: str, kind: str) -> list[str]:
 class ExecDriver:
     """A driver that is an external command (see module docstring)."""
 
-    def __init__(self, argv: list[str], *, timeout: float = DEFAULT_TIMEOUT):
-        self.argv, self.timeout = list(argv), timeout
-        self.name = "exec:" + shlex.join(self.argv)
+    def __init__(self, argv: list[str], *, timeout: float = DEFAULT_TIMEOUT, protocol: int = 1):
+        self.argv, self.timeout, self.protocol = list(argv), timeout, protocol
+        self.name = ("exec:" if protocol == 1 else f"exec{protocol}:") + shlex.join(self.argv)
 
     @classmethod
-    def from_command(cls, command: str, *, timeout: float = DEFAULT_TIMEOUT) -> "ExecDriver":
+    def from_command(cls, command: str, *, timeout: float = DEFAULT_TIMEOUT,
+                     protocol: int = 1) -> "ExecDriver":
         """Split ``command`` like a shell; the program must exist and be executable."""
-        return cls(command_argv(command, "exec"), timeout=timeout)
+        return cls(command_argv(command, "exec"), timeout=timeout, protocol=protocol)
 
     def build(self, request: Request) -> str:
         """Run the command once; return its XML, raise Rejected or DriverFault."""

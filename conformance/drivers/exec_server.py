@@ -1,12 +1,13 @@
 """``conformance driver-exec DRIVER_SPEC``: serve a Python driver over the exec protocol.
 
-One-shot (``exec:``): reads one request (JSON, protocol 1) from stdin. Exit 0 with domain
-XML on stdout, exit 2 with ``{"error", "message"}`` on stdout, exit 3 with a message on
-stderr when the request is invalid or the driver spec cannot be loaded.
+One-shot (``exec:``, ``exec2:``): reads one request (JSON, protocol 1 or 2) from stdin.
+Exit 0 with domain XML on stdout, exit 2 with ``{"error", "message"}`` on stdout, exit 3
+with a message on stderr when the request is invalid (a protocol-2 request for a driver
+that declares protocol 1 included) or the driver spec cannot be loaded.
 
-Stream (``exec-stream:``): when the first stdin line is the hello line, answers it, loads
+Stream (``exec-stream:``, ``exec2-stream:``): when the first stdin line is the hello line, answers it, loads
 the driver once and answers one reply line per request line until stdin closes
-(``exec_stream.py``). A driver exception is a ``fault`` reply; the server goes on.
+(``exec_stream.py``). A driver exception or an invalid request is a ``fault`` reply; the server goes on.
 
 Anything the driver itself prints goes to stderr, so stdout carries only answers: file
 descriptor 1 itself points at stderr while the driver runs (so writes below Python's
@@ -21,7 +22,7 @@ import os
 import sys
 import traceback
 
-from conformance.contract import Rejected, Request, validate
+from conformance.contract import Rejected, Request, driver_protocol, validate
 from conformance.drivers import exec_stream
 from conformance.errors import DriverLoadError, RequestInvalid
 
@@ -45,6 +46,12 @@ def _load(spec: str):
     return load_driver(spec)
 
 
+def _check_protocol(request: Request, driver, spec: str) -> None:
+    if request.protocol > driver_protocol(driver):
+        raise RequestInvalid(f"a protocol-{request.protocol} request ({request.operation}), "
+                             f"but driver {spec} speaks protocol {driver_protocol(driver)}")
+
+
 def serve_one(spec: str, raw: bytes) -> int:
     """The one-shot protocol: ``raw`` is all of stdin."""
     try:
@@ -52,6 +59,7 @@ def serve_one(spec: str, raw: bytes) -> int:
             raise RequestInvalid(f"request larger than {MAX_REQUEST_BYTES} bytes")
         request = Request.from_json(raw)
         driver = _load(spec)
+        _check_protocol(request, driver, spec)
     except (RequestInvalid, DriverLoadError) as exc:
         print(f"conformance driver-exec: {exc}", file=sys.stderr)
         return EXIT_INVALID
@@ -73,7 +81,7 @@ def _protocol_stdout():
     return out
 
 
-def answer(driver, line: bytes) -> dict:
+def answer(driver, line: bytes, spec: str = "") -> dict:
     """The reply envelope to one request line (never raises for a bad line or driver)."""
     rid = None
     try:
@@ -81,6 +89,7 @@ def answer(driver, line: bytes) -> dict:
         rid = message.get("id") if isinstance(message, dict) else None
         validate("stream-request", message)
         request = Request.from_dict(message["request"])
+        _check_protocol(request, driver, spec)
     except (ValueError, UnicodeDecodeError, RecursionError, RequestInvalid) as exc:
         return {"id": rid if isinstance(rid, int) else None, "fault": f"request invalid: {exc}"}
     try:
@@ -109,5 +118,5 @@ def serve_stream(spec: str) -> int:
             print("conformance driver-exec: request line too long; stream lost", file=sys.stderr)
             return EXIT_INVALID
         if line.strip():
-            out.write(exec_stream.encode(answer(driver, line)))
+            out.write(exec_stream.encode(answer(driver, line, spec)))
     return EXIT_ACCEPTED

@@ -1,4 +1,5 @@
-"""``exec-stream:COMMAND`` drivers: one long-lived process, one JSON line per request and reply.
+"""``exec-stream:COMMAND`` drivers: one long-lived process, one JSON line per request and reply
+(``exec2-stream:COMMAND``: the same, speaking request protocol 2).
 
 The harness starts COMMAND (own process group) on first use and sends the hello line
 :data:`HELLO`; the program must answer with the same object on one line before any request.
@@ -222,9 +223,9 @@ class StreamDriver:
     """A driver that is a long-lived external command (see module docstring); thread-safe,
     one request at a time. :meth:`close` (also run at interpreter exit) stops the process."""
 
-    def __init__(self, argv: list[str], *, timeout: float = DEFAULT_TIMEOUT):
-        self.argv, self.timeout = list(argv), timeout
-        self.name = "exec-stream:" + shlex.join(self.argv)
+    def __init__(self, argv: list[str], *, timeout: float = DEFAULT_TIMEOUT, protocol: int = 1):
+        self.argv, self.timeout, self.protocol = list(argv), timeout, protocol
+        self.name = ("exec" if protocol == 1 else f"exec{protocol}") + "-stream:" + shlex.join(self.argv)
         self._lock = threading.Lock()
         self._process: _Process | None = None
         self._next_id = 0
@@ -232,9 +233,10 @@ class StreamDriver:
         self._refusal: DriverFault | None = None
 
     @classmethod
-    def from_command(cls, command: str, *, timeout: float = DEFAULT_TIMEOUT) -> "StreamDriver":
+    def from_command(cls, command: str, *, timeout: float = DEFAULT_TIMEOUT,
+                     protocol: int = 1) -> "StreamDriver":
         """Split ``command`` like a shell; the program must exist and be executable."""
-        return cls(command_argv(command, "exec-stream"), timeout=timeout)
+        return cls(command_argv(command, "exec-stream"), timeout=timeout, protocol=protocol)
 
     @property
     def pid(self) -> int | None:

@@ -1,8 +1,9 @@
 """``load_driver(spec)``: turn a driver spec string into a driver object.
 
 Specs: ``reference``; ``nova`` (optional extra, imported only when asked for);
-``exec:COMMAND`` (an external program speaking docs/driver-protocol.md, one process per
-request); ``exec-stream:COMMAND`` (the same program kept running, one JSON line per request);
+``exec:COMMAND`` (an external program speaking docs/driver-protocol.md, protocol 1, one
+process per request; ``exec2:COMMAND``: protocol 2); ``exec-stream:COMMAND`` /
+``exec2-stream:COMMAND`` (the same program kept running, one JSON line per request);
 ``module:attr`` (a Python driver object, class or factory).
 """
 
@@ -22,7 +23,7 @@ def _load_nova() -> Driver:
         module = importlib.import_module("conformance.drivers.nova")
     except ImportError as exc:
         raise DriverLoadError(f"driver 'nova' is unavailable ({exc}); "
-                              "install it with: pip install -e '.[nova]'") from None
+                              "`./run certify --driver nova` installs Nova into .venv-nova") from None
     for name in ("load", "NovaDriver", "driver"):
         if hasattr(module, name):
             return python_driver.instantiate(getattr(module, name), "nova")
@@ -37,11 +38,16 @@ def load_driver(spec: str, *, exec_timeout: float = exec_driver.DEFAULT_TIMEOUT)
         return ReferenceDriver()
     if spec == "nova":
         return _load_nova()
-    if spec.startswith("exec-stream:"):
-        return exec_stream.StreamDriver.from_command(spec[len("exec-stream:"):], timeout=exec_timeout)
-    if spec.startswith("exec:"):
-        return exec_driver.ExecDriver.from_command(spec[len("exec:"):], timeout=exec_timeout)
+    for prefix, protocol in (("exec-stream:", 1), ("exec2-stream:", 2)):
+        if spec.startswith(prefix):
+            return exec_stream.StreamDriver.from_command(spec[len(prefix):], timeout=exec_timeout,
+                                                         protocol=protocol)
+    for prefix, protocol in (("exec:", 1), ("exec2:", 2)):
+        if spec.startswith(prefix):
+            return exec_driver.ExecDriver.from_command(spec[len(prefix):], timeout=exec_timeout,
+                                                       protocol=protocol)
     if ":" in spec:
         return python_driver.load(spec)
     raise DriverLoadError(f"unknown driver spec {spec!r}: expected 'reference', 'nova', "
-                          "'exec:COMMAND', 'exec-stream:COMMAND' or 'module:attr'")
+                          "'exec:COMMAND', 'exec2:COMMAND', 'exec-stream:COMMAND', "
+                          "'exec2-stream:COMMAND' or 'module:attr'")

@@ -3,8 +3,7 @@
 Nova runs in one long-lived worker process (``nova_worker.py``, started on first use) so
 that its import-time side effects (eventlet monkey-patching, oslo.config globals, the PyPI
 ``fixtures`` package that the project's own ``fixtures`` package would shadow) never enter
-the harness process. The worker's interpreter is ``$CONFORMANCE_NOVA_PYTHON`` if set,
-otherwise this interpreter when it can import nova (``pip install -e '.[nova]'``).
+the harness process. The worker's interpreter is found by :func:`worker_python`.
 
 Nova's XML is kept as Nova produced it except for what the contract supplies itself (see
 ``nova_boot.py`` and docs/nova-driver.md).
@@ -12,7 +11,7 @@ Nova's XML is kept as Nova produced it except for what the contract supplies its
 
 from __future__ import annotations
 
-import importlib.util
+import functools
 import json
 import os
 import selectors
@@ -31,21 +30,66 @@ from conformance.process import kill_group
 
 PYTHON_ENV = "CONFORMANCE_NOVA_PYTHON"
 WORKER = Path(__file__).with_name("nova_worker.py")
+PROVISIONED = Path(__file__).resolve().parents[2] / ".venv-nova" / "bin" / "python"
 START_TIMEOUT = 120.0   # importing Nova takes ~5 s on an idle 2-core machine
 REQUEST_TIMEOUT = 60.0  # one _get_guest_xml takes ~20 ms
-NOT_INSTALLED = "nova not installed (pip install .[nova])"
+PROBE_TIMEOUT = 30.0
+ENABLE = "`./run tests` or `./run certify --driver nova` installs it into .venv-nova"
+# Run isolated (-I: no cwd, no PYTHONPATH), so a directory that happens to be called "nova"
+# (the suite's own tests/nova, say) is never taken for upstream Nova: the package must be
+# an installed distribution named nova that ships the libvirt driver module.
+_PROBE = """
+import importlib.metadata, importlib.util, pathlib, sys
+spec = importlib.util.find_spec("nova")
+if spec is None or not spec.origin:
+    sys.exit("no package nova")
+driver = pathlib.Path(spec.origin).parent / "virt" / "libvirt" / "driver.py"
+if not driver.is_file():
+    sys.exit(f"{spec.origin} is not upstream Nova: no nova/virt/libvirt/driver.py")
+print(importlib.metadata.version("nova"))
+"""
+
+
+@functools.lru_cache(maxsize=None)
+def nova_version_of(python: str) -> str:
+    """The upstream Nova version ``python`` imports; raise ImportError saying why not."""
+    if not os.access(python, os.X_OK):
+        raise ImportError(f"{python} is not an executable")
+    try:
+        done = subprocess.run([python, "-I", "-c", _PROBE], capture_output=True, text=True,
+                              timeout=PROBE_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise ImportError(f"{python}: probing for nova took over {PROBE_TIMEOUT:g} s") from None
+    except OSError as exc:
+        raise ImportError(f"{python}: {exc}") from None
+    if done.returncode != 0:
+        why = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise ImportError(f"{python} has no upstream Nova ({why})")
+    return done.stdout.strip()
 
 
 def worker_python() -> str:
-    """The interpreter that runs Nova; raise ImportError naming the install command."""
+    """The interpreter that runs Nova: ``$CONFORMANCE_NOVA_PYTHON``, else the .venv-nova that
+    ``./run`` provisions, else this interpreter; each must really import upstream Nova.
+    Raise ImportError naming what was tried and the command that installs Nova."""
     configured = os.environ.get(PYTHON_ENV)
     if configured:
-        if not os.access(configured, os.X_OK):
-            raise ImportError(f"{PYTHON_ENV}={configured} is not an executable")
+        try:
+            nova_version_of(configured)
+        except ImportError as exc:
+            raise ImportError(f"{PYTHON_ENV}: {exc}") from None
         return configured
-    if importlib.util.find_spec("nova") is None:
-        raise ImportError(NOT_INSTALLED)
-    return sys.executable
+    tried = []
+    for candidate in (str(PROVISIONED), sys.executable):
+        if candidate == str(PROVISIONED) and not PROVISIONED.exists():
+            tried.append(f"{PROVISIONED.parent.parent} does not exist")
+            continue
+        try:
+            nova_version_of(candidate)
+            return candidate
+        except ImportError as exc:
+            tried.append(str(exc))
+    raise ImportError(f"upstream Nova not found ({PYTHON_ENV} unset; {'; '.join(tried)}); {ENABLE}")
 
 
 class _Worker:
@@ -128,13 +172,16 @@ class _Worker:
 
 
 class NovaDriver:
-    """Driver ``nova``: Nova 34's API checks + ``LibvirtDriver._get_guest_xml``.
+    """Driver ``nova``: Nova 34's API checks + ``LibvirtDriver._get_guest_xml``, per lifecycle
+    operation (protocol 2: the checks and compute-side state Nova uses for each operation,
+    see ``nova_build``).
 
     ``api_validation=False`` skips Nova's extra-spec validators (flavors stored before API
     microversion 2.86), as ``ReferenceDriver(api_validation=False)`` does.
     """
 
     name = "nova"
+    protocol = 2
 
     def __init__(self, python: str | None = None, *, api_validation: bool = True):
         self.python = python or worker_python()

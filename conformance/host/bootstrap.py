@@ -2,10 +2,11 @@
 
 Run with the system python3 before the venv exists (stdlib only):
 
-    python3 -m conformance.host.bootstrap [--dry-run]
+    python3 -m conformance.host.bootstrap [--dry-run] [--quiet]
 
-Prints one line per action ("installed: ...", "started libvirtd", "created ...")
-or "nothing to do". Decisions (what is missing, what to start) are pure functions
+Prints one line per action on stderr ("setup: installing N Debian packages: ...",
+"setup: started libvirtd", "setup: created ..."), or "nothing to do" (not with --quiet,
+which ./run uses so a prepared host prints nothing). Decisions (what is missing, what to start) are pure functions
 so they can be unit tested with the system calls mocked.
 """
 import argparse
@@ -132,12 +133,18 @@ def start_daemon(name):
         raise BootstrapError(f"{name} -d failed: {res.stderr.strip()}")
 
 
-def bootstrap(dry_run=False, out=print):
+def say(line):
+    print(f"setup: {line}", file=sys.stderr, flush=True)
+
+
+def bootstrap(dry_run=False, out=say):
     """Bring the host to the required state; return the list of actions taken."""
     actions = []
     missing = missing_packages(PACKAGES, dpkg_status(PACKAGES))
     if missing:
         if not dry_run:
+            out(f"installing {len(missing)} Debian packages with apt-get (first run only, "
+                f"about 2 min): {' '.join(missing)}")
             install(missing)
         actions.append("installed: " + " ".join(missing))
         out(actions[-1])
@@ -156,20 +163,20 @@ def bootstrap(dry_run=False, out=print):
             os.chmod(os.path.dirname(path), 0o755)
         actions.append(f"created {path}")
         out(actions[-1])
-    if not actions:
-        out("nothing to do")
     return actions
 
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--dry-run", action="store_true", help="only print what would be done")
+    p.add_argument("--quiet", action="store_true", help="print nothing when nothing is to be done")
     a = p.parse_args(argv)
     if os.geteuid() != 0 and not a.dry_run:
         print("bootstrap must run as root", file=sys.stderr)
         return 2
     try:
-        bootstrap(dry_run=a.dry_run)
+        if not bootstrap(dry_run=a.dry_run) and not a.quiet:
+            say("nothing to do")
     except BootstrapError as e:
         print(f"bootstrap failed: {e}", file=sys.stderr)
         return 1

@@ -79,6 +79,24 @@ def boot_blocker(xml: str, virt_type: str, ram_bytes: int) -> str | None:
     return None
 
 
+def no_check_levels(case, virt_type: str = "qemu") -> dict[str, str]:
+    """Levels at which no check exists for ``case`` ({level: reason}): both live levels when
+    the reference rejects it (nothing to boot), the guest level of a feature without a
+    guest-visible effect. Every other level has a check that must report."""
+    expected = expected_outcome(live_request(case, virt_type))
+    if not expected.accepted:
+        reason = f"reference rejects it ({expected.rejection.code}): nothing to boot, level 1 only"
+        return {"host": reason, "guest": reason}
+    if case.feature not in GUEST_CHECKS:
+        return {"guest": guest_blocker(case.feature, virt_type) or f"{case.feature} has no guest-level check"}
+    return {}
+
+
+def reference_boots(case) -> bool:
+    """Whether the reference builds a domain for the case's live request."""
+    return expected_outcome(live_request(case, "qemu")).accepted
+
+
 def needs_agent(feature: str) -> bool:
     """Guest-level checks run through the guest agent (the agent check itself excepted)."""
     return feature != "agent"
@@ -139,13 +157,15 @@ def groups(driver, virt_type: str = "qemu") -> list[GuestGroup]:
 
 
 @functools.lru_cache(maxsize=None)
-def groups_of(driver_spec: str) -> tuple[GuestGroup, ...]:
-    """Groups of the driver loaded from ``driver_spec``, computed once per process.
+def groups_of(driver_spec: str, exec_timeout: float | None = None) -> tuple[GuestGroup, ...]:
+    """Groups of the driver loaded from ``driver_spec``, computed once per process
+    (``exec_timeout``: per-request deadline of an exec driver; None = the loader's default).
 
     Deterministic (catalogue order), so every xdist worker parametrizes alike. The virt
     type here only serves grouping; guests are rebuilt for the real accelerator.
     """
-    driver = load_driver(driver_spec)
+    timeout = {} if exec_timeout is None else {"exec_timeout": exec_timeout}
+    driver = load_driver(driver_spec, **timeout)
     try:
         return tuple(groups(driver))
     finally:

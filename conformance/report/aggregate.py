@@ -1,60 +1,119 @@
-"""Per-case verdicts from per-item pytest results: level reached, verdict, reasons, evidence."""
+"""Per-case verdicts from per-item pytest results: every check per level, its worst status.
+
+A case has three levels (xml, host, guest). Each level holds every check (pytest item) that
+reported on the case there; the level's status is the worst of them (error > fail > skip >
+not-run > pass), and its reason lists every check that did not pass. A level with no result
+is ``n/a`` only where the plan says no check exists (with that reason); otherwise a check
+should have reported and did not, which is an ``error`` (``not-run`` if the run was
+interrupted). Entries at level ``live`` (the driver must build the bootable domain) are a
+prerequisite of host and guest: their failure fails those levels, their pass alone verifies
+nothing (a level with only that pass still lacks its own check's result).
+"""
 
 from __future__ import annotations
 
 LEVELS = ("xml", "host", "guest")
-RANK = {"error": 4, "fail": 3, "pass": 2, "skip": 1, "n/a": 0}
+LIVE_LEVELS = ("host", "guest")
+RANK = {"error": 5, "fail": 4, "skip": 3, "not-run": 2, "pass": 1, "n/a": 0}
+NO_RESULT = "no result: no check reported on this case at this level (it should have run)"
+INTERRUPTED = "not run: the run was interrupted before this check reported"
 
 
 def _item_status(entry: dict) -> str:
+    if entry["when"] == "missing":
+        return "not-run" if entry["outcome"] == "skipped" else "error"
     if entry["outcome"] == "skipped":
-        return "skip"
+        return "n/a" if entry.get("not_applicable") else "skip"
     if entry["outcome"] == "failed":
-        return "fail" if entry["when"] == "call" else "error"
+        # a probe that failed in the call (GuestError, WaitTimeout) decided nothing: error
+        return "fail" if entry["when"] == "call" and not entry.get("harness_error") else "error"
     return "pass"
 
 
-def _combine(old: dict | None, new: dict) -> dict:
-    if old is None or RANK[new["status"]] > RANK[old["status"]]:
-        return new
-    if RANK[new["status"]] == RANK[old["status"]]:
-        old["duration"] = round(old["duration"] + new["duration"], 3)
-    return old
+def _check_name(nodeid: str) -> str:
+    """``path::test_name[params]`` -> ``test_name``."""
+    return nodeid.rsplit("::", 1)[-1].split("[", 1)[0]
 
 
-def aggregate(entries: list[dict], cases, not_live: dict[str, str] | None = None,
-              max_level: str = "guest") -> list[dict]:
-    """One dict per selected case: id, feature, name, levels{level: status...}, verdict."""
-    not_live = not_live or {}
-    levels: dict[str, dict[str, dict]] = {c.id: {} for c in cases}
+def _level(checks: list[dict]) -> dict:
+    """A level's record from its checks: the worst status (a check that is n/a counts only
+    when every check is), and the reason of each check that did not pass."""
+    worst = max(checks, key=lambda c: RANK[c["status"]])
+    listed = [c for c in checks if c["status"] == worst["status"] or RANK[c["status"]] > RANK["pass"]]
+    if worst["status"] == "pass":
+        reason = ""
+    elif len(checks) == 1:
+        reason = worst["reason"]
+    else:
+        reason = "\n".join(f"[{_check_name(c['test'])}] {c['status']}: {c['reason']}" for c in listed)
+    evidence = worst["evidence"] if worst["status"] != "pass" else next(
+        (c["evidence"] for c in checks if c["evidence"] is not None), None)
+    return {"status": worst["status"], "reason": reason,
+            "duration": round(sum(c["duration"] for c in checks), 3),
+            "evidence": evidence, "test": worst["test"], "checks": checks}
+
+
+def _absent(status: str, reason: str) -> dict:
+    return {"status": status, "reason": reason, "duration": 0.0, "evidence": None, "test": None,
+            "checks": []}
+
+
+def _planned_na(planned: dict, case_id: str) -> dict[str, str]:
+    """level -> n/a reason; a plain string means both live levels (e.g. rejected cases)."""
+    value = planned.get(case_id) or {}
+    return {level: value for level in LIVE_LEVELS} if isinstance(value, str) else dict(value)
+
+
+def missing(expected: list[dict], entries: list[dict], interrupted: bool) -> list[dict]:
+    """Entries for the selected items that never reported: not-run if the run was
+    interrupted, else errors (the check should have run and did not)."""
+    reported = {entry["nodeid"] for entry in entries}
+    status, reason = ("skipped", INTERRUPTED) if interrupted else ("failed", NO_RESULT)
+    return [{"nodeid": item["nodeid"], "when": "missing", "outcome": status, "duration": 0.0,
+             "detail": reason, "cases": item["cases"], "level": item["level"], "evidence": None}
+            for item in expected if item["nodeid"] not in reported]
+
+
+def aggregate(entries: list[dict], cases, planned: dict | None = None,
+              max_level: str = "guest", interrupted: bool = False,
+              expected: list[dict] | None = None) -> list[dict]:
+    """One dict per selected case: id, feature, name, levels{level: record}, verdict.
+
+    ``planned`` maps a case id to the levels that have no check for it ({level: reason},
+    or one reason for host and guest); every other level up to ``max_level`` must report.
+    ``expected`` lists the selected items ({nodeid, cases, level}); one that did not report
+    counts as a check that did not run.
+    """
+    planned = planned or {}
+    entries = entries + missing(expected or [], entries, interrupted)
+    checks: dict[str, dict[str, list]] = {c.id: {lvl: [] for lvl in LEVELS} for c in cases}
     for entry in entries:
         status = _item_status(entry)
+        prerequisite = entry["level"] == "live"
         for case_id in entry["cases"]:
-            if case_id not in levels:
-                continue
-            record = {"status": status, "reason": entry["detail"] if status != "pass" else "",
-                      "duration": entry["duration"], "evidence": entry.get("evidence"),
-                      "test": entry["nodeid"]}
-            levels[case_id][entry["level"]] = _combine(levels[case_id].get(entry["level"]), record)
-            for level, reason in (entry.get("skipped_levels") or {}).items():
-                if level not in levels[case_id]:
-                    levels[case_id][level] = {"status": "skip", "reason": reason, "duration": 0.0,
-                                              "evidence": None, "test": entry["nodeid"]}
+            for level in LIVE_LEVELS if prerequisite else (entry["level"],):
+                if case_id in checks and level in checks[case_id]:
+                    checks[case_id][level].append({
+                        "status": status, "reason": entry["detail"] if status != "pass" else "",
+                        "duration": entry["duration"], "evidence": entry.get("evidence"),
+                        "test": entry["nodeid"], "prerequisite": prerequisite})
     top = LEVELS.index(max_level)
     results = []
     for case in cases:
-        by_level = levels[case.id]
+        na = _planned_na(planned, case.id)
+        by_level = {}
         for index, level in enumerate(LEVELS):
-            if level in by_level:
-                continue
-            if index > top:
-                reason = f"not run: --level {max_level}"
-            elif level == "xml":
-                reason = "not run"
+            found = checks[case.id][level]
+            if level in na or all(c["prerequisite"] and c["status"] == "pass" for c in found):
+                found = [c for c in found if c["status"] != "pass"]  # a prerequisite verifies nothing
+            if found:
+                by_level[level] = _level(found)
+            elif index > top:
+                by_level[level] = _absent("n/a", f"not run: --level {max_level}")
+            elif level in na:
+                by_level[level] = _absent("n/a", na[level])
             else:
-                reason = not_live.get(case.id, "no check of this case at this level")
-            by_level[level] = {"status": "n/a", "reason": reason, "duration": 0.0,
-                               "evidence": None, "test": None}
+                by_level[level] = _absent("not-run", INTERRUPTED) if interrupted else _absent("error", NO_RESULT)
         results.append(_verdict(case, by_level))
     return results
 
@@ -63,20 +122,18 @@ def _verdict(case, by_level: dict) -> dict:
     statuses = [by_level[level]["status"] for level in LEVELS]
     reached = "none"
     for level in LEVELS:
-        if by_level[level]["status"] == "pass":
+        status = by_level[level]["status"]
+        if status == "pass":
             reached = level
-        elif by_level[level]["status"] in ("fail", "error"):
+        elif status != "n/a":
             break
-    if "error" in statuses:
-        verdict = "error"
-    elif "fail" in statuses:
-        verdict = "fail"
-    elif "pass" in statuses:
-        verdict = "pass"
+    for verdict in ("error", "fail", "not-run"):
+        if verdict in statuses:
+            break
     else:
-        verdict = "skip"
+        verdict = "pass" if "pass" in statuses else "skip"
     failing = [f"{lvl}: {by_level[lvl]['reason']}" for lvl in LEVELS
-               if by_level[lvl]["status"] in ("fail", "error")]
+               if by_level[lvl]["status"] in ("fail", "error", "not-run")]
     skipped = {lvl: by_level[lvl]["reason"] for lvl in LEVELS
                if by_level[lvl]["status"] in ("skip", "n/a")}
     return {"id": case.id, "feature": case.feature, "name": case.name,
@@ -97,23 +154,36 @@ def matrix(results: list[dict]) -> dict:
     return table
 
 
+def _fail_skips(result: dict, levels, why: str) -> None:
+    """Turn each skipped level of ``levels`` into a failure whose reason says ``why``."""
+    skipped = [lvl for lvl in levels if result["levels"][lvl]["status"] == "skip"]
+    for level in skipped:
+        entry = result["levels"][level]
+        entry["status"] = "fail"
+        entry["reason"] = f"{why}, but this level was skipped: {entry['reason']}"
+        result["skipped_levels"].pop(level, None)
+    if skipped:
+        fresh = _verdict(_CaseView(result), result["levels"])
+        result.update(verdict=fresh["verdict"], level_reached=fresh["level_reached"],
+                      reason=fresh["reason"])
+
+
 def require_features(results: list[dict], required: list[str]) -> list[dict]:
     """Tempest's rule: a feature declared present in the config ([features] X = true) must
-    not be skipped; each skipped level of its cases fails the case, naming the reason."""
+    not be skipped; each skipped level of its cases fails the case, naming the reason.
+    A level with no check (n/a) is not a skip and stays as it is."""
     for result in results:
-        if result["feature"] not in required:
-            continue
-        skipped = [lvl for lvl in LEVELS if result["levels"][lvl]["status"] == "skip"]
-        for level in skipped:
-            entry = result["levels"][level]
-            entry["status"] = "fail"
-            entry["reason"] = (f"[features] {result['feature']} = true in the config, but this level "
-                               f"was skipped: {entry['reason']}")
-            result["skipped_levels"].pop(level, None)
-        if skipped:
-            fresh = _verdict(_CaseView(result), result["levels"])
-            result.update(verdict=fresh["verdict"], level_reached=fresh["level_reached"],
-                          reason=fresh["reason"])
+        if result["feature"] in required:
+            _fail_skips(result, LEVELS, f"[features] {result['feature']} = true in the config")
+    return results
+
+
+def require_level(results: list[dict], level: str | None) -> list[dict]:
+    """``--require-level LEVEL``: a skip at LEVEL or below fails the case, naming the reason."""
+    if level:
+        wanted = LEVELS[:LEVELS.index(level) + 1]
+        for result in results:
+            _fail_skips(result, wanted, f"level {level} is required (--require-level / [run] require_level)")
     return results
 
 

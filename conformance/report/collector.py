@@ -2,12 +2,15 @@
 
 Loaded with ``-p conformance.report.collector``. On xdist workers it tags each item with the
 catalogue cases it covers (user_properties travel to the controller); on the controller it
-counts progress and writes every report entry to ``--cfm-results`` as JSON.
+counts progress and appends every report entry to ``--cfm-results`` as one JSON line, at
+once (so an interrupted or killed run still leaves what finished), and a final line
+``{"exitstatus": N}`` when the session ends.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 import time
 
@@ -15,7 +18,7 @@ import pytest
 
 from conformance.report.selection import Selection, item_cases
 
-_ENTRIES: list[dict] = []
+_OUT: dict = {}
 _PROGRESS = {"done": 0, "total": 0, "last": 0.0, "feature": ""}
 
 
@@ -24,15 +27,7 @@ def pytest_addoption(parser):
     group.addoption("--cfm-results", default=None, help="write per-item results JSON here")
     group.addoption("--cfm-select", default=None, help="JSON selection file (features, ids, regex, levels)")
     group.addoption("--cfm-progress", default="auto", choices=("auto", "tty", "plain", "none"))
-    group.addoption("--conformance-config", default=None,
-                    help="INI config (etc/conformance.conf.example); exposed as the conformance_config fixture")
-
-
-@pytest.fixture(scope="session")
-def conformance_config(pytestconfig):
-    """The loaded :class:`conformance.config.Config` (--conformance-config, else the default lookup)."""
-    from conformance import config as config_mod
-    return config_mod.load(pytestconfig.getoption("--conformance-config"))
+    # --conformance-config and the conformance_config fixture: fixtures/ (plugin fixtures.plugin)
 
 
 def pytest_collection_modifyitems(config, items):
@@ -47,6 +42,21 @@ def pytest_collection_modifyitems(config, items):
     if drop:
         config.hook.pytest_deselected(items=drop)
         items[:] = keep
+    _write_expected(config.getoption("--cfm-results"), keep)
+
+
+def _write_expected(results: str, items) -> None:
+    """Every selected item and what it covers, so that an item that never reports (the run
+    was interrupted or died) is seen as missing. Each xdist worker collects the same items;
+    the atomic rename makes concurrent writers harmless."""
+    expected = []
+    for item in items:
+        feature, ids, level = item_cases(item)
+        expected.append({"nodeid": item.nodeid, "cases": list(ids), "level": level})
+    temp = f"{results}.expected.{os.getpid()}"
+    with open(temp, "w") as out:
+        json.dump(expected, out)
+    os.replace(temp, f"{results}.expected")
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -125,13 +135,14 @@ def pytest_runtest_logreport(report):
         return
     if report.when != "call" and report.passed:
         return
-    _ENTRIES.append({
+    _record({
         "nodeid": report.nodeid, "when": report.when, "outcome": report.outcome,
         "duration": round(report.duration, 3), "detail": _longrepr(report),
         "cases": props.get("cases", []), "feature": props.get("feature"),
         "level": props.get("level"),
         "evidence": props.get("evidence") or (_assertion_evidence(_longrepr(report)) if report.failed else None),
         "skipped_levels": props.get("skipped_levels"), "guest": props.get("guest"),
+        "not_applicable": props.get("not_applicable"), "harness_error": props.get("harness_error"),
     })
     if report.when == "teardown" or (report.when == "setup" and not report.passed) or report.when == "call":
         if report.when != "teardown":
@@ -159,6 +170,16 @@ _CONFIG = {}
 
 def pytest_configure(config):
     _CONFIG["config"] = config
+    path = config.getoption("--cfm-results", None)
+    if path and not hasattr(config, "workerinput"):
+        _OUT["file"] = open(path, "a", encoding="utf-8")
+
+
+def _record(entry: dict) -> None:
+    out = _OUT.get("file")
+    if out is not None:
+        out.write(json.dumps(entry, default=str) + "\n")
+        out.flush()
 
 
 def _mode() -> str:
@@ -177,5 +198,7 @@ def pytest_sessionfinish(session, exitstatus):
         return
     if _mode() == "tty":
         sys.stderr.write("\n")
-    with open(path, "w") as out:
-        json.dump({"exitstatus": int(exitstatus), "entries": _ENTRIES}, out, default=str)
+    _record({"exitstatus": int(exitstatus)})
+    out = _OUT.pop("file", None)
+    if out is not None:
+        out.close()

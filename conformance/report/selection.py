@@ -25,6 +25,12 @@ def item_cases(item) -> tuple[str, list[str], str] | None:
         return check.feature, list(check.group.case_ids(check.feature)), level
     if "fire_group" in params:
         return "watchdog", list(params["fire_group"].case_ids("watchdog")), "guest"
+    if "live_case" in params:  # the driver must build the domain to boot: host and guest
+        case = params["live_case"]
+        return case.feature, [case.id], "live"
+    if isinstance(params.get("locked_groups"), tuple):  # the prediction backs locked cases' host level
+        ids = [i for g in params["locked_groups"] for i in g.case_ids("locked_memory")]
+        return "locked_memory", ids, "host"
     return None
 
 
@@ -75,7 +81,8 @@ class Selection:
 
     def wants(self, feature: str, ids: list[str], level: str) -> bool:
         from conformance.catalogue import by_id
-        if LEVEL_ORDER.index(level) > LEVEL_ORDER.index(self.max_level):
+        depth = LEVEL_ORDER.index("host" if level == "live" else level)
+        if depth > LEVEL_ORDER.index(self.max_level):
             return False
         return any(self.case_wanted(by_id(i)) for i in ids if _known(i))
 

@@ -13,7 +13,8 @@ from lxml import etree
 from conformance.report.aggregate import LEVELS
 from conformance.report.digest import digest
 
-STATUS_COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "error": "#6a1b9a", "skip": "#9e9e9e", "n/a": "#cfcfcf"}
+STATUS_COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "error": "#6a1b9a", "skip": "#9e9e9e",
+                  "not-run": "#ef6c00", "n/a": "#cfcfcf"}
 
 
 def schema() -> dict:
@@ -46,8 +47,12 @@ def _headline(message: str) -> str:
 
 
 def write_junit(report: dict, path: Path) -> None:
-    """One <testcase> per case and level run (classname = feature)."""
+    """One <testcase> per case and level run (classname = feature); the certification
+    (verdict, level, per-level counts, skip reasons, headline) as suite properties."""
     suite = etree.Element("testsuite", name=f"conformance[{_clean(report['driver'])}]")
+    props = etree.SubElement(suite, "properties")
+    for name, value in _junit_properties(report):
+        etree.SubElement(props, "property", name=name, value=_clean(value)[:4000])
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for case in report["cases"]:
         for level in LEVELS:
@@ -66,13 +71,29 @@ def write_junit(report: dict, path: Path) -> None:
             elif entry["status"] == "error":
                 counts["errors"] += 1
                 etree.SubElement(test, "error", message=_headline(message)).text = message
-            elif entry["status"] == "skip":
+            elif entry["status"] in ("skip", "not-run"):
                 counts["skipped"] += 1
                 etree.SubElement(test, "skipped", message=message)
     for key, value in counts.items():
         suite.set(key, str(value))
     etree.ElementTree(suite).write(str(path), xml_declaration=True, encoding="utf-8", pretty_print=True)
 
+
+def _junit_properties(report: dict):
+    cert = report["certification"]
+    yield "certification", cert["verdict"]
+    yield "certification_level", cert["level"]
+    yield "headline", cert["headline"]
+    for level, row in cert["levels"].items():
+        yield f"level.{level}", f"{row['pass']}/{row['checked']} passed" + "".join(
+            f", {row[k]} {k}" for k in ("fail", "error", "skip", "not-run", "n/a") if row.get(k))
+    for number, skip in enumerate(cert["skipped"], 1):
+        yield f"skipped.{number}", f"{skip['cases']} cases, {skip['level']}: {skip['reason']}"
+    if cert["interrupted"]:
+        yield "interrupted", f"{cert['interrupted']['signal']} after {cert['interrupted']['after_seconds']} s"
+
+
+BANNER_COLOURS = {"certified": "#2e7d32", "not certified": "#c62828", "interrupted": "#ef6c00"}
 
 CSS = """body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:1em 0}
 td,th{border:1px solid #bbb;padding:4px 8px;text-align:left;vertical-align:top}
@@ -86,16 +107,30 @@ def _badge(status: str, count: int | None = None) -> str:
     return f'<span style="background:{STATUS_COLOURS[status]}">{html.escape(label)}</span>'
 
 
+def _levels_table(cert: dict) -> str:
+    rows = "".join(
+        f"<tr><th>{e(level)}</th><td>{row['pass']}/{row['checked']}</td>"
+        f"<td>{''.join(_badge(k, row[k]) for k in ('fail', 'error', 'skip', 'not-run', 'n/a') if row.get(k))}</td></tr>"
+        for level, row in cert["levels"].items())
+    skips = "".join(f"<li>{s['cases']} cases, level {e(s['level'])}: {e(s['reason'])}</li>" for s in cert["skipped"])
+    return (f"<table id='levels'><tr><th>level</th><th>verified</th><th>not verified</th></tr>{rows}</table>"
+            + (f"<p>Skipped checks:</p><ul id='skips'>{skips}</ul>" if skips else ""))
+
+
+e = html.escape
+
+
 def write_html(report: dict, path: Path) -> None:
     """A self-contained page (inline CSS, no scripts): matrix, failures, then every case."""
     e = html.escape
-    summary = report["summary"]
-    verdict = "CERTIFIED" if summary["fail"] == summary["error"] == 0 else "NOT CERTIFIED"
+    cert = report["certification"]
     out = [f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>Conformance: {e(report['driver'])}</title>",
            f"<style>{CSS}</style></head><body>",
            f"<h1>Conformance report: {e(report['driver'])}</h1>",
-           f"<p class='verdict' id='verdict'>{verdict}: {summary['pass']} passed, {summary['fail']} failed, "
-           f"{summary['error']} errors, {summary['skip']} skipped of {summary['total']} cases</p>",
+           f"<p class='verdict' id='verdict' data-verdict='{e(cert['verdict'], quote=True)}' "
+           f"style='border-left:8px solid {BANNER_COLOURS[cert['verdict']]};padding-left:8px'>"
+           f"{e(cert['headline'])}</p>",
+           _levels_table(cert),
            f"<p>Accelerator: {e(report['host']['accelerator'])} ({e(report['host']['accelerator_reason'])}). "
            f"Started {e(report['started'])}, finished {e(report['finished'])}. Digest <code>{e(report['digest'])}</code></p>",
            "<h2>Feature &times; level</h2><table id='matrix'><tr><th>feature</th>"

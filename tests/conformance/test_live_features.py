@@ -8,26 +8,18 @@ workers and boot twice (still correct). Items carry ``xdist_group`` marks for
 ``--dist loadgroup``, which did not take effect with pytest 9.2 + xdist 3.8 here.
 """
 
-import os
 import uuid
 
 import pytest
 
-from conformance.drivers import load_driver
 from conformance.live import GUEST, HOST, plan, record
 from conformance.live.grouping import GroupCheck
+from fixtures.driver import groups_of
+from fixtures.guests import wait_ready
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
 
-BOOT_TIMEOUT = 180
 RAM_BYTES = 256 * 1024 * 1024  # the catalogue flavor's memory_mb
-
-
-def driver_spec(config) -> str:
-    """The judged driver, chosen like the XML catalogue does (needed at collection time):
-    ``--driver``, else $CONFORMANCE_DRIVER, else the reference."""
-    return (config.getoption("--driver", default=None) or os.environ.get("CONFORMANCE_DRIVER")
-            or "reference")
 
 
 def pytest_generate_tests(metafunc):
@@ -35,9 +27,10 @@ def pytest_generate_tests(metafunc):
     group, so pytest runs a group's items back to back and boots its guest once."""
     if "live_group" not in metafunc.fixturenames:
         return
+    checks = plan.HOST_CHECKS if metafunc.function.__name__ == "test_host" else plan.GUEST_CHECKS
     params = [pytest.param(GroupCheck(g, f), id=f"{f}-{g.key[:8]}",
                            marks=pytest.mark.xdist_group(f"live-{g.key[:12]}"))
-              for g in plan.groups_of(driver_spec(metafunc.config)) for f in g.features]
+              for g in groups_of(metafunc.config) for f in g.features if f in checks]
     metafunc.parametrize("live_group", params, indirect=True, scope="module")
 
 
@@ -57,20 +50,18 @@ def live_group(request):
 
 
 @pytest.fixture(scope="module")
-def live_guest(request, live_group, module_guest_factory, guest_image, accelerator):
+def live_guest(live_group, module_guest_factory, guest_image, accelerator, driver,
+               conformance_config):
     """One booted guest per group, destroyed when the module moves on to the next group;
     skipped (with the measured reason) when it cannot start on this host."""
     name = f"instance-{uuid.uuid4().hex[:8]}"
-    xml = plan.boot_xml(load_driver(driver_spec(request.config)), live_group,
-                        accelerator.virt_type, guest_image.boot, name, str(uuid.uuid4()))
+    xml = plan.boot_xml(driver, live_group, accelerator.virt_type, guest_image.boot, name,
+                        str(uuid.uuid4()))
     reason = plan.boot_blocker(xml, accelerator.virt_type, RAM_BYTES)
     if reason:
         pytest.skip(reason)
     guest = module_guest_factory(xml, instance_name=name, slug=f"live-{live_group.key[:8]}")
-    guest.wait_for_boot(BOOT_TIMEOUT)
-    if live_group.expected.agent:
-        guest.wait_for_agent(BOOT_TIMEOUT)
-    yield guest
+    yield wait_ready(guest, conformance_config, agent=live_group.expected.agent)
     guest.destroy()
 
 
@@ -99,8 +90,6 @@ def test_guest(request, live_group, accelerator):
     feature = feature_of(request)
     record.describe(request.node, live_group.case_ids(feature), feature, GUEST)
     reason = plan.guest_blocker(feature, accelerator.virt_type, accelerator_reason(accelerator))
-    if reason is None and feature not in plan.GUEST_CHECKS:
-        reason = f"{feature} has no guest-level check"
     if reason is None and plan.needs_agent(feature) and not live_group.expected.agent:
         reason = "in-guest checks need the guest agent; this configuration has none"
     if reason:

@@ -6,39 +6,40 @@ test checks that prediction once against libvirt: a predicted blocker must make 
 fail with a locked-memory error, and no blocker must let the guest start.
 """
 
-import os
 import re
 import uuid
 
 import pytest
 
-from conformance.drivers import load_driver
 from conformance.host import capabilities
 from conformance.live import HOST, locked_memory, plan, record
+from fixtures.driver import groups_of
 
 pytestmark = [pytest.mark.functional]
 RAM_BYTES = 256 * 1024 * 1024
 LOCK_ERROR = re.compile(r"locked memory|memlock|mlock", re.IGNORECASE)
 
 
-def driver_spec(config) -> str:
-    """The judged driver, chosen like the XML catalogue does."""
-    return (config.getoption("--driver", default=None) or os.environ.get("CONFORMANCE_DRIVER")
-            or "reference")
+def pytest_generate_tests(metafunc):
+    """One item covering every locked-memory group: its host level rests on the prediction
+    (a skipped boot is honest only if the prediction is right). No group, no item."""
+    if "locked_groups" not in metafunc.fixturenames:
+        return
+    groups = tuple(g for g in groups_of(metafunc.config) if g.expected.locked_memory)
+    metafunc.parametrize("locked_groups", [pytest.param(groups, id="locked-groups")] if groups else [])
 
 
-def test_blocker_prediction_matches_libvirt(request, guest_factory, guest_image, accelerator):
+def test_blocker_prediction_matches_libvirt(request, locked_groups, guest_factory, guest_image,
+                                            accelerator, driver):
     """The measured blocker (or its absence) agrees with starting a locked guest for real."""
-    groups = [g for g in plan.groups_of(driver_spec(request.config)) if g.expected.locked_memory]
-    if not groups:
-        pytest.skip("the judged driver builds no locked-memory domain (level 1 reports why)")
+    groups = list(locked_groups)
     caps = capabilities.probe()
     blocker = locked_memory.boot_blocker(RAM_BYTES, caps)
-    record.describe(request.node, groups[0].case_ids("locked_memory"), "locked_memory", HOST,
-                    evidence={"blocker": blocker, "libvirtd": caps.to_dict()["libvirtd"]})
+    record.describe(request.node, [i for g in groups for i in g.case_ids("locked_memory")],
+                    "locked_memory", HOST, evidence={"blocker": blocker, "libvirtd": caps.to_dict()["libvirtd"]})
     name = f"instance-{uuid.uuid4().hex[:8]}"
-    xml = plan.boot_xml(load_driver(driver_spec(request.config)), groups[0],
-                        accelerator.virt_type, guest_image.boot, name, str(uuid.uuid4()))
+    xml = plan.boot_xml(driver, groups[0], accelerator.virt_type, guest_image.boot, name,
+                        str(uuid.uuid4()))
     try:
         guest_factory(xml, instance_name=name, slug="locked")
     except Exception as exc:  # noqa: BLE001 - libvirt error or the lab's GuestError

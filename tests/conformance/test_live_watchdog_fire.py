@@ -4,22 +4,13 @@ Each watchdog configuration boots its own guest (the action resets, pauses or po
 off), once per distinct configuration of the judged driver.
 """
 
-import os
 import uuid
 
 import pytest
 
-from conformance.drivers import load_driver
-from conformance.live import GUEST, plan, record, watchdog
-
-BOOT_TIMEOUT = 180
-
-
-def driver_spec(config) -> str:
-    """The judged driver, chosen like the XML catalogue does (needed at collection time):
-    ``--driver``, else $CONFORMANCE_DRIVER, else the reference."""
-    return (config.getoption("--driver", default=None) or os.environ.get("CONFORMANCE_DRIVER")
-            or "reference")
+from conformance.live import GUEST, plan, record
+from fixtures.driver import groups_of
+from fixtures.guests import wait_ready, watchdog_fires
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow, pytest.mark.destructive]
 
@@ -28,12 +19,13 @@ def pytest_generate_tests(metafunc):
     if "fire_group" not in metafunc.fixturenames:
         return
     params = [pytest.param(g, id=f"{g.expected.watchdog_action}-{g.key[:8]}")
-              for g in plan.groups_of(driver_spec(metafunc.config))
+              for g in groups_of(metafunc.config)
               if g.expected.watchdog_action and g.case_ids("watchdog")]
     metafunc.parametrize("fire_group", params)
 
 
-def test_watchdog_fires(request, fire_group, guest_factory, guest_image, accelerator):
+def test_watchdog_fires(request, fire_group, guest_factory, guest_image, accelerator, driver,
+                        conformance_config):
     """Arming the guest's i6300esb and starving it makes the domain do the requested action."""
     action = fire_group.expected.watchdog_action
     record.describe(request.node, fire_group.case_ids("watchdog"), "watchdog", GUEST,
@@ -43,10 +35,9 @@ def test_watchdog_fires(request, fire_group, guest_factory, guest_image, acceler
         record.skipped_level(request.node, GUEST, reason)
         pytest.skip(reason)
     name = f"instance-{uuid.uuid4().hex[:8]}"
-    xml = plan.boot_xml(load_driver(driver_spec(request.config)), fire_group,
-                        accelerator.virt_type, guest_image.boot, name, str(uuid.uuid4()))
-    guest = guest_factory(xml, instance_name=name, slug=f"wd-{action}")
-    guest.wait_for_boot(BOOT_TIMEOUT)
-    guest.wait_for_agent(BOOT_TIMEOUT)
+    xml = plan.boot_xml(driver, fire_group, accelerator.virt_type, guest_image.boot, name,
+                        str(uuid.uuid4()))
+    guest = wait_ready(guest_factory(xml, instance_name=name, slug=f"wd-{action}"),
+                       conformance_config)
     with record.evidence_of(request.node) as box:
-        box["evidence"] = watchdog.check_fires(guest, action)
+        box["evidence"] = watchdog_fires(guest, action, conformance_config)

@@ -9,6 +9,7 @@ import pytest
 from conformance.catalogue import CASES
 from conformance.report import writers
 from conformance.report.aggregate import aggregate, matrix
+from conformance.report.headline import certification
 
 pytestmark = pytest.mark.functional
 
@@ -23,13 +24,16 @@ def sample_report():
                {"nodeid": "t2", "when": "call", "outcome": "failed", "duration": 0.1,
                 "detail": "rate <b>missing</b>", "cases": [failing.id], "feature": "rng",
                 "level": "host", "evidence": {"expected": 1024, "actual": None}}]
-    results = aggregate(entries, CASES, {})
+    no_live = {c.id: "level 1 only in this sample" for c in CASES if c.id != failing.id}
+    results = aggregate(entries, CASES, no_live, max_level="host")
+    cert = certification(results, "host")
     summary = {k: sum(1 for r in results if r["verdict"] == k) for k in ("pass", "fail", "error", "skip")}
-    summary["total"] = len(results)
+    summary.update(total=len(results), verdict=cert["verdict"], certification_level=cert["level"],
+                   headline=cert["headline"])
     return writers.finish({"format": 1, "driver": "reference", "started": "s", "finished": "f",
                            "host": {"accelerator": "qemu", "accelerator_reason": "test"},
                            "versions": {}, "summary": summary, "matrix": matrix(results),
-                           "cases": results})
+                           "cases": results, "certification": cert})
 
 
 def test_html_report_renders_the_matrix_in_chromium(tmp_path):

@@ -16,21 +16,12 @@ SPECS = {"hw:watchdog_action": "reset", "hw_rng:rate_bytes": "1024", "hw_rng:rat
 PROPS = {"hw_qemu_guest_agent": "yes", "hw_mem_page_size": "4096"}
 
 
-@pytest.fixture(scope="module")
-def conn():
-    try:
-        c = libvirt.open("qemu:///system")
-    except libvirt.libvirtError as exc:
-        pytest.skip(f"no libvirt qemu:///system connection (libvirtd not running?): {exc}")
-    yield c
-    c.close()
-
-
 @pytest.mark.parametrize("virt_type", ["qemu", "kvm"])
 @pytest.mark.parametrize("props", [PROPS, {**PROPS, "os_type": "windows"}, {}],
                          ids=["linux", "windows", "defaults"])
-def test_define_and_undefine(conn, virt_type, props):
+def test_define_and_undefine(libvirt_conn, virt_type, props):
     """libvirt accepts the XML (VIR_DOMAIN_DEFINE_VALIDATE) and keeps every feature element."""
+    conn = libvirt_conn
     if virt_type == "kvm" and "kvm" not in conn.getCapabilities():
         pytest.skip("host capabilities list no <domain type='kvm'> (no /dev/kvm)")
     specs = SPECS if props else {}

@@ -1,6 +1,8 @@
 """Fixtures of the nova driver tests: one Nova worker per session, skipped without nova.
 
-The worker's interpreter is $CONFORMANCE_NOVA_PYTHON, else this one if it can import nova.
+The worker's interpreter comes from ``worker_python()`` ($CONFORMANCE_NOVA_PYTHON, else the
+.venv-nova that ``./run tests`` provisions, else this one); each must import upstream Nova.
+Without any, the tests skip naming what was tried and the command that installs Nova.
 """
 
 import pytest

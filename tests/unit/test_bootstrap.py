@@ -71,13 +71,26 @@ def _mock_host(monkeypatch, dpkg_out, running, dirs_exist):
     return runs
 
 
-def test_bootstrap_second_run_does_nothing(monkeypatch):
-    """On a prepared host bootstrap runs no command and prints exactly 'nothing to do'."""
+def _prepared_host(monkeypatch):
     all_installed = "".join(f"{p}\tinstall ok installed\n" for p in bs.PACKAGES)
-    runs = _mock_host(monkeypatch, all_installed, {s: True for _, _, s in bs.DAEMONS}, True)
+    return _mock_host(monkeypatch, all_installed, {s: True for _, _, s in bs.DAEMONS}, True)
+
+
+def test_bootstrap_second_run_does_nothing(monkeypatch):
+    """On a prepared host bootstrap runs no command and prints nothing."""
+    runs = _prepared_host(monkeypatch)
     printed = []
     assert bs.bootstrap(out=printed.append) == []
-    assert printed == ["nothing to do"] and runs == []
+    assert printed == [] and runs == []
+
+
+@pytest.mark.parametrize("argv, stderr", [([], "setup: nothing to do\n"), (["--quiet"], "")])
+def test_bootstrap_main_prepared_host(monkeypatch, capsys, argv, stderr):
+    """`--quiet` (used by ./run) prints nothing on a prepared host; stdout stays empty either way."""
+    _prepared_host(monkeypatch)
+    monkeypatch.setattr(bs.os, "geteuid", lambda: 0)
+    assert bs.main(argv) == 0
+    assert capsys.readouterr() == (("", stderr))
 
 
 def test_bootstrap_installs_missing_and_starts_daemons(monkeypatch):
@@ -90,5 +103,6 @@ def test_bootstrap_installs_missing_and_starts_daemons(monkeypatch):
     assert runs[0] == ["apt-get", "update"]
     assert runs[1] == ["apt-get", "install", "-y", "--no-install-recommends", "cpio"]
     assert ["libvirtd", "-d"] in runs and ["virtlogd", "-d"] not in runs
-    assert printed[:2] == ["installed: cpio", "started libvirtd"]
+    assert printed[:3] == ["installing 1 Debian packages with apt-get (first run only, about 2 min): cpio",
+                           "installed: cpio", "started libvirtd"]
     assert [r[1] for r in runs if r[0] == "mkdir"] == bs.RUNTIME_DIRS

@@ -34,8 +34,32 @@ def test_request_example_is_schema_valid():
 
 
 def test_rejection_example_is_schema_valid():
-    """The rejection example validates against rejection-v1."""
+    """The rejection examples validate against rejection-v1."""
     validate("rejection", json.loads(example("rejection")))
+    validate("rejection", json.loads(example("rejection-rebuild")))
+
+
+def test_lifecycle_request_examples_are_protocol_2():
+    """The resize and rebuild examples are valid protocol-2 requests with their old_* key."""
+    for kind, key in (("resize", "old_flavor"), ("rebuild", "old_image")):
+        data = json.loads(example(f"request-{kind}"))
+        validate("request", data)
+        request = Request.from_dict(data)
+        assert (data["protocol"], request.operation) == (2, kind) and key in data
+
+
+def test_resize_answer_passes_the_checks():
+    """The resize answer expresses the new flavor's features (pause, new rate) with the image's agent."""
+    request = Request.from_json(example("request-resize"))
+    dom = etree.fromstring(example("accepted-resize").encode())
+    assert check_schema(dom) == []
+    assert check_xml(expected_outcome(request).features, dom, request) == []
+
+
+def test_rebuild_example_is_refused_as_documented():
+    """The reference refuses the rebuild example with the documented rejection."""
+    expected = expected_outcome(Request.from_json(example("request-rebuild")))
+    assert expected.rejection.to_dict() == json.loads(example("rejection-rebuild"))
 
 
 def test_accepted_example_passes_the_checks():

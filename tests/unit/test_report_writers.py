@@ -6,18 +6,15 @@ import pytest
 from lxml import etree
 
 from conformance.report import writers
-from conformance.report.aggregate import aggregate, matrix
+from conformance.report.aggregate import aggregate
 from conformance.report.digest import verify
-from report_fakes import CASE, entry
+from report_fakes import CASE, OTHER, entry, report_of
 
 
 def report_with(hostile: str) -> dict:
-    results = aggregate([entry("xml", "failed", detail=hostile, evidence={"xml": hostile})], [CASE])
-    return writers.finish({
-        "format": 1, "driver": f"exec:{hostile}", "started": "s", "finished": "f",
-        "host": {"accelerator": "qemu", "accelerator_reason": hostile}, "versions": {},
-        "summary": {"pass": 0, "fail": 1, "error": 0, "skip": 0, "total": 1},
-        "matrix": matrix(results), "cases": results})
+    results = aggregate([entry("xml", "failed", detail=hostile, evidence={"xml": hostile}),
+                         entry("host"), entry("guest")], [CASE])
+    return report_of(results, driver=f"exec:{hostile}", reason=hostile)
 
 
 HOSTILE = "<script>alert(1)</script>\x00\x1b[31m]]></failure>&amp;"
@@ -62,3 +59,49 @@ def test_json_round_trip(tmp_path):
     path = tmp_path / "report.json"
     writers.write_json(report_with("x"), path)
     assert verify(json.loads(path.read_text()))
+
+
+def tcg_like_results():
+    """A case fully verified, and one whose guest level skipped (needs KVM) while a second
+    guest check passed: the pass must not hide the skip."""
+    return aggregate([entry("xml"), entry("host"), entry("guest"),
+                      entry("xml", cases=(OTHER.id,)), entry("host", cases=(OTHER.id,)),
+                      entry("guest", cases=(OTHER.id,), nodeid="t::test_guest"),
+                      entry("guest", "skipped", when="setup", cases=(OTHER.id,), nodeid="t::fires",
+                            detail="needs KVM; accelerator is TCG (probe boot hung)")],
+                     [CASE, OTHER])
+
+
+def test_headline_names_skipped_levels_and_reasons_in_all_reports(tmp_path):
+    """Headline of a TCG run: per level verified/checked, the skip reasons with counts, the
+    level reached; the same line in report.json, report.html and junit.xml."""
+    report = report_of(tcg_like_results())
+    headline = report["certification"]["headline"]
+    assert headline == "CERTIFIED, level host (xml 2/2, host 2/2, guest 1/2; skipped: 1 need KVM)"
+    assert report["summary"]["headline"] == headline and report["summary"]["certification_level"] == "host"
+    writers.write_json(report, tmp_path / "report.json")
+    writers.write_html(report, tmp_path / "report.html")
+    writers.write_junit(report, tmp_path / "junit.xml")
+    assert json.loads((tmp_path / "report.json").read_text())["summary"]["headline"] == headline
+    page = etree.parse(str(tmp_path / "report.html"), etree.HTMLParser())
+    assert page.find(".//p[@id='verdict']").text == headline
+    props = {p.get("name"): p.get("value") for p in etree.parse(str(tmp_path / "junit.xml")).iter("property")}
+    assert props["headline"] == headline and props["certification_level"] == "host"
+    assert props["level.guest"] == "1/2 passed, 1 skip"
+    assert "needs KVM" in props["skipped.1"]
+
+
+def test_interrupted_report_has_no_verdict(tmp_path):
+    report = report_of(tcg_like_results(), interrupted={"signal": "SIGTERM", "after_seconds": 25.0})
+    cert = report["certification"]
+    assert cert["verdict"] == "interrupted" and cert["level"] == "none"
+    assert cert["headline"].startswith("INTERRUPTED by SIGTERM after 25.0 s: no certification verdict")
+    assert "CERTIFIED" not in cert["headline"]
+    writers.write_html(report, tmp_path / "report.html")
+    assert "data-verdict='interrupted'" in (tmp_path / "report.html").read_text()
+
+
+def test_nothing_collected_is_not_certified():
+    report = report_of(aggregate([], [CASE]), problem="pytest collected no test for this selection")
+    assert report["certification"]["verdict"] == "not certified"
+    assert report["certification"]["headline"].startswith("NOT CERTIFIED (pytest collected no test")

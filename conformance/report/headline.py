@@ -1,0 +1,113 @@
+"""What a certification verified, per level, in one honest line (and its data).
+
+``certification()`` gives the verdict (certified / not certified / interrupted), the
+certification level reached (full, host, xml-only, none), per level how many cases were
+verified out of those that have a check there, and every skip reason with its count. All
+four reports (terminal, report.json, report.html, junit.xml) print its ``headline``.
+"""
+
+from __future__ import annotations
+
+from conformance.report.aggregate import LEVELS
+
+# Level reached -> what it means; a level counts once every case that has a check there passed.
+LEVEL_NAMES = {"guest": "full", "host": "host", "xml": "xml-only"}
+SHORT_REASON = 110
+# Short names of what a skip needs, for the headline (the full reasons stay in the lists).
+NEEDS = [
+    ("KVM", "need KVM"),
+    ("RLIMIT_MEMLOCK", "need RLIMIT_MEMLOCK >= guest RAM or CAP_SYS_RESOURCE"),
+    ("guest agent", "need the guest agent"),
+]
+
+
+def level_counts(results: list[dict]) -> dict:
+    """level -> {checked, pass, fail, error, skip, not-run, n/a}; checked excludes n/a."""
+    counts = {}
+    for level in LEVELS:
+        row = {"checked": 0, "pass": 0, "fail": 0, "error": 0, "skip": 0, "not-run": 0, "n/a": 0}
+        for result in results:
+            status = result["levels"][level]["status"]
+            row[status] += 1
+            row["checked"] += status != "n/a"
+        counts[level] = row
+    return counts
+
+
+def skip_reasons(results: list[dict]) -> list[dict]:
+    """Every distinct reason a check was skipped, with the level and the number of cases."""
+    seen: dict[tuple[str, str], set] = {}
+    for result in results:
+        for level in LEVELS:
+            record = result["levels"][level]
+            if record["status"] != "skip":
+                continue
+            checks = record.get("checks") or [record]
+            for check in checks:
+                if check["status"] == "skip":
+                    seen.setdefault((level, check["reason"].strip()), set()).add(result["id"])
+    rows = [{"level": level, "reason": reason, "cases": len(ids)} for (level, reason), ids in seen.items()]
+    return sorted(rows, key=lambda r: (-r["cases"], LEVELS.index(r["level"]), r["reason"]))
+
+
+def need_of(reason: str) -> str:
+    """The short requirement a skip reason names (its shortened text when unknown)."""
+    for marker, label in NEEDS:
+        if marker in reason:
+            return label
+    return _short(reason)
+
+
+def needs(skips: list[dict]) -> list[tuple[str, int]]:
+    """(requirement, number of skipped case levels), most frequent first."""
+    counts: dict[str, int] = {}
+    for skip in skips:
+        counts[need_of(skip["reason"])] = counts.get(need_of(skip["reason"]), 0) + skip["cases"]
+    return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+
+
+def level_reached(counts: dict, max_level: str) -> str:
+    """The deepest level up to which every case with a check there passed."""
+    reached = "none"
+    for level in LEVELS[:LEVELS.index(max_level) + 1]:
+        row = counts[level]
+        if row["pass"] != row["checked"]:
+            break
+        reached = LEVEL_NAMES[level]
+    return reached
+
+
+def _short(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= SHORT_REASON else line[:SHORT_REASON - 3] + "..."
+
+
+def certification(results: list[dict], max_level: str = "guest", interrupted: dict | None = None,
+                  problem: str | None = None) -> dict:
+    """The verdict and what backs it; ``interrupted`` = {signal, after_seconds} if stopped,
+    ``problem`` = why the pytest run cannot back a verdict (e.g. nothing collected)."""
+    counts = level_counts(results)
+    skips = skip_reasons(results)
+    failed = sum(1 for r in results if r["verdict"] in ("fail", "error"))
+    if interrupted:
+        verdict, level = "interrupted", "none"
+    elif failed or problem:
+        verdict, level = "not certified", "none"
+    else:
+        verdict, level = "certified", level_reached(counts, max_level)
+    per_level = ", ".join(
+        f"{lvl} {counts[lvl]['pass']}/{counts[lvl]['checked']}" if lvl in LEVELS[:LEVELS.index(max_level) + 1]
+        else f"{lvl} not run (--level {max_level})" for lvl in LEVELS)
+    detail = per_level
+    if skips:
+        detail += "; skipped: " + ", ".join(f"{count} {need}" for need, count in needs(skips))
+    if interrupted:
+        headline = (f"INTERRUPTED by {interrupted['signal']} after {interrupted['after_seconds']} s: "
+                    f"no certification verdict; finished before the stop: {detail}")
+    elif verdict == "not certified":
+        why = problem or f"{failed} of {len(results)} cases failed or errored"
+        headline = f"NOT CERTIFIED ({why}; {detail})"
+    else:
+        headline = f"CERTIFIED, level {level} ({detail})"
+    return {"verdict": verdict, "level": level, "levels": counts, "skipped": skips,
+            "interrupted": interrupted, "problem": problem, "headline": headline}

@@ -1,0 +1,155 @@
+"""Stopping a run cleanly: SIGINT/SIGTERM to the harness stop everything it started.
+
+:class:`StopSignals` turns the first SIGINT/SIGTERM into a request to stop (remembered,
+never an exception in the middle of a cleanup); a second one is reported and ignored, so
+it cannot abort the cleanup. :func:`supervise` runs a child in its own session, passes a
+stop request on to its whole process group (SIGINT, the child's teardown path), escalates
+to SIGKILL after a grace period, and finally kills whatever the child's descendants left
+running in other sessions (exec drivers, the Nova worker): the harness makes itself their
+subreaper, so orphans come back to it instead of to init.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from conformance.process import kill_group, signal_group
+
+EXIT_STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143}
+PR_SET_CHILD_SUBREAPER = 36
+
+
+class StopSignals:
+    """Remember the first SIGINT/SIGTERM; report and ignore the ones after it."""
+
+    def __init__(self, on_first=None, stream=sys.stderr):
+        self.signum: int | None = None
+        self.when: float | None = None
+        self.started = time.monotonic()
+        self._on_first = on_first
+        self._stream = stream
+        self._previous = {}
+
+    def __enter__(self) -> "StopSignals":
+        self.started = time.monotonic()
+        for signum in EXIT_STATUS:
+            self._previous[signum] = signal.signal(signum, self._handle)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for signum, handler in self._previous.items():
+            signal.signal(signum, handler)
+
+    @property
+    def requested(self) -> bool:
+        return self.signum is not None
+
+    @property
+    def name(self) -> str:
+        return signal.Signals(self.signum).name if self.signum else ""
+
+    def summary(self) -> dict | None:
+        """{"signal": name, "after_seconds": s} once a stop was requested, else None."""
+        if self.signum is None:
+            return None
+        return {"signal": self.name, "after_seconds": round(self.when - self.started, 1)}
+
+    @property
+    def exit_status(self) -> int:
+        return EXIT_STATUS.get(self.signum, 1)
+
+    def _handle(self, signum, _frame) -> None:
+        name = signal.Signals(signum).name
+        if self.signum is not None:
+            self._say(f"{name} received again: still stopping and cleaning up (kill -9 aborts the cleanup)")
+            return
+        self.signum, self.when = signum, time.monotonic()
+        self._say(f"{name} received: stopping the run, removing its guests and files")
+        if self._on_first is not None:
+            self._on_first(signum)
+
+    def _say(self, text: str) -> None:
+        try:
+            self._stream.write(f"conformance: {text}\n")
+            self._stream.flush()
+        except (OSError, ValueError):
+            pass
+
+
+def become_subreaper() -> bool:
+    """Orphaned descendants are re-parented to this process (Linux); False if unsupported."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def _children_of(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def kill_orphans(deadline: float = 10.0) -> list[int]:
+    """SIGKILL the process group of every remaining child of this process and reap it.
+
+    Only meaningful after :func:`become_subreaper`: then these are descendants whose parent
+    died (e.g. a driver process of a killed pytest worker). Returns the pids killed.
+    """
+    killed = []
+    end = time.monotonic() + deadline
+    while time.monotonic() < end:
+        children = _children_of(os.getpid())
+        if not children:
+            break
+        for pid in children:
+            try:
+                os.killpg(os.getpgid(pid), signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except ProcessLookupError:
+                    pass
+            try:
+                os.waitpid(pid, 0)
+            except ChildProcessError:
+                pass
+            killed.append(pid)
+    return killed
+
+
+def supervise(proc: subprocess.Popen, stop: StopSignals, grace: float, poll: float = 0.2) -> int:
+    """Wait for ``proc`` (started with ``start_new_session=True``); once ``stop`` is
+    requested, its group gets SIGINT (by ``stop``'s callback or here), SIGKILL after
+    ``grace`` seconds. Returns ``proc``'s exit status; its group is gone afterwards."""
+    forwarded = False
+    while True:
+        try:
+            status = proc.wait(timeout=poll)
+            break
+        except subprocess.TimeoutExpired:
+            pass
+        if stop.requested and not forwarded:
+            signal_group(proc, signal.SIGINT)
+            forwarded = True
+        if stop.requested and time.monotonic() - stop.when > grace:
+            stop._say(f"the run did not stop within {grace:g} s: killing its process group")
+            status = kill_group(proc, wait=10)
+            break
+    kill_group(proc, wait=10)  # grandchildren that outlived the child in its group
+    return status if status is not None else -9

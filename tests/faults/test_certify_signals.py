@@ -1,0 +1,96 @@
+"""SIGINT/SIGTERM to the `conformance certify` process itself (not its pytest child) stop the
+whole run within seconds: exit 130/143, reports marked interrupted (never a verdict), and no
+guest, run dir, temp dir or process of the run is left."""
+
+from __future__ import annotations
+
+import signal
+import time
+
+import pytest
+
+from faults.certify_child import CertifyRun
+
+pytestmark = [pytest.mark.functional, pytest.mark.slow]
+STOP_BOUND = 60  # seconds from the signal to certify's exit (its grace is 30 s, then SIGKILL)
+
+
+@pytest.fixture
+def certify(tmp_path, lab):
+    runs = []
+
+    def start(*args, inject: str = "") -> CertifyRun:
+        run = CertifyRun(tmp_path, args, lab.connected(), inject)
+        runs.append(run)
+        return run
+
+    yield start
+    from conformance.lab.cleanup import cleanup
+    for run in runs:  # a failed test must not leak the run's guests
+        if run.proc.poll() is None:
+            run.proc.kill()
+            run.proc.wait(30)
+        for run_id in run.run_ids:
+            cleanup(lab.connected(), run_id=run_id)
+
+
+def stopped_in_time(run, signum) -> float:
+    sent = time.monotonic()
+    run.signal(signum)
+    status = run.finish(STOP_BOUND)
+    assert status == {signal.SIGINT: 130, signal.SIGTERM: 143}[signum], run.output()
+    return time.monotonic() - sent
+
+
+def test_sigterm_during_set_up(certify):
+    """Before pytest starts (driver loaded, accelerator being chosen)."""
+    run = certify("--feature", "agent")
+    run.wait_for(lambda: "certify: preparing" in run.output(), 60, "certify to start preparing")
+    stopped_in_time(run, signal.SIGTERM)
+    run.assert_interrupted("SIGTERM")
+    assert run.left_behind() == []
+
+
+def test_sigint_mid_boot_and_a_second_signal_does_not_abort_the_cleanup(certify):
+    """While a guest boots; a second SIGINT during the cleanup is reported and ignored."""
+    run = certify("--feature", "agent", "--parallel", "2")
+    run.wait_for(lambda: run.guests(), 180, "a guest of the run to be booting")
+    sent = time.monotonic()
+    run.signal(signal.SIGINT)
+    time.sleep(0.3)
+    run.signal(signal.SIGINT)
+    assert run.finish(STOP_BOUND) == 130, run.output()
+    assert time.monotonic() - sent < STOP_BOUND
+    assert "received again" in run.output()
+    run.assert_interrupted("SIGINT")
+    assert run.left_behind() == []
+
+
+def test_sigterm_mid_watchdog_wait(certify):
+    """While the watchdog fire test waits for the domain to obey the watchdog."""
+    run = certify("--feature", "watchdog", "--parallel", "1")
+    run.wait_for(lambda: run.guests("-wd-"), 240, "a watchdog-fire guest to run")
+    time.sleep(2)
+    stopped_in_time(run, signal.SIGTERM)
+    run.assert_interrupted("SIGTERM")
+    report = run.report()
+    assert report["summary"]["not-run"] > 0  # unfinished cases are not-run, not errors
+    assert run.left_behind() == []
+
+
+REPORT_WRITING = """
+import conformance.report.writers as writers
+_junit = writers.write_junit
+def write_junit(report, path):
+    os.kill(os.getpid(), signal.SIGTERM)   # arrives while the reports are being written
+    return _junit(report, path)
+writers.write_junit = write_junit
+"""
+
+
+def test_sigterm_during_report_writing(certify):
+    """The reports already being written are rewritten marked interrupted."""
+    run = certify("--feature", "agent", "--level", "xml", inject=REPORT_WRITING)
+    assert run.finish(STOP_BOUND) == 143, run.output()
+    run.assert_interrupted("SIGTERM")
+    assert run.left_behind() == []
