@@ -31,7 +31,8 @@ from conformance.stopping import StopSignals, become_subreaper, kill_orphans, su
 REPO = Path(__file__).resolve().parents[1]
 XML_TESTS = ["tests/conformance/test_xml_catalogue.py"]
 LIVE_TESTS = ["tests/conformance/test_live_requests.py", "tests/conformance/test_live_features.py",
-              "tests/conformance/test_live_watchdog_fire.py", "tests/conformance/test_live_locked_memory.py"]
+              "tests/conformance/test_live_watchdog_fire.py", "tests/conformance/test_live_locked_memory.py",
+              "tests/conformance/test_live_lifecycle.py"]
 STOP_GRACE = 30.0  # seconds between the stop request and SIGKILL of the pytest child's group
 HARNESS_OWNED = [
     "kernel, initrd and kernel command line (supplied in the request's boot parameters)",
@@ -113,13 +114,16 @@ def run(args) -> int:
 
 def _certify(args, stop, used: dict) -> int:
     config = config_mod.load(args.config)
+    from conformance.contract import driver_protocol
     from conformance.drivers import load_driver
     try:
-        load_driver(args.driver)
+        protocol = driver_protocol(load_driver(args.driver))
     except DriverLoadError as exc:
         print(f"conformance: --driver {args.driver}: {exc}", file=sys.stderr)
         return 3
     selection = _selection(args, config)
+    if protocol < 2:  # lifecycle requests are protocol 2: such a driver is judged on create only
+        selection.operations = ["create"]
     require = args.require_level or config.require_level
     if require and LEVEL_ORDER.index(require) > LEVEL_ORDER.index(args.level):
         raise SelectionError(f"--require-level {require} is deeper than --level {args.level}")
@@ -128,8 +132,8 @@ def _certify(args, stop, used: dict) -> int:
     parallel = args.parallel if args.parallel is not None else config.parallel
     out = Path(args.output_dir or f"results/{time.strftime('%Y%m%d-%H%M%S')}").resolve()
     out.mkdir(parents=True, exist_ok=True)
-    from conformance.catalogue import CASES
-    cases = [c for c in CASES if selection.case_wanted(c)]
+    from conformance.catalogue import ALL_CASES
+    cases = [c for c in ALL_CASES if selection.case_wanted(c)]
     if not cases:
         print("conformance: the selection matches no case", file=sys.stderr)
         return 2
@@ -147,11 +151,13 @@ def _certify(args, stop, used: dict) -> int:
     problem = _pytest_problem(results["exitstatus"], stop.summary(), out)
     report = _report(args, verdicts, results, selection, config, require, uri, virt_type, reason,
                      started, clock)
-    _certification(report, certification(verdicts, args.level, stop.summary(), problem))
+    report["driver_protocol"] = protocol
+    scope = None if protocol >= 2 else "create only: the driver speaks protocol 1 (no lifecycle requests)"
+    _certification(report, certification(verdicts, args.level, stop.summary(), problem, scope))
     _write_reports(report, out)
     if stop.requested and report["certification"]["verdict"] != "interrupted":
         # the signal arrived while the reports were being written: mark them after all
-        _certification(report, certification(verdicts, args.level, stop.summary(), problem))
+        _certification(report, certification(verdicts, args.level, stop.summary(), problem, scope))
         _write_reports(report, out)
     _print_outcome(report, problem, out)
     if stop.requested:
@@ -171,7 +177,7 @@ def _verdicts(results, cases, virt_type, max_level, config, require, interrupted
 
 def _report(args, verdicts, results, selection, config, require, uri, virt_type, reason,
             started, clock) -> dict:
-    from conformance.report.aggregate import matrix
+    from conformance.report.aggregate import matrix, operation_matrix
     summary = {k: sum(1 for v in verdicts if v["verdict"] == k)
                for k in ("pass", "fail", "error", "skip", "not-run")}
     summary["total"] = len(verdicts)
@@ -187,7 +193,8 @@ def _report(args, verdicts, results, selection, config, require, uri, virt_type,
         "versions": _versions(),
         "harness_owned": HARNESS_OWNED,
         "pytest_exitstatus": results["exitstatus"],
-        "summary": summary, "matrix": matrix(verdicts), "cases": verdicts,
+        "summary": summary, "matrix": matrix(verdicts), "operations": operation_matrix(verdicts),
+        "cases": verdicts,
     }
 
 

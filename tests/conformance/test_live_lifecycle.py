@@ -9,33 +9,28 @@ test_live_features.py); the watchdog cases then fire the watchdog with the new a
 A protocol-1 driver has no lifecycle items (certified on create only).
 """
 
-import os
 import uuid
 
 import pytest
 
-from conformance.drivers import load_driver
-from conformance.live import GUEST, HOST, lifecycle, plan, record, watchdog
+from conformance.live import GUEST, HOST, lifecycle, plan, record
+from fixtures.driver import config_of, driver_spec_of
+from fixtures.guests import watchdog_fires
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
 
-BOOT_TIMEOUT = 180
 RAM_BYTES = 256 * 1024 * 1024  # the catalogue flavors' memory_mb
-
-
-def driver_spec(config) -> str:
-    """The judged driver, chosen like the XML catalogue does (needed at collection time)."""
-    return (config.getoption("--driver", default=None) or os.environ.get("CONFORMANCE_DRIVER")
-            or "reference")
 
 
 def pytest_generate_tests(metafunc):
     """One parameter per lifecycle pair, named ``live_group`` so the report collector
-    (conformance.report.selection.item_cases) attributes host/guest items to the case."""
+    (conformance.report.selection.item_cases) attributes host/guest items to the case.
+    test_guest only for features that have a guest-level check (else the level is n/a)."""
     if "live_group" not in metafunc.fixturenames:
         return
+    checks = plan.HOST_CHECKS if metafunc.function.__name__ == "test_host" else plan.GUEST_CHECKS
     params = [pytest.param(p, id=f"{p.operation}-{p.feature}-{p.name}-{p.case_id[:8]}")
-              for p in lifecycle.pairs_of(driver_spec(metafunc.config))]
+              for p in lifecycle.pairs_of(driver_spec_of(metafunc.config)) if p.feature in checks]
     metafunc.parametrize("live_group", params, indirect=True, scope="module")
 
 
@@ -45,13 +40,14 @@ def live_group(request):
 
 
 @pytest.fixture(scope="module")
-def lifecycle_guest(request, live_group, lab, guest_image, accelerator):
+def lifecycle_guest(request, live_group, lab, guest_image, accelerator, driver):
     """The pair's guest after the operation, with the facts recorded before it; skipped (with
     the measured reason) when the before or after domain cannot start on this host."""
     pair, virt_type = live_group, accelerator.virt_type
+    timeouts = config_of(request.config)
     name, instance_uuid = f"instance-{uuid.uuid4().hex[:8]}", str(uuid.uuid4())
-    before_xml, after_xml = lifecycle.boot_xmls(load_driver(driver_spec(request.config)), pair,
-                                                virt_type, guest_image.boot, name, instance_uuid)
+    before_xml, after_xml = lifecycle.boot_xmls(driver, pair, virt_type, guest_image.boot,
+                                                name, instance_uuid)
     for when, xml in (("before", before_xml), ("after", after_xml)):
         reason = plan.boot_blocker(xml, virt_type, RAM_BYTES)
         if reason:
@@ -60,14 +56,14 @@ def lifecycle_guest(request, live_group, lab, guest_image, accelerator):
                               instance_name=name, loader=guest_image.loader)
     guest = lab.start(before_xml, placement)
     try:
-        boot_before = guest.wait_for_boot(BOOT_TIMEOUT)
+        boot_before = guest.wait_for_boot(timeouts.boot_timeout)
         if pair.before.agent:
-            guest.wait_for_agent(BOOT_TIMEOUT)
+            guest.wait_for_agent(timeouts.agent_timeout)
         facts = {"uuid": guest.uuid, "boot_before": boot_before, "operation": pair.operation}
         lifecycle.apply(lab, guest, placement, after_xml, pair.operation)
-        lifecycle.wait_for_new_boot(guest, boot_before, BOOT_TIMEOUT)
+        lifecycle.wait_for_new_boot(guest, boot_before, timeouts.boot_timeout)
         if pair.after.agent:
-            guest.wait_for_agent(BOOT_TIMEOUT)
+            guest.wait_for_agent(timeouts.agent_timeout)
         yield guest, facts
     finally:
         guest.destroy()
@@ -112,5 +108,5 @@ def test_guest(request, live_group, accelerator):
         if pair.after.agent:
             evidence["persisted"] = lifecycle.check_persisted_guest(guest, facts)
         if pair.feature == "watchdog" and pair.after.watchdog_action and pair.after.agent:
-            evidence["fires"] = watchdog.check_fires(guest, pair.after.watchdog_action)
+            evidence["fires"] = watchdog_fires(guest, pair.after.watchdog_action, config_of(request.config))
         box["evidence"] = evidence
