@@ -1,12 +1,13 @@
 """Benchmark: the XML-level catalogue through the reference, in process and over both exec modes.
 
     .venv/bin/python benchmarks/xml_catalogue.py [--runs 3] [--modes in-process,exec,exec-stream]
-                                                 [--certify [--parallel N]]
+                                                 [--protocol 1|2] [--certify [--parallel N]]
 
-Judges every case of conformance.catalogue.all_cases() at the XML level with the reference
-driver in process, through ``exec:<python> -m conformance.cli driver-exec reference`` (one
-process per request) and through ``exec-stream:`` with the same command (one process, one
-JSON line per request; its start is included in each run). With ``--certify`` it also times
+Judges every create-time case (``--protocol 2``: also the lifecycle cases) at the XML level
+with the reference driver in process, through ``exec:<python> -m conformance.cli driver-exec
+reference`` (one process per request) and through ``exec-stream:`` with the same command (one
+process, one JSON line per request; its start is included in each run); ``exec2:`` and
+``exec2-stream:`` for protocol 2. With ``--certify`` it also times
 ``conformance certify --level xml`` (wall time of the whole command: pytest, xdist workers,
 reports) for the exec and exec-stream specs and for ``reference`` in process (certify's own
 floor). Runs are interleaved across modes. Prints seconds per run, the medians and the
@@ -25,12 +26,19 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, REPO)
 
-from conformance.catalogue import all_cases  # noqa: E402
+from conformance.catalogue import ALL_CASES, CASES  # noqa: E402
 from conformance.checks.level_xml import judge_xml  # noqa: E402
 from conformance.drivers import load_driver  # noqa: E402
 
 SERVER = shlex.join([sys.executable, "-m", "conformance.cli", "driver-exec", "reference"])
-SPECS = {"in-process": "reference", "exec": f"exec:{SERVER}", "exec-stream": f"exec-stream:{SERVER}"}
+MODES = ("in-process", "exec", "exec-stream")
+
+
+def specs(protocol: int) -> dict:
+    """Mode -> driver spec of the reference (``exec2:``/``exec2-stream:`` for protocol 2)."""
+    exec_ = "exec" if protocol == 1 else f"exec{protocol}"
+    return {"in-process": "reference", "exec": f"{exec_}:{SERVER}",
+            "exec-stream": f"{exec_}-stream:{SERVER}"}
 
 
 def time_catalogue(spec, cases, virt_type):
@@ -40,7 +48,7 @@ def time_catalogue(spec, cases, virt_type):
     try:
         for case in cases:
             verdict = judge_xml(case, driver, virt_type=virt_type)
-            if not verdict.passed:
+            if verdict.outcome not in ("pass", "skip"):
                 raise SystemExit(f"{spec}: {verdict.reason}")
     finally:
         getattr(driver, "close", lambda: None)()
@@ -78,21 +86,24 @@ def bench(title, measures, runs):
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=3, help="runs per measurement (default 3)")
-    p.add_argument("--modes", default=",".join(SPECS), help=f"comma list of {', '.join(SPECS)} (default all)")
+    p.add_argument("--modes", default=",".join(MODES), help=f"comma list of {', '.join(MODES)} (default all)")
+    p.add_argument("--protocol", type=int, choices=(1, 2), default=1,
+                   help="1: the create catalogue over exec:/exec-stream:; 2: create and lifecycle "
+                        "cases over exec2:/exec2-stream: (default 1)")
     p.add_argument("--certify", action="store_true", help="also time `certify --level xml` per mode")
     p.add_argument("--parallel", type=int, default=None, help="certify --parallel (default: its own)")
     p.add_argument("--virt-type", default="qemu")
     a = p.parse_args(argv)
-    modes = [m for m in SPECS if m in a.modes.split(",")]
-    cases = list(all_cases())
+    modes = [m for m in MODES if m in a.modes.split(",")]
+    cases, spec_of = list(CASES if a.protocol == 1 else ALL_CASES), specs(a.protocol)
     print(f"catalogue: {len(cases)} cases; load average {os.getloadavg()[0]:.2f}")
-    medians = bench("judge_xml, reference", {m: functools.partial(time_catalogue, SPECS[m], cases,
+    medians = bench("judge_xml, reference", {m: functools.partial(time_catalogue, spec_of[m], cases,
                                                                   a.virt_type) for m in modes}, a.runs)
     if {"exec", "exec-stream"} <= set(modes):
         print(f"ratio judge_xml one-shot / stream: {medians['exec'] / medians['exec-stream']:.1f}x")
     if a.certify:
         walls = bench(f"certify --level xml --parallel {a.parallel or 'default'}",
-                      {m: functools.partial(time_certify, SPECS[m], a.parallel) for m in modes}, a.runs)
+                      {m: functools.partial(time_certify, spec_of[m], a.parallel) for m in modes}, a.runs)
         if {"exec", "exec-stream"} <= set(modes):
             print(f"ratio certify one-shot / stream: {walls['exec'] / walls['exec-stream']:.1f}x")
     print(f"load average {os.getloadavg()[0]:.2f}")
