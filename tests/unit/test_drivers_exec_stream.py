@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from conformance.catalogue import LIFECYCLE_CASES
 from conformance.contract import Flavor, Rejected, Request, validate
 from conformance.drivers import load_driver, run_driver
 from conformance.drivers.exec_stream import HELLO, MAX_LINE, StreamDriver
-from conformance.errors import DriverFault, DriverLoadError
+from conformance.errors import DriverFault, DriverLoadError, RequestInvalid
 from conformance.reference import ReferenceDriver
 from conformance.waiters import wait_until
 
@@ -341,3 +342,36 @@ def test_close_during_a_request_is_a_fault_for_that_request(closing):
     finally:
         timer.join()
     assert exc.value.kind == "exit-code", exc.value
+
+
+# --- protocol 2 (lifecycle) over the stream -----------------------------------------
+
+def test_exec2_stream_serves_lifecycle_requests_like_in_process(closing):
+    """exec2-stream: carries protocol-2 requests; the reference answers them as in process."""
+    driver = load_driver("exec2-stream:" + " ".join(SERVER + ["reference"]))
+    closing(driver)
+    assert driver.protocol == 2
+    for case in LIFECYCLE_CASES[:8]:
+        request = case.request()
+        assert request.protocol == 2
+        try:
+            want = canonical(ReferenceDriver().build(request))
+        except Rejected as exc:
+            with pytest.raises(Rejected) as got:
+                driver.build(request)
+            assert got.value.rejection.code == exc.rejection.code
+        else:
+            assert canonical(run_driver(driver, request).xml) == want
+
+
+def test_protocol_2_request_to_a_protocol_1_served_driver_is_a_fault_reply():
+    """driver-exec in stream mode refuses a protocol-2 request for a protocol-1 driver with a
+    fault reply (and goes on); run_driver never sends one to an exec-stream: driver."""
+    request = LIFECYCLE_CASES[0].request()
+    lines = [HELLO, {"id": 1, "request": request.to_dict()}, {"id": 2, "request": Request().to_dict()}]
+    done = subprocess.run(SERVER + ["broken_drivers.crashing:driver"], env=ENV, timeout=60,
+                          input="".join(json.dumps(m) + "\n" for m in lines), capture_output=True, text=True)
+    _, refused, served = [json.loads(line) for line in done.stdout.splitlines()]
+    assert "speaks protocol 1" in refused["fault"] and "xml" in served
+    with pytest.raises(RequestInvalid):
+        run_driver(StreamDriver(SERVER + ["reference"]), request)
