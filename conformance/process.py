@@ -11,6 +11,14 @@ import signal
 import subprocess
 
 
+def default_signals() -> None:
+    """``preexec_fn`` for a child that must answer SIGINT: a process started from a
+    background job (or nohup) inherits SIGINT ignored, which would make Ctrl-C-style
+    stops (SIGINT to its group) do nothing; restore the default dispositions."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def signal_group(proc: subprocess.Popen, signum: int) -> bool:
     """Send ``signum`` to the process group led by ``proc``; False if it is already gone."""
     try:

@@ -4,8 +4,9 @@
 A case whose expected outcome rests on one of these changes carries ``since=VERSION``
 (:class:`conformance.catalogue.case.Case`). A Nova release older than ``since`` is expected
 to fail it; one at or after ``since`` is expected to pass. ``before`` turns a case's flavor
-and image into what the release before the change would have seen (used by the unit test
-that proves each ``since`` is set exactly where the outcome depends on the change).
+and image (for a lifecycle case: those after the operation) into what the release before the
+change would have seen (used by the unit test that proves each ``since`` is set exactly
+where the outcome depends on the change).
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 Specs: ``reference``; ``nova`` (optional extra, imported only when asked for);
 ``nova==VERSION`` / ``nova@VERSION`` (that Nova release in its own cached virtualenv);
-``exec:COMMAND`` (an external program speaking docs/driver-protocol.md);
+``exec:COMMAND`` (an external program speaking docs/driver-protocol.md, protocol 1, one
+process per request; ``exec2:COMMAND``: protocol 2); ``exec-stream:COMMAND`` /
+``exec2-stream:COMMAND`` (the same program kept running, one JSON line per request);
 ``module:attr`` (a Python driver object, class or factory).
 """
 
@@ -12,6 +14,7 @@ import importlib
 
 from conformance.contract import Driver
 from conformance.drivers import exec as exec_driver
+from conformance.drivers import exec_stream
 from conformance.drivers import python as python_driver
 from conformance.errors import DriverLoadError
 
@@ -39,9 +42,16 @@ def load_driver(spec: str, *, exec_timeout: float = exec_driver.DEFAULT_TIMEOUT)
     if spec.startswith(("nova==", "nova@")):
         from conformance.drivers import nova_versions
         return nova_versions.load(spec)
-    if spec.startswith("exec:"):
-        return exec_driver.ExecDriver.from_command(spec[len("exec:"):], timeout=exec_timeout)
+    for prefix, protocol in (("exec-stream:", 1), ("exec2-stream:", 2)):
+        if spec.startswith(prefix):
+            return exec_stream.StreamDriver.from_command(spec[len(prefix):], timeout=exec_timeout,
+                                                         protocol=protocol)
+    for prefix, protocol in (("exec:", 1), ("exec2:", 2)):
+        if spec.startswith(prefix):
+            return exec_driver.ExecDriver.from_command(spec[len(prefix):], timeout=exec_timeout,
+                                                       protocol=protocol)
     if ":" in spec:
         return python_driver.load(spec)
-    raise DriverLoadError(f"unknown driver spec {spec!r}: expected 'reference', 'nova', "
-                          "'nova==X.Y.Z', 'exec:COMMAND' or 'module:attr'")
+    raise DriverLoadError(f"unknown driver spec {spec!r}: expected 'reference', 'nova', 'nova==X.Y.Z', "
+                          "'exec:COMMAND', 'exec2:COMMAND', 'exec-stream:COMMAND', "
+                          "'exec2-stream:COMMAND' or 'module:attr'")

@@ -5,7 +5,10 @@ XML, ``/proc/<qemu pid>``. Level 3 ("guest") looks from inside the guest through
 guest agent. One module per feature; every check takes a guest object (the lab's
 ``Guest``: ``live_xml()``, ``pid``, ``qmp()``, ``agent()``, ``exec()``, ``events``,
 waits) plus the *expected* setting of its feature, returns a small evidence dict on
-success and raises :class:`LiveCheckFailed` (expected, actual, evidence) otherwise.
+success and raises :class:`LiveCheckFailed` (expected, actual, evidence) otherwise. A
+probe that did not run or could not have seen the feature raises
+:class:`~conformance.errors.GuestError` (no verdict); a check that can assert nothing for
+this expectation raises :class:`NotApplicable`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,15 @@ class LiveCheckFailed(HarnessError):
         self.expected, self.actual = expected, actual
         self.evidence = {"expected": expected, "actual": actual, **(evidence or {})}
         super().__init__(f"{feature} ({level}): {what}: expected {expected!r}, got {actual!r}")
+
+
+class NotApplicable(HarnessError):
+    """A check can assert nothing for this expectation here: the level is n/a, with ``reason``
+    (neither a pass nor a failure). ``evidence``: what was verified before giving up."""
+
+    def __init__(self, reason: str, evidence: dict | None = None):
+        self.reason, self.evidence = reason, dict(evidence or {})
+        super().__init__(reason)
 
 
 def expect(ok: bool, feature: str, level: str, what: str, expected, actual, **evidence):

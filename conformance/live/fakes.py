@@ -156,3 +156,42 @@ def write_proc(root, pid: int, argv: list[str], status: dict | None = None,
     with open(os.path.join(base, "limits"), "w") as f:
         f.write("Limit                     Soft Limit           Hard Limit           Units     \n")
         f.write(f"Max locked memory         {memlock[0]:<20} {memlock[1]:<20} bytes     \n")
+
+
+# -- CPU probes (images/guest-tools/cpuid.c, perfprobe.c, the kernel's boot line) ---------
+KVM_SIGNATURE = b"KVMKVMKVM\0\0\0"
+TCG_SIGNATURE = b"TCGTCGTCGTCG"  # what CPUID 0x40000000 shows under TCG (measured)
+HYPERV_SIGNATURE = b"Microsoft Hv"
+INTEL_PMU_LINE = "Performance Events: Skylake events, full-width counters, Intel PMU driver."
+AMD_PMU_LINE = "Performance Events: AMD PMU driver."
+NO_PMU_LINE = ("Performance Events: PMU not available due to virtualization, using software "
+               "events only.")  # measured under TCG, pmu on and off alike
+NO_COUNTER = "unsupported errno=ENOENT"  # perfprobe without a hardware PMU (measured)
+
+
+def _signature_lines(prefix: str, signature: bytes) -> list[str]:
+    text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in signature)
+    return [f"{prefix}={text}", f"{prefix}_hex={signature.hex()}"]
+
+
+def cpuid_output(signature: bytes = TCG_SIGNATURE, next_signature: bytes = bytes(12),
+                 pmu_version: int = 0, max_basic_leaf: int = 0xD, drop: tuple = ()) -> str:
+    """What /bin/cpuid prints; ``drop``: keys a broken probe leaves out."""
+    lines = ["hypervisor_bit=1", f"max_basic_leaf={max_basic_leaf:#x}",
+             *_signature_lines("hv_signature", signature), "hv_max_leaf=0x40000001",
+             *_signature_lines("hv2_signature", next_signature),
+             f"pmu_version={pmu_version}", f"pmu_gp_counters={4 if pmu_version else 0}"]
+    return "".join(f"{line}\n" for line in lines if line.partition("=")[0] not in drop)
+
+
+def cpu_guest(*, signature: bytes = TCG_SIGNATURE, next_signature: bytes = bytes(12),
+              pmu_version: int = 0, max_basic_leaf: int = 0xD, cycles: str = NO_COUNTER,
+              dmesg: str = NO_PMU_LINE, dmesg_rc: int = 0, qom_pmu: bool = False,
+              qom_kvm: bool = True, drop: tuple = ()) -> FakeGuest:
+    """A guest whose cpuid, perfprobe and dmesg answer as given (defaults: a TCG guest)."""
+    cpuid = cpuid_output(signature, next_signature, pmu_version, max_basic_leaf, drop)
+    return FakeGuest(cpu={"pmu": qom_pmu, "kvm": qom_kvm}, shell=[
+        ("^cpuid", CommandResult(0, cpuid)),
+        ("^perfprobe", CommandResult(0, f"cycles={cycles}\ninstructions={cycles}\n")),
+        ("dmesg", CommandResult(dmesg_rc, f"[    0.061000] {dmesg}\n" if dmesg else "",
+                                "dmesg: klogctl: Operation not permitted" if dmesg_rc else ""))])

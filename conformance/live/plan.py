@@ -83,9 +83,14 @@ def no_check_levels(case, virt_type: str = "qemu") -> dict[str, str]:
     """Levels at which no check exists for ``case`` ({level: reason}): both live levels when
     the reference rejects it (nothing to boot), the guest level of a feature without a
     guest-visible effect. Every other level has a check that must report."""
-    expected = expected_outcome(live_request(case, virt_type))
+    if case.operation != "create":
+        from conformance.live.lifecycle import live_requests
+        expected = expected_outcome(live_requests(case, virt_type)[1])
+    else:
+        expected = expected_outcome(live_request(case, virt_type))
     if not expected.accepted:
-        reason = f"reference rejects it ({expected.rejection.code}): nothing to boot, level 1 only"
+        what = "it" if case.operation == "create" else f"the {case.operation}"
+        reason = f"reference rejects {what} ({expected.rejection.code}): nothing to boot, level 1 only"
         return {"host": reason, "guest": reason}
     if case.feature not in GUEST_CHECKS:
         return {"guest": guest_blocker(case.feature, virt_type) or f"{case.feature} has no guest-level check"}
@@ -93,8 +98,9 @@ def no_check_levels(case, virt_type: str = "qemu") -> dict[str, str]:
 
 
 def reference_boots(case) -> bool:
-    """Whether the reference builds a domain for the case's live request."""
-    return expected_outcome(live_request(case, "qemu")).accepted
+    """Whether the reference builds a domain for the case's live request (for a lifecycle
+    case: the domain after the operation)."""
+    return "host" not in no_check_levels(case)
 
 
 def needs_agent(feature: str) -> bool:
@@ -165,7 +171,11 @@ def groups_of(driver_spec: str, exec_timeout: float | None = None) -> tuple[Gues
     type here only serves grouping; guests are rebuilt for the real accelerator.
     """
     timeout = {} if exec_timeout is None else {"exec_timeout": exec_timeout}
-    return tuple(groups(load_driver(driver_spec, **timeout)))
+    driver = load_driver(driver_spec, **timeout)
+    try:
+        return tuple(groups(driver))
+    finally:
+        getattr(driver, "close", lambda: None)()  # an exec-stream process is not kept idle
 
 
 def boot_request(case_id: str, virt_type: str, boot: Boot, instance_name: str,

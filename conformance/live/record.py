@@ -2,7 +2,8 @@
 
 Properties (``node.user_properties``): ``cases`` (catalogue ids), ``feature``, ``level``
 (the level this item verifies: "host" or "guest"), ``evidence`` (small dict, on success
-and failure), ``skipped_levels`` ({level: reason}) when a level cannot run here.
+and failure), ``skipped_levels`` ({level: reason}) when a level cannot run here,
+``not_applicable`` (reason) when the check can assert nothing for this expectation.
 Takes any object with ``user_properties`` (a pytest item); imports no pytest.
 """
 
@@ -11,7 +12,7 @@ from __future__ import annotations
 import json
 from contextlib import contextmanager
 
-from conformance.live import LiveCheckFailed
+from conformance.live import LiveCheckFailed, NotApplicable
 
 MAX_EVIDENCE_CHARS = 2000
 
@@ -43,6 +44,10 @@ def evidence_of(node):
     try:
         yield box
     except LiveCheckFailed as exc:
+        node.user_properties.append(("evidence", small(exc.evidence)))
+        raise
+    except NotApplicable as exc:
+        node.user_properties.append(("not_applicable", exc.reason))
         node.user_properties.append(("evidence", small(exc.evidence)))
         raise
     else:

@@ -4,6 +4,8 @@ Host: ``query-pci`` shows an Intel 6300ESB (8086:25ab) iff a watchdog was reques
 QEMU's command line carries the requested action (``-watchdog-action X`` or
 ``-action watchdog=X``). Guest: the i6300esb is visible (picked by
 ``/sys/class/watchdog/watchdogN/identity``, since machines may add other watchdogs);
+without a watchdog the probe shows the watchdog class and the i6300esb driver exist and
+lists the guest's PCI functions, none of them 8086:25ab (proof it would have seen one);
 arming it with a short heartbeat and never feeding it makes it fire, and the domain
 then does exactly what the action says: reset -> watchdog event + reboot with a new
 boot id; poweroff -> shut off; pause -> paused (reason watchdog); none -> event only,
@@ -18,13 +20,18 @@ import libvirt
 
 from conformance.live import GUEST, HOST, clip, expect
 from conformance.live import qemu
-from conformance.live.shell import read_sysfs, sh
-from conformance.errors import WaitTimeout
+from conformance.live.shell import key_values, read_sysfs, sh, sh_ok
+from conformance.errors import GuestError, WaitTimeout
 from conformance.waiters import wait_until
 
 FEATURE = "watchdog"
 PCI_ID = (0x8086, 0x25AB)
-IDENTITY = "i6300ESB timer"
+IDENTITY = "i6300ESB timer"  # also the name of its PCI driver in the guest
+PCI_PROBE = ('[ -d /sys/class/watchdog ] && c=yes || c=no; echo "watchdog_class=$c"; '
+             f'[ -d "/sys/bus/pci/drivers/{IDENTITY}" ] && d=yes || d=no; '
+             'echo "i6300esb_driver=$d"; '
+             'for f in /sys/bus/pci/devices/*; do [ -r "$f/device" ] && '
+             'echo "pci=$(cat "$f/vendor"):$(cat "$f/device")"; done; true')
 HEARTBEAT = 2  # seconds; the i6300esb fires after roughly one heartbeat unfed
 # libvirt action -> what QEMU is told (libvirt passes "dump" as pause, then dumps).
 QEMU_ACTION = {"reset": "reset", "poweroff": "poweroff", "pause": "pause", "none": "none",
@@ -69,13 +76,33 @@ def i6300esb_device(guest) -> str | None:
     return None
 
 
+def pci_listing(guest) -> dict:
+    """The guest's watchdog class, i6300esb driver and PCI functions ("0x8086:0x25ab", ...)."""
+    out = sh_ok(guest, PCI_PROBE)
+    values = key_values(out)
+    return {"watchdog_class": values.get("watchdog_class") == "yes",
+            "i6300esb_driver": values.get("i6300esb_driver") == "yes",
+            "pci": [line[4:].strip() for line in out.splitlines() if line.startswith("pci=")]}
+
+
 def check_guest_present(guest, action: str | None) -> dict:
-    """The guest sees an i6300ESB watchdog iff ``action`` is set."""
+    """The guest sees an i6300ESB watchdog iff ``action`` is set (absence with proof)."""
     devices = guest_watchdogs(guest)
+    listing = pci_listing(guest)
+    evidence = {"watchdogs": devices, **listing}
     has = IDENTITY in {v.strip() for v in devices.values()}
     expect(has == (action is not None), FEATURE, GUEST, "i6300ESB visible in the guest",
-           action is not None, has, watchdogs=devices)
-    return {"watchdogs": devices}
+           action is not None, has, **evidence)
+    if action is None:
+        if not (listing["watchdog_class"] and listing["i6300esb_driver"] and listing["pci"]):
+            raise GuestError(f"the watchdog absence probe could not have seen an i6300esb "
+                             f"(watchdog class, i6300esb driver and PCI functions needed): "
+                             f"{listing}")
+        esb = f"{PCI_ID[0]:#06x}:{PCI_ID[1]:#06x}"
+        expect(esb not in listing["pci"], FEATURE, GUEST,
+               "PCI function 8086:25ab in the guest although the watchdog is disabled",
+               "none", esb, **evidence)
+    return evidence
 
 
 def arm(guest, device: str, heartbeat: int = HEARTBEAT) -> float:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 LEVELS = ("xml", "host", "guest")
 LIVE_LEVELS = ("host", "guest")
-RANK = {"error": 5, "fail": 4, "skip": 3, "not-run": 2, "pass": 1}
+RANK = {"error": 5, "fail": 4, "skip": 3, "not-run": 2, "pass": 1, "n/a": 0}
 NO_RESULT = "no result: no check reported on this case at this level (it should have run)"
 INTERRUPTED = "not run: the run was interrupted before this check reported"
 
@@ -23,9 +23,10 @@ def _item_status(entry: dict) -> str:
     if entry["when"] == "missing":
         return "not-run" if entry["outcome"] == "skipped" else "error"
     if entry["outcome"] == "skipped":
-        return "skip"
+        return "n/a" if entry.get("not_applicable") else "skip"
     if entry["outcome"] == "failed":
-        return "fail" if entry["when"] == "call" else "error"
+        # a probe that failed in the call (GuestError, WaitTimeout) decided nothing: error
+        return "fail" if entry["when"] == "call" and not entry.get("harness_error") else "error"
     return "pass"
 
 
@@ -35,13 +36,16 @@ def _check_name(nodeid: str) -> str:
 
 
 def _level(checks: list[dict]) -> dict:
-    """A level's record from its checks: worst status, every non-passing reason."""
+    """A level's record from its checks: the worst status (a check that is n/a counts only
+    when every check is), and the reason of each check that did not pass."""
     worst = max(checks, key=lambda c: RANK[c["status"]])
-    others = [c for c in checks if c["status"] != "pass"]
-    if len(checks) == 1:
+    listed = [c for c in checks if c["status"] == worst["status"] or RANK[c["status"]] > RANK["pass"]]
+    if worst["status"] == "pass":
+        reason = ""
+    elif len(checks) == 1:
         reason = worst["reason"]
     else:
-        reason = "\n".join(f"[{_check_name(c['test'])}] {c['status']}: {c['reason']}" for c in others)
+        reason = "\n".join(f"[{_check_name(c['test'])}] {c['status']}: {c['reason']}" for c in listed)
     evidence = worst["evidence"] if worst["status"] != "pass" else next(
         (c["evidence"] for c in checks if c["evidence"] is not None), None)
     return {"status": worst["status"], "reason": reason,
@@ -133,6 +137,7 @@ def _verdict(case, by_level: dict) -> dict:
     skipped = {lvl: by_level[lvl]["reason"] for lvl in LEVELS
                if by_level[lvl]["status"] in ("skip", "n/a")}
     return {"id": case.id, "feature": case.feature, "name": case.name,
+            "operation": getattr(case, "operation", "create"),
             "description": case.description, "verdict": verdict, "level_reached": reached,
             "reason": "; ".join(failing)[:4000], "skipped_levels": skipped,
             "duration": round(sum(by_level[lvl]["duration"] for lvl in LEVELS), 3),
@@ -144,6 +149,17 @@ def matrix(results: list[dict]) -> dict:
     table: dict = {}
     for result in results:
         row = table.setdefault(result["feature"], {lvl: {} for lvl in LEVELS})
+        for level in LEVELS:
+            status = result["levels"][level]["status"]
+            row[level][status] = row[level].get(status, 0) + 1
+    return table
+
+
+def operation_matrix(results: list[dict]) -> dict:
+    """operation -> level -> {status: count} (create, reboot, stop_start, resize, rebuild)."""
+    table: dict = {}
+    for result in results:
+        row = table.setdefault(result.get("operation", "create"), {lvl: {} for lvl in LEVELS})
         for level in LEVELS:
             status = result["levels"][level]["status"]
             row[level][status] = row[level].get(status, 0) + 1
@@ -188,4 +204,5 @@ class _CaseView:
 
     def __init__(self, result: dict):
         self.id, self.feature, self.name = result["id"], result["feature"], result["name"]
+        self.operation = result.get("operation", "create")
         self.description = result.get("description", "")

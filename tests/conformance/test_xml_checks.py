@@ -24,6 +24,10 @@ RICH = Case(id="00000000-0000-4000-8000-00000000c0de", feature="agent", name="ri
             image_properties={"hw_qemu_guest_agent": "yes"})
 PLAIN = Case(id="00000000-0000-4000-8000-00000000beef", feature="agent", name="plain",
              description="nothing set", extra_specs={"hw_rng:allowed": "false"})
+DEFAULTS = Case(id="00000000-0000-4000-8000-00000000d00d", feature="rng", name="defaults",
+                description="nothing set: RNG on without a rate, no watchdog")
+WATCHDOG_NONE = Case(id="00000000-0000-4000-8000-00000000da7a", feature="watchdog", name="none",
+                     description="action none", extra_specs={"hw:watchdog_action": "none"})
 
 
 class XmlDriver:
@@ -121,11 +125,18 @@ def _rate(dom):
     (RICH, _add("devices", "watchdog", model="i6300esb", action="reset"), "watchdog.count", "watchdog"),
     (RICH, _set("devices/watchdog", action="pause"), "watchdog.action", "pause"),
     (RICH, _set("devices/watchdog", model="ib700"), "watchdog.model", "ib700"),
+    (RICH, _remove("devices/watchdog"), "watchdog.count", "0 watchdog"),
+    (RICH, _set("devices/watchdog", action="none"), "watchdog.action", "none"),
+    (WATCHDOG_NONE, _set("devices/watchdog", action="reset"), "watchdog.action", "reset"),
+    (WATCHDOG_NONE, lambda d: d.find("devices/watchdog").attrib.pop("action"), "watchdog.action",
+     "reset"),
+    (WATCHDOG_NONE, _remove("devices/watchdog"), "watchdog.count", "0 watchdog"),
     (PLAIN, _add("devices", "watchdog", model="i6300esb", action="none"), "watchdog.absent", "i6300esb"),
     (PLAIN, _agent_channel, "agent.absent", "guest_agent"),
     (RICH, _set("devices/channel/target", name="org.qemu.guest_agent"), "agent.channel", "org.qemu.guest_agent"),
     (RICH, _set("devices/channel", type="pty"), "agent.channel", "pty"),
     (RICH, _remove("devices/rng/rate"), "rng.rate", "rng"),
+    (DEFAULTS, _rate, "rng.rate", "rate"),
     (RICH, _set("devices/rng/rate", bytes="2048"), "rng.rate", "2048"),
     (RICH, _set("devices/rng/backend", model="egd"), "rng.backend", "egd"),
     (RICH, lambda d: setattr(d.find("devices/rng/backend"), "text", None), "rng.backend", "backend"),
@@ -150,6 +161,16 @@ def test_contradiction_is_reported(case, mutate, check, shows):
     found = [f for f in findings(case, dom) if f.check == check]
     assert found, [str(f) for f in findings(case, dom)]
     assert shows in found[0].excerpt + found[0].actual
+
+
+def test_negative_cases_are_accepted_by_the_reference():
+    """The cases the contradictions start from hold what they claim (a guard on the table)."""
+    defaults = expected_outcome(DEFAULTS.request()).features
+    assert defaults.rng is not None and defaults.rng.rate_bytes is None
+    assert defaults.watchdog_action is None
+    assert expected_outcome(WATCHDOG_NONE.request()).features.watchdog_action == "none"
+    assert findings(DEFAULTS, reference_dom(DEFAULTS)) == []
+    assert findings(WATCHDOG_NONE, reference_dom(WATCHDOG_NONE)) == []
 
 
 def test_hidden_state_off_is_not_hidden_when_not_expected():

@@ -17,7 +17,7 @@ from lxml import etree
 
 from conformance.lab.cleanup import owned_domains
 from conformance.lab.runs import process_start_time
-from conformance.process import kill_group
+from conformance.process import default_signals, kill_group
 from conformance.waiters import wait_until
 from faults.leftovers import host_paths, leftovers
 
@@ -45,7 +45,8 @@ class CertifyRun:
                 "--output-dir", str(self.out), *args]
         with open(self.log, "wb") as log:
             self.proc = subprocess.Popen(argv, cwd=Path(__file__).resolve().parents[2], env=env,
-                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                         preexec_fn=default_signals)
 
     def output(self) -> str:
         return self.log.read_bytes().decode(errors="replace")[-5000:]

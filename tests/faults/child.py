@@ -14,7 +14,7 @@ import textwrap
 from pathlib import Path
 
 from conformance.lab.cleanup import owned_domains
-from conformance.process import kill_group, signal_group
+from conformance.process import default_signals, kill_group, signal_group
 from conformance.waiters import wait_until
 from faults.leftovers import host_paths
 
@@ -67,7 +67,8 @@ class ChildSession:
             argv[4:4] = ["--libvirt-uri", lab.uri]
         with open(self.output_path, "wb") as out:
             self.proc = subprocess.Popen(argv, cwd=self.dir, env=env, stdout=out,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+                                         stderr=subprocess.STDOUT, start_new_session=True,
+                                         preexec_fn=default_signals)
 
     # -- what the child did ------------------------------------------------------------
     def run_ids(self) -> set[str]:

@@ -7,6 +7,7 @@ import pytest
 
 from conformance.errors import WaitTimeout
 from conformance.lab.cleanup import owned_domains
+from conformance.process import default_signals
 
 pytestmark = pytest.mark.functional
 
@@ -118,7 +119,8 @@ def test_nothing_is_left_after_a_session(stop, lab, accelerator):
     argv = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-q", "-p", "no:xdist",
             "--accel", accelerator.virt_type, "--libvirt-uri", lab.uri,
             f"{Path(__file__).relative_to(repo)}::test_agent_ping_and_info"]
-    child = subprocess.Popen(argv, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    child = subprocess.Popen(argv, cwd=repo, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             preexec_fn=default_signals)
     try:
         if stop is not None:
             def booting():

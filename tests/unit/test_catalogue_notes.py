@@ -7,7 +7,7 @@ from dataclasses import replace
 
 import pytest
 
-from conformance.catalogue import CASES
+from conformance.catalogue import ALL_CASES as CASES
 from conformance.catalogue.expected import expected_outcome
 from conformance.catalogue.notes import NOTES, expected_to_pass, note_for
 

@@ -57,9 +57,13 @@ def test_guest_catches_exec_disabled():
 NOT_CONFIGURED = "argument unsupported: QEMU guest agent is not configured"
 
 
+BOOT = "CONFORMANCE-BOOT boot_id=7c0b21ea-0656-4404-8159-b593d557c1d2 uptime=1.41\r\n"  # serial: CRLF
+NO_PORT = agent.NO_PORT_LINE + "; qemu-ga not started\n"
+
+
 def test_guest_disabled_needs_not_configured():
     """Without an agent, libvirt must say "not configured" (not merely "not connected")."""
-    ok = FakeGuest(agent_error=NOT_CONFIGURED, console=agent.NO_PORT_LINE + "; qemu-ga not started")
+    ok = FakeGuest(agent_error=NOT_CONFIGURED, console=NO_PORT + BOOT)
     assert "not configured" in agent.check_guest(ok, False)["agent_error"]
     wrong = FakeGuest(agent_error="Guest agent is not responding: QEMU guest agent is not connected")
     with pytest.raises(LiveCheckFailed, match="another reason"):
@@ -76,3 +80,21 @@ def test_guest_disabled_needs_init_console_line():
     """Without an agent port the guest's init says so on the console; its absence fails."""
     with pytest.raises(LiveCheckFailed, match="found an agent port"):
         agent.check_guest(FakeGuest(agent_error=NOT_CONFIGURED, console="CONFORMANCE-BOOT"), False)
+
+
+@pytest.mark.parametrize("console", [
+    pytest.param(NO_PORT, id="search-line-but-init-never-finished"),
+    pytest.param(NO_PORT + BOOT + "reboot...\n" + BOOT, id="search-line-of-an-earlier-boot"),
+])
+def test_guest_disabled_needs_the_search_of_this_boot(console):
+    """The init's "no port" line counts only from the boot now running: it must come before
+    this boot's CONFORMANCE-BOOT marker (the init finished its search and the console is
+    captured), not from an earlier boot."""
+    with pytest.raises(LiveCheckFailed, match="found an agent port"):
+        agent.check_guest(FakeGuest(agent_error=NOT_CONFIGURED, console=console), False)
+
+
+def test_guest_disabled_evidence_names_the_boot():
+    """The evidence carries the boot whose init searched for the port."""
+    guest = FakeGuest(agent_error=NOT_CONFIGURED, console=BOOT + NO_PORT + BOOT)
+    assert agent.check_guest(guest, False)["boot"] == BOOT.strip()

@@ -3,7 +3,8 @@
 import pytest
 
 from conformance.live import LiveCheckFailed, hidden_hypervisor, pmu, qemu
-from conformance.live.fakes import CommandResult, FakeGuest, write_proc
+from conformance.live.fakes import (INTEL_PMU_LINE, KVM_SIGNATURE, NO_COUNTER, FakeGuest,
+                                    cpu_guest, write_proc)
 
 
 @pytest.fixture
@@ -42,19 +43,16 @@ def test_pmu_host_catches_disagreement(cpu_arg):
         pmu.check_host(FakeGuest(cpu={"pmu": False, "kvm": True}), None)
 
 
-def probe_guest(cycles, dmesg):
-    return FakeGuest(shell=[("^perfprobe", CommandResult(0, f"cycles={cycles}\ninstructions=1\n")),
-                            ("dmesg", CommandResult(0, dmesg))])
-
-
 def test_pmu_guest():
-    """pmu on needs counting cycles and no 'PMU not available' line; off needs the opposite."""
-    on = probe_guest("123456", "Performance Events: Skylake events, full-width counters, Intel PMU driver.")
-    off = probe_guest("unsupported errno=ENOENT", "Performance Events: PMU not available due to virtualization")
-    assert pmu.check_guest(on, True) and pmu.check_guest(off, False)
-    with pytest.raises(LiveCheckFailed, match="cycles"):
+    """pmu on needs a probe showing a PMU; off needs all three to prove there is none
+    (the measured TCG readings: leaf 0xA version 0, ENOENT, 'PMU not available')."""
+    on = cpu_guest(pmu_version=2, cycles="123456", dmesg=INTEL_PMU_LINE)
+    off = cpu_guest()
+    assert pmu.check_guest(on, True)["showing"] == ["cpuid", "kernel", "perf"]
+    assert pmu.check_guest(off, False)["probes"]["perf"]["cycles"] == NO_COUNTER
+    with pytest.raises(LiveCheckFailed, match="no probe"):
         pmu.check_guest(off, True)
-    with pytest.raises(LiveCheckFailed, match="cycles"):
+    with pytest.raises(LiveCheckFailed, match="shows a PMU"):
         pmu.check_guest(on, False)
 
 
@@ -78,17 +76,12 @@ def test_hidden_host(cpu_arg):
         hidden_hypervisor.check_host(FakeGuest(cpu={"pmu": False, "kvm": False}), False)
 
 
-def cpuid_guest(signature: bytes):
-    text = "".join(chr(b) if 0x20 <= b < 0x7F else "." for b in signature)
-    out = f"hypervisor_bit=1\nhv_signature={text}\nhv_signature_hex={signature.hex()}\n"
-    return FakeGuest(shell=[("^cpuid", CommandResult(0, out))])
-
-
 def test_hidden_guest_compares_signature_bytes():
     """KVMKVMKVM\\0\\0\\0 only when not hidden; a TCG/other signature counts as hidden."""
-    kvm = cpuid_guest(b"KVMKVMKVM\0\0\0")
-    other = cpuid_guest(b"\0" * 12)
-    assert hidden_hypervisor.check_guest(kvm, False) and hidden_hypervisor.check_guest(other, True)
+    kvm = cpu_guest(signature=KVM_SIGNATURE)
+    other = cpu_guest(signature=b"\0" * 12)
+    assert hidden_hypervisor.check_guest(kvm, False)["kvm_signature_at"] == ["0x40000000"]
+    assert hidden_hypervisor.check_guest(other, True)["kvm_signature_at"] == []
     with pytest.raises(LiveCheckFailed, match="signature"):
         hidden_hypervisor.check_guest(kvm, True)
     with pytest.raises(LiveCheckFailed, match="signature"):

@@ -4,7 +4,8 @@ import os
 
 import pytest
 
-from conformance.live import LiveCheckFailed, rng
+from conformance.errors import GuestError
+from conformance.live import LiveCheckFailed, NotApplicable, rng
 from conformance.live.fakes import CommandResult, FakeGuest
 
 URANDOM = rng.Expected("/dev/urandom")
@@ -38,10 +39,43 @@ def test_host_catches_wrong_backend_and_presence():
 
 
 def test_rate_bounds_allow_bursts_and_chunking():
-    """Bounds: a burst per touched period x1.2 plus two 64-byte buffers; low 10 % of nominal."""
+    """Bounds: a burst per touched period x1.2 plus two 64-byte buffers; low half of nominal
+    less the chunk in flight."""
     low, high = rng.rate_bounds(1024, 1000, 3.0)
-    assert (low, high) == (244, int(1024 * 4 * 1.2) + 128)
-    assert rng.rate_bounds(5, 1000, 3.0)[0] == 0  # below one 64-byte chunk: not observable
+    assert (low, high) == (1536 - 64, int(1024 * 4 * 1.2) + 128)
+
+
+# Bytes read per window (min, max), measured with benchmarks/rng_rate.py on TCG in the
+# window window_for gives (3 s; 64/1000: 12 s), 4-6 windows per run, two runs.
+MEASURED = {(1024, 1000): (3008, 3968), (2048, 500): (12224, 14272),
+            (64, 1000): (640, 704)}
+RATES = [(1024, 1000), (2048, 500), (256, 1000), (64, 1000), (16, 1000), (100, 250),
+         (4096, 10000), (1, 1000), (65536, 1000)]
+
+
+@pytest.mark.parametrize("rate_bytes, period", RATES)
+def test_rate_bounds_fail_a_ninth_of_the_rate(rate_bytes, period):
+    """For every rate the window admits, the most a device at a ninth of the rate can give
+    (its own upper bound) is below the lower bound: no rate gets a 0 floor."""
+    expected = rng.Expected("/dev/urandom", rate_bytes, period)
+    try:
+        window = rng.window_for(expected)
+    except NotApplicable:
+        assert (rate_bytes * rng.MAX_WINDOW_S * 1000 / period < rng.MIN_CHUNKS * rng.CHUNK
+                or rng.MIN_PERIODS * period > rng.MAX_WINDOW_S * 1000)
+        return
+    low, high = rng.rate_bounds(rate_bytes, period, window)
+    ninth_high = rng.rate_bounds(rate_bytes / 9, period, window)[1]
+    assert 0 < ninth_high < low < high
+    assert window <= rng.MAX_WINDOW_S
+
+
+@pytest.mark.parametrize("rate", sorted(MEASURED))
+def test_rate_bounds_hold_the_measured_range(rate):
+    """Every window measured on a real TCG guest is inside the bounds."""
+    low, high = rng.rate_bounds(*rate, rng.window_for(rng.Expected("/dev/urandom", *rate)))
+    fewest, most = MEASURED[rate]
+    assert low <= fewest and most <= high
 
 
 def test_randomness_problems():
@@ -69,10 +103,13 @@ def test_guest_limited_within_bounds():
 
 
 def test_guest_unlimited_must_be_fast_and_random():
-    """Unlimited must exceed the floor; /dev/zero-like bytes fail."""
+    """Unlimited must exceed the floor (64 KiB/s: a quarter of the slowest measured 280 KB/s,
+    16x the fastest catalogue limit); /dev/zero-like bytes fail."""
     assert rng.check_guest(guest_reading(500000, os.urandom(4096)), URANDOM)
     with pytest.raises(LiveCheckFailed, match="too slow"):
         rng.check_guest(guest_reading(1000, os.urandom(1000)), URANDOM)
+    with pytest.raises(LiveCheckFailed, match="too slow"):  # 10 KB/s: 2.5x a 4 KiB/s limit
+        rng.check_guest(guest_reading(20000, os.urandom(4096)), URANDOM)
     with pytest.raises(LiveCheckFailed, match="non-random"):
         rng.check_guest(guest_reading(500000, bytes(4096)), URANDOM)
 
@@ -85,11 +122,50 @@ def test_guest_catches_other_hwrng_and_dead_rngd():
         rng.check_guest(guest_reading(3000, os.urandom(3000), rngd_rc=1), LIMITED)
 
 
-def test_guest_disabled_has_no_virtio_rng():
-    """With RNG disabled, virtio_rng must not be an available hwrng."""
-    assert rng.check_guest(guest_reading(0, b"", current=""), None)
-    with pytest.raises(LiveCheckFailed, match="disabled"):
-        rng.check_guest(guest_reading(0, b""), None)
+def test_guest_limited_rate_too_small_to_measure_is_not_applicable():
+    """A rate whose budget needs more than MAX_WINDOW_S to reach MIN_CHUNKS is n/a, after the
+    device was found in use."""
+    with pytest.raises(NotApplicable, match="too small"):
+        rng.check_guest(guest_reading(0, b""), rng.Expected("/dev/urandom", 1, 1000))
+
+
+def disabled_guest(available="", ids="0x0003 0x0005", driver=True, rc=0):
+    """A guest without RNG as measured under TCG: hwrng core and virtio_rng driver present,
+    virtio devices listed (console 3, balloon 5), no entropy device (4)."""
+    out = (f"rng_available={available}\nvirtio_rng_driver={'yes' if driver else 'no'}\n"
+           + "".join(f"virtio_device={i}\n" for i in ids.split()))
+    return FakeGuest(shell=[("/sys/bus/virtio", CommandResult(rc, out if rc == 0 else "",
+                                                              "cat: can't open" if rc else ""))])
+
+
+def test_guest_disabled_proves_absence():
+    """Disabled: the probe read rng_available and listed the virtio devices, and neither
+    shows a virtio RNG; the evidence carries both."""
+    evidence = rng.check_guest(disabled_guest(), None)
+    assert evidence["virtio_devices"] == ["0x0003", "0x0005"]
+    assert evidence["rng_available"] == "" and evidence["virtio_rng_driver"] is True
+
+
+@pytest.mark.parametrize("guest, match", [
+    (disabled_guest(available="virtio_rng.0"), "virtio_rng available"),
+    (disabled_guest(ids="0x0003 0x0004"), "entropy device"),
+])
+def test_guest_disabled_catches_a_virtio_rng(guest, match):
+    """With RNG disabled, an available virtio_rng or a virtio entropy device fails."""
+    with pytest.raises(LiveCheckFailed, match=match):
+        rng.check_guest(guest, None)
+
+
+@pytest.mark.parametrize("guest", [
+    pytest.param(disabled_guest(rc=3), id="hw_random-unreadable"),
+    pytest.param(disabled_guest(driver=False), id="no-virtio_rng-driver"),
+    pytest.param(disabled_guest(ids=""), id="no-virtio-devices-listed"),
+    pytest.param(guest_reading(0, b"", current=""), id="old-probe-output-only"),
+])
+def test_guest_disabled_without_proof_is_an_error(guest):
+    """A probe that could not have seen a virtio RNG is an error, not "absent"."""
+    with pytest.raises(GuestError):
+        rng.check_guest(guest, None)
 
 
 def test_expected_from_reference_settings():

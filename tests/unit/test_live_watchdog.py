@@ -2,6 +2,7 @@
 
 import pytest
 
+from conformance.errors import GuestError
 from conformance.live import LiveCheckFailed, qemu, watchdog
 from conformance.live.fakes import CommandResult, Event, FakeGuest, write_proc
 
@@ -42,14 +43,57 @@ def test_host_catches_missing_and_unwanted_device(argv):
         watchdog.check_host(FakeGuest(pci=[ESB]), None)
 
 
+# The guest's PCI functions as measured under TCG, without and with the i6300esb.
+PCI_TCG = ["0x8086:0x1237", "0x8086:0x7000", "0x8086:0x7010", "0x1af4:0x1003"]
+PCI_ESB = PCI_TCG + ["0x8086:0x25ab"]
+NO_WATCHDOG = CommandResult(0, "")
+
+
+def listing(pci=PCI_TCG, driver=True, wclass=True, rc=0):
+    out = (f"watchdog_class={'yes' if wclass else 'no'}\n"
+           f"i6300esb_driver={'yes' if driver else 'no'}\n" + "".join(f"pci={p}\n" for p in pci))
+    return ("/sys/bus/pci", CommandResult(rc, out if rc == 0 else "", "sh: error" if rc else ""))
+
+
 def test_guest_presence_by_identity():
     """The guest's watchdog is found by identity; another model does not count."""
-    assert watchdog.check_guest_present(FakeGuest(shell=[("identity", IDENTITY)]), "reset")
+    assert watchdog.check_guest_present(
+        FakeGuest(shell=[listing(PCI_ESB), ("identity", IDENTITY)]), "reset")
     itco = CommandResult(0, "/sys/class/watchdog/watchdog0/identity\tiTCO_wdt\n")
     with pytest.raises(LiveCheckFailed, match="visible"):
-        watchdog.check_guest_present(FakeGuest(shell=[("identity", itco)]), "reset")
+        watchdog.check_guest_present(FakeGuest(shell=[listing(PCI_ESB), ("identity", itco)]),
+                                     "reset")
     with pytest.raises(LiveCheckFailed, match="visible"):
-        watchdog.check_guest_present(FakeGuest(shell=[("identity", IDENTITY)]), None)
+        watchdog.check_guest_present(
+            FakeGuest(shell=[listing(PCI_ESB), ("identity", IDENTITY)]), None)
+
+
+def test_guest_absence_carries_proof():
+    """Disabled: the watchdog class and the i6300esb driver exist, the PCI functions were
+    listed and none is 8086:25ab; all of it is in the evidence."""
+    evidence = watchdog.check_guest_present(
+        FakeGuest(shell=[listing(), ("identity", NO_WATCHDOG)]), None)
+    assert evidence["pci"] == PCI_TCG and evidence["i6300esb_driver"] is True
+
+
+def test_guest_absence_catches_unbound_device():
+    """Disabled, no watchdog registered, but the 6300ESB PCI function exists: fails."""
+    with pytest.raises(LiveCheckFailed, match="8086:25ab"):
+        watchdog.check_guest_present(
+            FakeGuest(shell=[listing(PCI_ESB), ("identity", NO_WATCHDOG)]), None)
+
+
+@pytest.mark.parametrize("probe", [
+    pytest.param(listing(driver=False), id="no-i6300esb-driver"),
+    pytest.param(listing(wclass=False), id="no-watchdog-class"),
+    pytest.param(listing(pci=[]), id="no-pci-functions-listed"),
+    pytest.param(listing(rc=2), id="probe-fails"),
+    pytest.param(("^$", NO_WATCHDOG), id="no-listing-at-all"),
+])
+def test_guest_absence_without_proof_is_an_error(probe):
+    """Disabled: a probe that could not have seen an i6300esb is an error, not "absent"."""
+    with pytest.raises(GuestError):
+        watchdog.check_guest_present(FakeGuest(shell=[probe, ("identity", NO_WATCHDOG)]), None)
 
 
 def firing_guest(action_code, **kw):

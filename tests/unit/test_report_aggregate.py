@@ -143,3 +143,15 @@ def test_a_selected_check_that_never_reported_counts_even_beside_a_pass():
     assert "test_watchdog_fires" in result["levels"]["guest"]["reason"]
     [stopped] = aggregate(entries, [CASE], expected=expected, interrupted=True)
     assert stopped["levels"]["guest"]["status"] == stopped["verdict"] == "not-run"
+
+
+def test_a_check_that_can_assert_nothing_is_na_and_a_failed_probe_is_an_error():
+    """NotApplicable (recorded as not_applicable) makes the level n/a with its reason when it
+    is the only check; a probe that failed in the call (GuestError) is an error, not a fail."""
+    [na] = aggregate([entry("xml"), entry("host"),
+                      entry("guest", "skipped", detail="n/a: rate too small", not_applicable="rate too small")],
+                     [CASE])
+    assert na["levels"]["guest"]["status"] == "n/a" and na["verdict"] == "pass"
+    [probe] = aggregate([entry("xml"), entry("host"),
+                         entry("guest", "failed", detail="E dmesg failed", harness_error="GuestError")], [CASE])
+    assert probe["levels"]["guest"]["status"] == "error" and probe["verdict"] == "error"

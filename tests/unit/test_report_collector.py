@@ -27,6 +27,9 @@ def test_case(case):
         assert False, "driver produced 1 watchdog devices"
     if case is CASES[2]:
         pytest.skip("needs KVM")
+    if case is CASES[3]:
+        from conformance.errors import GuestError
+        raise GuestError("dmesg exited 1")
 
 
 def test_harness_self_check():
@@ -58,6 +61,7 @@ def test_collector_records_each_case_item_with_evidence(tmp_path):
     assert "1 watchdog devices" in failed["detail"]
     assert failed["evidence"] == {"expected": "accepted", "observed": "<b>hostile</b>"}
     assert by_case[PICKED[2].id]["detail"] == "needs KVM"
+    assert by_case[PICKED[3].id]["harness_error"] == "GuestError"
     assert by_case[PICKED[0].id]["evidence"] is None
     assert "items done" in done.stderr
     assert {e["cases"][0] for e in data["expected"]} == {c.id for c in PICKED}
@@ -74,9 +78,35 @@ def test_entries_are_streamed_so_a_killed_run_keeps_what_finished(tmp_path):
     assert len(cut["entries"]) == 2 and cut["exitstatus"] is None
 
 
+NA_SUITE = '''
+import pytest
+from conformance.catalogue import CASES
+from conformance.live import NotApplicable, record
+
+
+@pytest.mark.parametrize("case", CASES[:1], ids=lambda c: c.slug)
+def test_case(case, request):
+    with record.evidence_of(request.node):
+        raise NotApplicable("64 B per 1000 ms cannot be measured within 30 s", {"rate": 64})
+'''
+
+
+def test_a_check_raising_not_applicable_is_recorded_as_na(tmp_path):
+    (tmp_path / "test_na.py").write_text(NA_SUITE)
+    results = tmp_path / "results.json"
+    done = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "conformance.report.collector", "-p", "no:cacheprovider",
+         "--cfm-results", str(results), "-q", str(tmp_path / "test_na.py")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+    [entry] = read_results(results, done.returncode)["entries"]
+    assert entry["outcome"] == "skipped"
+    assert entry["not_applicable"] == "64 B per 1000 ms cannot be measured within 30 s"
+
+
 def test_collector_deselects_what_the_selection_excludes(tmp_path):
     """Cases outside the selection, and harness self-tests, are deselected before running."""
-    done, data = run_collector(tmp_path, Selection(ids=[PICKED[0].id, PICKED[3].id]))
+    done, data = run_collector(tmp_path, Selection(ids=[PICKED[0].id, PICKED[2].id]))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert sorted(e["cases"][0] for e in data["entries"]) == sorted([PICKED[0].id, PICKED[3].id])
+    assert sorted(e["cases"][0] for e in data["entries"]) == sorted([PICKED[0].id, PICKED[2].id])
     assert "deselected" in done.stdout
