@@ -213,7 +213,7 @@ def _print_outcome(report: dict, problem: str | None, out: Path) -> None:
     print(f"certify: {summary['headline']}")
     print(f"certify: {summary['pass']} passed, {summary['fail']} failed, {summary['error']} errors, "
           f"{summary['skip']} skipped of {summary['total']} cases in {report['wall_seconds']} s; "
-          f"reports in {out}/ (report.json, junit.xml, report.html)")
+          f"reports in {out}/ (report.json, junit.xml, report.html, report.subunit)")
 
 
 def _workers(args, config) -> int:
