@@ -1,14 +1,17 @@
 """The driver contract: what a driver receives and what it may answer.
 
 A driver turns a :class:`Request` (flavor + image + boot parameters + host
-settings) into libvirt domain XML, or refuses it with a named :class:`Rejection`.
-In Python a driver is any object with ``name`` and ``build(request) -> str`` that
-raises :class:`Rejected` to refuse. The JSON form (protocol 1) is documented in
-``docs/driver-protocol.md`` and ``conformance/schema/request-v1.json``.
+settings, and since protocol 2 the lifecycle ``operation`` with the instance's
+current flavor/image) into libvirt domain XML, or refuses it with a named
+:class:`Rejection`. In Python a driver is any object with ``name`` and
+``build(request) -> str`` that raises :class:`Rejected` to refuse; it declares the
+protocol it speaks with a ``protocol`` attribute (absent: 1, create only). The JSON
+form is documented in ``docs/driver-protocol.md`` and ``conformance/schema/``.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import asdict, dataclass, field
 from importlib import resources
@@ -16,8 +19,11 @@ from typing import Protocol, Union
 
 from conformance.errors import RequestInvalid
 
-PROTOCOL = 1
+PROTOCOL = 2  # the newest protocol; a create request is still written in protocol 1 form
+PROTOCOLS = (1, 2)
 VIRT_TYPES = ("kvm", "qemu")
+# create (default), hard reboot, stop + start, resize (new flavor), rebuild (new image)
+OPERATIONS = ("create", "reboot", "stop_start", "resize", "rebuild")
 
 REJECTION_CODES = frozenset({
     "InvalidWatchdogAction",
@@ -29,6 +35,7 @@ REJECTION_CODES = frozenset({
     "InvalidImageProperty",
     "MemoryPageSizeForbidden",
     "MemoryPageSizeInvalid",
+    "ImageNUMATopologyRebuildConflict",
 })
 
 
@@ -68,9 +75,44 @@ class Request:
     image: Image = field(default_factory=Image)
     boot: Boot = field(default_factory=Boot)
     host: HostSettings = field(default_factory=HostSettings)
+    # Protocol 2. ``flavor``/``image`` are always what the domain must express (for
+    # resize the new flavor, for rebuild the new image); ``old_flavor`` (resize only)
+    # and ``old_image`` (rebuild only) are what the instance had before.
+    operation: str = "create"
+    old_flavor: Flavor | None = None
+    old_image: Image | None = None
+
+    def __post_init__(self):
+        """The operation and the old flavor/image go together (as request-v2.json says)."""
+        op = self.operation
+        if op not in OPERATIONS:
+            raise RequestInvalid(f"unknown operation {op!r} (known: {', '.join(OPERATIONS)})")
+        if (self.old_flavor is not None) != (op == "resize"):
+            raise RequestInvalid(f"operation {op}: old_flavor is "
+                                 + ("required" if op == "resize" else "only for resize"))
+        if (self.old_image is not None) != (op == "rebuild"):
+            raise RequestInvalid(f"operation {op}: old_image is "
+                                 + ("required" if op == "rebuild" else "only for rebuild"))
+        if op == "resize" and self.old_flavor.name == self.flavor.name:
+            raise RequestInvalid("operation resize: the new flavor must be another flavor "
+                                 "(Nova: CannotResizeToSameFlavor)")
+
+    @property
+    def protocol(self) -> int:
+        """1 for a plain create (written exactly as protocol 1), else 2."""
+        plain = self.operation == "create" and self.old_flavor is None and self.old_image is None
+        return 1 if plain else 2
 
     def to_dict(self) -> dict:
-        return {"protocol": PROTOCOL, **asdict(self)}
+        data = {"protocol": self.protocol, **asdict(self)}
+        if self.protocol == 1:
+            for key in ("operation", "old_flavor", "old_image"):
+                del data[key]
+        else:
+            for key in ("old_flavor", "old_image"):
+                if data[key] is None:
+                    del data[key]
+        return data
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict(), sort_keys=True)
@@ -87,6 +129,9 @@ class Request:
             image=Image(**data["image"]),
             boot=Boot(**data["boot"]),
             host=HostSettings(**data["host"]),
+            operation=data.get("operation", "create"),
+            old_flavor=Flavor(**data["old_flavor"]) if "old_flavor" in data else None,
+            old_image=Image(**data["old_image"]) if "old_image" in data else None,
         )
 
     @classmethod
@@ -127,22 +172,53 @@ Outcome = Union[Accepted, Rejection]
 
 class Driver(Protocol):
     name: str
+    protocol: int  # optional attribute; absent means 1 (see driver_protocol)
 
     def build(self, request: Request) -> str:
         """Return domain XML for ``request`` or raise :class:`Rejected`."""
 
 
-def _schema(kind: str) -> dict:
-    text = resources.files("conformance.schema").joinpath(f"{kind}-v1.json").read_text()
+def driver_protocol(driver) -> int:
+    """The protocol ``driver`` declares (its ``protocol`` attribute; 1 when absent).
+
+    A protocol-1 driver is certified on ``create`` only: it never receives a request
+    whose ``protocol`` is 2.
+    """
+    value = getattr(driver, "protocol", 1)
+    return value if value in PROTOCOLS else 1
+
+
+def _schema(kind: str, version: int = 1) -> dict:
+    text = resources.files("conformance.schema").joinpath(f"{kind}-v{version}.json").read_text()
     return json.loads(text)
 
 
-def validate(kind: str, data) -> None:
-    """Validate ``data`` against the protocol schema ``kind`` ("request" or "rejection")."""
+@functools.cache
+def _validator(kind: str, version: int = 1):
+    """Schema ``kind`` (``version``), checked and compiled once (jsonschema.validate re-checks
+    the schema on every call: ~5 ms)."""
     import jsonschema
 
+    schema = _schema(kind, version)
+    cls = jsonschema.validators.validator_for(schema)
+    cls.check_schema(schema)
+    return cls(schema)
+
+
+def validate(kind: str, data) -> None:
+    """Validate ``data`` against the protocol schema ``kind`` ("request", "rejection",
+    "stream-hello", "stream-request" or "stream-reply").
+
+    A request is checked against the schema of the protocol it names (request-v2.json
+    for ``"protocol": 2``, request-v1.json otherwise).
+    """
+    import jsonschema
+
+    version = 2 if kind == "request" and isinstance(data, dict) and data.get("protocol") == 2 else 1
     try:
-        jsonschema.validate(data, _schema(kind))
+        error = jsonschema.exceptions.best_match(_validator(kind, version).iter_errors(data))
+        if error is not None:
+            raise error
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "(top)"
         raise RequestInvalid(f"{kind} invalid at {where}: {exc.message}") from None

@@ -26,7 +26,7 @@ class DriverFault(HarnessError):
     """A driver misbehaved: crashed, hung, printed junk, or returned a non-domain.
 
     ``kind`` is one of: crash, timeout, exit-code, bad-output, not-xml, not-domain,
-    bad-rejection, unsafe.
+    bad-rejection, unsafe; for ``exec-stream:`` drivers also wrong-id, handshake.
     """
 
     def __init__(self, kind: str, detail: str):

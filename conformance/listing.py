@@ -1,4 +1,6 @@
-"""``conformance list``: every case with id, feature, name, levels, and what this host can run."""
+"""``conformance list``: every case with id, feature, operation, name, levels, and what this host
+can run. An accepted lifecycle case (operation other than create) is verified live on a guest
+that boots its "before" domain and then its "after" one (conformance.live.lifecycle)."""
 
 from __future__ import annotations
 
@@ -44,32 +46,34 @@ def _short(answer: str) -> str:
 
 
 def run(args) -> int:
-    from conformance.catalogue import CASES
+    from conformance.catalogue import ALL_CASES
     from conformance.catalogue.expected import expected_outcome
 
     host = _host_levels()
     blocker = _locked_memory_blocker()
     rows = []
-    for case in CASES:
+    for case in ALL_CASES:
         if args.feature and case.feature not in args.feature:
             continue
         expected = expected_outcome(case.request())
         accepted = expected.accepted
         levels = ["xml", "host", "guest"] if accepted else ["xml"]
         runnable = {lvl: host[lvl] for lvl in levels}
+        locked = accepted and (expected.features.locked_memory or (
+            case.lifecycle and expected_outcome(case.before_request()).features.locked_memory))
         if "guest" in runnable and case.feature in ("pmu", "hidden_hypervisor") and "guest-kvm-only" in host:
             runnable["guest"] = host["guest-kvm-only"]
-        if accepted and expected.features.locked_memory and blocker and runnable.get("host") == "yes":
+        if locked and blocker and runnable.get("host") == "yes":
             runnable["host"] = f"no: {blocker}"  # the guest cannot boot at all
         if case.feature == "locked_memory" and "guest" in runnable:
             runnable["guest"] = "n/a: locked memory has no guest-visible effect"
-        rows.append({"id": case.id, "feature": case.feature, "name": case.name,
-                     "levels": levels, "here": runnable})
+        rows.append({"id": case.id, "feature": case.feature, "operation": case.operation,
+                     "name": case.name, "levels": levels, "here": runnable})
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
     for row in rows:
         here = ", ".join(f"{lvl}={_short(v)}" for lvl, v in row["here"].items())
-        print(f"{row['id']}  {row['feature']:<17} {row['name']:<40} {here}")
+        print(f"{row['id']}  {row['feature']:<17} {row['operation']:<10} {row['name']:<40} {here}")
     print(f"{len(rows)} cases")
     return 0

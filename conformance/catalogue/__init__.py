@@ -1,7 +1,11 @@
 """The conformance case catalogue: every case of every feature, with stable uuid ids.
 
 Ids are hard-coded uuid literals, registered in ``ids.txt`` (id, feature, name) and never
-reused for another case (enforced by tests/unit/test_catalogue.py).
+reused for another case (enforced by tests/unit/test_catalogue_ids.py).
+
+``CASES`` is the create-time catalogue; ``LIFECYCLE_CASES`` are judged after a reboot,
+stop/start, resize or rebuild (``Case.operation``; protocol-2 drivers only);
+``ALL_CASES`` is both, in feature order.
 """
 
 from __future__ import annotations
@@ -13,18 +17,23 @@ FEATURES = ("agent", "watchdog", "rng", "pmu", "hidden_hypervisor", "locked_memo
 _MODULES = (agent, watchdog, rng, pmu, hidden_hypervisor, locked_memory)
 
 CASES: tuple[Case, ...] = tuple(c for module in _MODULES for c in module.CASES)
+LIFECYCLE_CASES: tuple[Case, ...] = tuple(c for module in _MODULES for c in module.LIFECYCLE)
+ALL_CASES: tuple[Case, ...] = CASES + LIFECYCLE_CASES
 
 
-def all_cases(feature: str | None = None) -> tuple[Case, ...]:
-    """Every case, or those of one feature, in catalogue order."""
-    return tuple(c for c in CASES if feature is None or c.feature == feature)
+def all_cases(feature: str | None = None, *, lifecycle: bool = False) -> tuple[Case, ...]:
+    """Every create-time case (with ``lifecycle=True`` also the lifecycle cases), or those
+    of one feature, in catalogue order."""
+    pool = ALL_CASES if lifecycle else CASES
+    return tuple(c for c in pool if feature is None or c.feature == feature)
 
 
 def by_id(case_id: str) -> Case:
-    for c in CASES:
+    for c in ALL_CASES:
         if c.id == case_id:
             return c
     raise KeyError(f"no catalogue case with id {case_id}")
 
 
-__all__ = ["Case", "CASES", "FEATURES", "DEFAULT_VIRT_TYPE", "all_cases", "by_id"]
+__all__ = ["Case", "CASES", "LIFECYCLE_CASES", "ALL_CASES", "FEATURES", "DEFAULT_VIRT_TYPE",
+           "all_cases", "by_id"]

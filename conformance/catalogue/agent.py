@@ -47,3 +47,28 @@ CASES = (
          "the whole image.", image_properties={GA: "yes", "hw_rng_model": "bogus"},
          expect_rejection="InvalidImageProperty"),
 )
+
+
+# Lifecycle cases: judged on the domain a driver builds after the operation (protocol 2).
+reboot, stop_start = partial(case, operation="reboot"), partial(case, operation="stop_start")
+resize, rebuild = partial(case, operation="resize"), partial(case, operation="rebuild")
+
+LIFECYCLE = (
+    reboot(id="5ce7b804-cd32-4d45-92e3-cb96b6b99b29", name="reboot-keeps", description="A hard reboot keeps the agent channel.", image_properties={GA: "yes"}),
+    stop_start(id="f1e0e2c7-fa05-4af0-835c-a1b7fa4b0ae4", name="stop-start-keeps", description="Stop/start keeps the agent channel.", image_properties={GA: "yes"}),
+    stop_start(id="ded4a4b4-b9dc-42a9-8615-d59629100c1b", name="stop-start-off-stays-off", description="Stop/start of an instance without agent adds none."),
+    rebuild(id="945a121b-634a-4073-8973-02c945cd7985", name="rebuild-turns-on", description="Rebuild to an image with the agent: the channel appears.",
+            image_properties={GA: "yes"}),
+    rebuild(id="86947a84-dd09-4c33-8251-5f4a4bb382a1", name="rebuild-turns-off", description="Rebuild to an image without the agent: the channel is gone.",
+            old_image_properties={GA: "yes"}),
+    rebuild(id="66594739-f5e9-4706-bb60-62352cff7167", name="rebuild-lenient-off", description="Rebuild to an image with 'maybe' (lenient boolean: false): no channel.",
+            old_image_properties={GA: "yes"}, image_properties={GA: "maybe"}),
+    resize(id="1fe7a442-e29e-46e3-95ac-157f8d155b7a", name="resize-keeps-image-agent", description="Resize changes the flavor only: the image's agent stays.",
+           extra_specs={"hw:watchdog_action": "reset"}, image_properties={GA: "yes"}),
+    resize(id="b4df65e9-f22a-47c6-8bb8-95226f83a92e", name="resize-flavor-key-invalid", description="The agent is an image property: a new flavor with "
+           "'hw:qemu_guest_agent' is refused by the API.", extra_specs={"hw:qemu_guest_agent": "yes"},
+           image_properties={GA: "yes"}, expect_rejection="InvalidExtraSpec"),
+    rebuild(id="a01c7e17-7830-44f3-8289-f18b72e97a0d", name="rebuild-other-property-invalid", description="A new image with an invalid hw_rng_model: invalid image "
+            "metadata.", old_image_properties={GA: "yes"}, image_properties={GA: "yes", "hw_rng_model": "bogus"},
+            expect_rejection="InvalidImageProperty"),
+)

@@ -1,5 +1,10 @@
 """A conformance case: one flavor + image (+ virt type, host settings) to hand to a driver.
 
+A lifecycle case (``operation`` other than ``create``) judges the domain a driver builds
+*after* the operation: ``extra_specs``/``image_properties`` are the flavor and image the
+instance has afterwards; ``old_extra_specs`` (resize) and ``old_image_properties``
+(rebuild) are the flavor/image it had before.
+
 The expected outcome is NOT stored here: the reference implementation computes it
 (``conformance.catalogue.expected``). ``expect_rejection`` only documents the intent and
 is cross-checked against the reference by the unit tests.
@@ -14,6 +19,8 @@ from typing import Mapping
 from conformance.contract import Flavor, HostSettings, Image, Request
 
 DEFAULT_VIRT_TYPE = "qemu"  # KVM guests hang on this host; a harness may choose kvm
+RESIZED_FLAVOR = "m1.conformance.resized"  # the new flavor of a resize (the old one: Flavor())
+REBUILT_IMAGE = "conformance-guest.rebuilt"  # the new image of a rebuild (the old one: Image())
 
 
 def _frozen(mapping: Mapping[str, str] | None) -> Mapping[str, str]:
@@ -32,8 +39,14 @@ class Case:
     virt_type: str | None = None  # None: the harness default
     host: Mapping[str, str] = field(default_factory=dict)  # HostSettings overrides
     expect_rejection: str | None = None  # documentation only; the reference decides
+    operation: str = "create"  # contract.OPERATIONS
+    old_extra_specs: Mapping[str, str] | None = None  # resize: the flavor before
+    old_image_properties: Mapping[str, str] | None = None  # rebuild: the image before
 
     def __post_init__(self):
+        for name in ("old_extra_specs", "old_image_properties"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, _frozen(getattr(self, name)))
         for name in ("extra_specs", "image_properties", "host"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
 
@@ -42,17 +55,46 @@ class Case:
         """Readable, stable test id: ``<feature>-<name>-<uuid8>``."""
         return f"{self.feature}-{self.name}-{self.id[:8]}"
 
+    @property
+    def lifecycle(self) -> bool:
+        """True for a case judged after a lifecycle operation (protocol 2)."""
+        return self.operation != "create"
+
     def request(self, default_virt_type: str = DEFAULT_VIRT_TYPE) -> Request:
-        """The driver request for this case."""
+        """The driver request for this case (for a lifecycle case: the "after" request)."""
+        resized, rebuilt = self.operation == "resize", self.operation == "rebuild"
         return Request(
             virt_type=self.virt_type or default_virt_type,
-            flavor=Flavor(extra_specs=dict(self.extra_specs)),
-            image=Image(properties=dict(self.image_properties)),
+            flavor=Flavor(name=RESIZED_FLAVOR if resized else Flavor.name,
+                          extra_specs=dict(self.extra_specs)),
+            image=Image(name=REBUILT_IMAGE if rebuilt else Image.name,
+                        properties=dict(self.image_properties)),
             host=replace(HostSettings(), **dict(self.host)),
+            operation=self.operation,
+            old_flavor=Flavor(extra_specs=dict(self.old_extra_specs or {})) if resized else None,
+            old_image=Image(properties=dict(self.old_image_properties or {})) if rebuilt else None,
         )
 
+    def before_request(self, default_virt_type: str = DEFAULT_VIRT_TYPE) -> Request:
+        """The create request of the instance before the operation (itself for create).
+
+        The host settings are the defaults: a case's ``host`` describes the host at the
+        time of the operation (e.g. an RNG device that has disappeared since the create).
+        """
+        after = self.request(default_virt_type)
+        if not self.lifecycle:
+            return after
+        return replace(after, operation="create", old_flavor=None, old_image=None,
+                       flavor=after.old_flavor or after.flavor, image=after.old_image or after.image,
+                       host=HostSettings())
+
     def to_dict(self) -> dict:
-        return {"id": self.id, "feature": self.feature, "name": self.name,
+        data = {"id": self.id, "feature": self.feature, "name": self.name,
                 "description": self.description, "extra_specs": dict(self.extra_specs),
                 "image_properties": dict(self.image_properties), "virt_type": self.virt_type,
-                "host": dict(self.host), "expect_rejection": self.expect_rejection}
+                "host": dict(self.host), "expect_rejection": self.expect_rejection,
+                "operation": self.operation}
+        for name in ("old_extra_specs", "old_image_properties"):
+            if getattr(self, name) is not None:
+                data[name] = dict(getattr(self, name))
+        return data

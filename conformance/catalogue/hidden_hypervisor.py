@@ -46,3 +46,29 @@ CASES = (
     case(id="8ab20d23-cd89-4a6f-b23f-a985117e65d5", name="kvm-legacy", description="virt_type kvm with the legacy key.",
          extra_specs={LEGACY: "1"}, virt_type="kvm"),
 )
+
+
+# Lifecycle cases: judged on the domain a driver builds after the operation (protocol 2).
+reboot, stop_start = partial(case, operation="reboot"), partial(case, operation="stop_start")
+resize, rebuild = partial(case, operation="resize"), partial(case, operation="rebuild")
+
+LIFECYCLE = (
+    reboot(id="a0cef416-ac6d-43c1-b40c-0a2ba01223cf", name="reboot-keeps", description="A hard reboot keeps the hidden signature.", extra_specs={FL: "true"}),
+    stop_start(id="c265b9c1-45d3-4687-9398-f53313d12684", name="stop-start-keeps-image", description="Stop/start keeps the image's hiding.",
+               image_properties={IM: "true"}),
+    resize(id="501cd98e-4390-4ffb-836e-e2d369076045", name="resize-turns-on", description="Resize to a flavor hiding the hypervisor.", extra_specs={FL: "true"}),
+    resize(id="ca410110-1a73-4b86-9629-892eef998e37", name="resize-turns-off", description="Resize to a flavor without the key: not hidden any more.",
+           old_extra_specs={FL: "true"}),
+    resize(id="0fdb5d87-ae94-4a80-8687-aa60f58c5cbe", name="resize-image-still-hides", description="The new flavor's false does not override the image's true.",
+           old_extra_specs={FL: "true"}, extra_specs={FL: "false"}, image_properties={IM: "true"}),
+    resize(id="2d71bc9d-59be-45c3-9eac-a08ab7484e32", name="resize-legacy-key", description="Resize to a flavor with the legacy hide_hypervisor_id key.",
+           extra_specs={LEGACY: "true"}),
+    rebuild(id="d4b7225a-17e2-4758-9db9-6cc267c01291", name="rebuild-turns-on", description="Rebuild to an image hiding the hypervisor.",
+            image_properties={IM: "true"}),
+    rebuild(id="5288026d-85fc-44bf-9402-0e2f2184fd1b", name="rebuild-turns-off", description="Rebuild to an image with img_hide_hypervisor_id=false.",
+            old_image_properties={IM: "true"}, image_properties={IM: "false"}),
+    rebuild(id="28484d46-5de4-49eb-84fb-3c618134c33d", name="rebuild-flavor-still-hides", description="Rebuild to an image without the key: the flavor still hides.",
+            extra_specs={FL: "true"}, old_image_properties={IM: "true"}),
+    resize(id="297b0a97-9956-4e1f-9c38-b7b2d33538b6", name="resize-invalid", description="A new flavor value that is not boolean-like: API rejects the resize.",
+           extra_specs={FL: "maybe"}, expect_rejection="InvalidExtraSpec"),
+)

@@ -59,3 +59,38 @@ CASES = (
     case(id="7da8072d-f654-46c8-a8d1-cac6b9e8ea43", name="kvm-locked", description="virt_type kvm, locked with page size small.",
          extra_specs={FL: "true", FPS: "small"}, virt_type="kvm"),
 )
+
+
+# Lifecycle cases: judged on the domain a driver builds after the operation (protocol 2).
+reboot, stop_start = partial(case, operation="reboot"), partial(case, operation="stop_start")
+resize, rebuild = partial(case, operation="resize"), partial(case, operation="rebuild")
+
+LIFECYCLE = (
+    reboot(id="cb5ac954-dae2-4dcd-aa35-01e0862cb966", name="reboot-keeps", description="A hard reboot keeps locked memory.", extra_specs={FL: "true", FPS: "small"}),
+    stop_start(id="bfa8c5af-6cab-4360-b226-4ae2853fe49d", name="stop-start-keeps", description="Stop/start keeps locked memory.",
+               extra_specs={FL: "true", FPS: "small"}),
+    resize(id="13cd1c5c-e6d1-4577-9e0f-04fa5cb524b5", name="resize-turns-on", description="Resize to a flavor locking memory (page size small).",
+           extra_specs={FL: "true", FPS: "small"}),
+    resize(id="ea3f9179-2319-4c14-9f76-446db75f4291", name="resize-turns-off", description="Resize to a flavor without locked memory.",
+           old_extra_specs={FL: "true", FPS: "small"}),
+    resize(id="fc6ac75e-b4f2-4998-bfde-8838f6b9fc46", name="resize-forbidden", description="The new flavor locks memory without a page size.",
+           extra_specs={FL: "true"}, expect_rejection="LockMemoryForbidden"),
+    resize(id="704bcc09-ff2e-4eb6-a91d-b9b6c17fff98", name="resize-conflict-with-image", description="The new flavor's false conflicts with the image's true.",
+           old_extra_specs={FPS: "large"}, extra_specs={FL: "false", FPS: "large"}, image_properties={IM: "true"},
+           expect_rejection="FlavorImageLockedMemoryConflict"),
+    resize(id="c2d04c57-9ec0-4275-b9ef-537c59dc1a33", name="resize-image-still-locks", description="The image's true still locks with the new flavor's page size.",
+           old_extra_specs={FPS: "large"}, extra_specs={FPS: "small"}, image_properties={IM: "true"}),
+    rebuild(id="b779b521-8461-42c1-9d52-246a26fced69", name="rebuild-image-adds-locked", description="Rebuild to an image locking memory (flavor page size small).",
+            extra_specs={FPS: "small"}, image_properties={IM: "true"}),
+    rebuild(id="705d57c0-34d3-4d76-b18f-62191c9af534", name="rebuild-image-locked-no-pages", description="Rebuild to an image locking memory without any page size.",
+            image_properties={IM: "true"}, expect_rejection="LockMemoryForbidden"),
+    rebuild(id="1ed68abe-45ad-43c4-94a1-52853b97b0bb", name="rebuild-image-adds-page-size", description="An image adding hw_mem_page_size changes the NUMA "
+            "topology: ImageNUMATopologyRebuildConflict.", extra_specs={FPS: "any"},
+            image_properties={IM: "true", IPS: "large"}, expect_rejection="ImageNUMATopologyRebuildConflict"),
+    rebuild(id="a7175ce2-4912-4e4f-a6f2-a2233bfa5745", name="rebuild-image-removes-page-size", description="An image dropping hw_mem_page_size changes the NUMA "
+            "topology: ImageNUMATopologyRebuildConflict.", extra_specs={FPS: "any"},
+            old_image_properties={IM: "true", IPS: "large"}, image_properties={IM: "true"},
+            expect_rejection="ImageNUMATopologyRebuildConflict"),
+    rebuild(id="ff5611e8-f944-49bd-afbd-e5dc5ea62509", name="rebuild-same-page-size", description="An image keeping the page size may add locked memory.",
+            extra_specs={FPS: "any"}, old_image_properties={IPS: "large"}, image_properties={IM: "true", IPS: "large"}),
+)

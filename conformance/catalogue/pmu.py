@@ -38,3 +38,33 @@ CASES = (
     case(id="276236d4-79e4-4903-ac36-f6293f14c77c", name="kvm-image-off", description="virt_type kvm, image false.",
          image_properties={IM: "off"}, virt_type="kvm"),
 )
+
+
+# Lifecycle cases: judged on the domain a driver builds after the operation (protocol 2).
+reboot, stop_start = partial(case, operation="reboot"), partial(case, operation="stop_start")
+resize, rebuild = partial(case, operation="resize"), partial(case, operation="rebuild")
+
+LIFECYCLE = (
+    reboot(id="595ab0b4-1e1a-4775-9a57-268a814e4722", name="reboot-keeps-on", description="A hard reboot keeps <pmu state='on'/>.", extra_specs={FL: "true"}),
+    stop_start(id="053487f0-86eb-425e-9048-818e279c395d", name="stop-start-keeps-off", description="Stop/start keeps <pmu state='off'/>.", extra_specs={FL: "false"}),
+    resize(id="83eafcdc-d411-423d-aa1c-5a9006c291b9", name="resize-changes-on-to-off", description="Resize from pmu on to off.", old_extra_specs={FL: "true"},
+           extra_specs={FL: "false"}),
+    resize(id="f4700c7f-3d7d-499d-8580-834eb6c3db00", name="resize-removes", description="Resize to a flavor without hw:pmu: no <pmu> element.",
+           old_extra_specs={FL: "true"}),
+    resize(id="efc04bfd-adb0-4720-902d-6804364f1f13", name="resize-conflict-with-image", description="The new flavor's pmu off conflicts with the image's on.",
+           extra_specs={FL: "false"}, image_properties={IM: "true"}, expect_rejection="FlavorImageConflict"),
+    resize(id="154ff5fc-e3f4-4b14-b17e-02bb108ef79b", name="resize-pmu-before-locked-memory", description="Resize runs the PMU check before numa_get_constraints: "
+           "FlavorImageConflict, where create reports LockMemoryForbidden.",
+           extra_specs={FL: "false", "hw:locked_memory": "true"}, image_properties={IM: "true"},
+           expect_rejection="FlavorImageConflict"),
+    rebuild(id="b0593058-3c26-4998-94d5-dc33991dd146", name="rebuild-image-turns-on", description="Rebuild to an image with hw_pmu=true: <pmu state='on'/>.",
+            image_properties={IM: "true"}),
+    rebuild(id="577705b0-6ca5-4a4a-b6c8-f06bb052aa97", name="rebuild-image-turns-off", description="Rebuild from hw_pmu=true to false: <pmu state='off'/>.",
+            old_image_properties={IM: "true"}, image_properties={IM: "false"}),
+    rebuild(id="c697f338-c457-40db-9fc0-dfff03071fc9", name="rebuild-conflict", description="The new image's pmu off conflicts with the flavor's on.",
+            extra_specs={FL: "true"}, old_image_properties={IM: "true"}, image_properties={IM: "false"},
+            expect_rejection="FlavorImageConflict"),
+    rebuild(id="24a2b0dd-9967-4776-ab4e-c926777cca20", name="rebuild-pmu-before-page-size", description="Rebuild runs the PMU check before the page size check: "
+            "FlavorImageConflict, where create reports MemoryPageSizeForbidden.", extra_specs={FL: "true"},
+            image_properties={IM: "false", "hw_mem_page_size": "large"}, expect_rejection="FlavorImageConflict"),
+)

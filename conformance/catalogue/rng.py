@@ -52,3 +52,32 @@ CASES = (
     case(id="cf0567d6-e2d9-4062-8ba5-3fc6dd1d7158", name="kvm-rate", description="virt_type kvm with a rate limit.",
          extra_specs={RB: "2048", RP: "500"}, virt_type="kvm"),
 )
+
+
+# Lifecycle cases: judged on the domain a driver builds after the operation (protocol 2).
+reboot, stop_start = partial(case, operation="reboot"), partial(case, operation="stop_start")
+resize, rebuild = partial(case, operation="resize"), partial(case, operation="rebuild")
+
+LIFECYCLE = (
+    reboot(id="707cd58b-8c45-4486-8292-ee1b9a8b14ee", name="reboot-keeps-rate", description="A hard reboot regenerates the same rate limit.",
+           extra_specs={RB: "1024", RP: "1000"}),
+    stop_start(id="042437f1-8a1e-472f-9d26-7e171c1e06f7", name="stop-start-keeps-rate", description="Stop/start keeps the rate limit.",
+               extra_specs={RB: "2048", RP: "500"}),
+    resize(id="865c7d68-abf9-4ca9-bd76-5985fb5abef3", name="resize-changes-rate", description="Resize to another rate: the new flavor's bytes and period.",
+           old_extra_specs={RB: "1024", RP: "1000"}, extra_specs={RB: "4096", RP: "2000"}),
+    resize(id="b68b09f4-8d4e-485f-8910-687c99364153", name="resize-removes-rate", description="Resize to a flavor without a rate: no <rate>, device kept.",
+           old_extra_specs={RB: "1024", RP: "1000"}),
+    resize(id="096377d4-dbef-41aa-8881-083a654846f6", name="resize-disallows", description="Resize to hw_rng:allowed=false: the device is gone.",
+           old_extra_specs={RB: "1024", RP: "1000"}, extra_specs={AL: "false"}),
+    resize(id="2f35f90a-ec13-4f6c-a76c-89e49905233c", name="resize-allows-again", description="Resize from a flavor without RNG to one with a rate.",
+           old_extra_specs={AL: "false"}, extra_specs={RB: "1024", RP: "1000"}),
+    rebuild(id="d29ca404-9d91-42e4-88d8-5bd85b2727d7", name="rebuild-keeps-flavor-rate", description="Rebuild changes the image only: the flavor's rate stays.",
+            extra_specs={RB: "1024", RP: "1000"}, image_properties={"hw_rng_model": "virtio"}),
+    reboot(id="b451da0d-dd2c-4ab0-93be-e74e665711fe", name="reboot-host-path-gone", description="The host's RNG device disappeared since the create: the hard "
+           "reboot's driver check refuses.", host={"rng_dev_path": "/nonexistent/conformance-rng"},
+           expect_rejection="RngDeviceNotExist"),
+    resize(id="9e0a1158-13ed-4782-9379-793d0ee5413b", name="resize-host-path-gone-disallowed", description="A missing host path does not matter after a resize "
+           "to a flavor without RNG.", extra_specs={AL: "false"}, host={"rng_dev_path": "/nonexistent/conformance-rng"}),
+    resize(id="f818d25d-1288-421b-a061-802a94f12a1e", name="resize-rate-invalid", description="A new flavor rate below the minimum: API rejects the resize.",
+           old_extra_specs={RB: "1024", RP: "1000"}, extra_specs={RB: "-1", RP: "1000"}, expect_rejection="InvalidExtraSpec"),
+)

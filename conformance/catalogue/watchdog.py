@@ -43,3 +43,33 @@ CASES = (
     case(id="ac6aae34-31d0-4f79-bb7c-865671f8a703", name="kvm-reset", description="The watchdog is added for virt_type kvm too.",
          extra_specs={FL: "reset"}, virt_type="kvm"),
 )
+
+
+# Lifecycle cases: judged on the domain a driver builds after the operation (protocol 2).
+reboot, stop_start = partial(case, operation="reboot"), partial(case, operation="stop_start")
+resize, rebuild = partial(case, operation="resize"), partial(case, operation="rebuild")
+
+LIFECYCLE = (
+    reboot(id="4e4f2994-76d6-4c9c-b742-dee73fe39f1b", name="reboot-keeps-flavor-action", description="A hard reboot regenerates the same watchdog (flavor 'reset').",
+           extra_specs={FL: "reset"}),
+    stop_start(id="cc5cbc8f-9f2d-4b65-9c0e-35a8e3c690b6", name="stop-start-keeps-image-action", description="Stop/start keeps the image's 'pause' action.",
+               image_properties={IM: "pause"}),
+    resize(id="608a145d-6861-4260-b3c7-8947d67f3697", name="resize-changes-action", description="Resize from flavor 'reset' to 'pause': the new flavor's action.",
+           old_extra_specs={FL: "reset"}, extra_specs={FL: "pause"}),
+    resize(id="07528c03-aa89-4755-876a-ee0e84bf10e9", name="resize-removes-watchdog", description="Resize to a flavor without a watchdog: the device is gone.",
+           old_extra_specs={FL: "reset"}),
+    resize(id="6b31d00f-d7d4-4915-8364-d8e699c319e6", name="resize-adds-watchdog", description="Resize to a flavor with 'poweroff': the device appears.",
+           extra_specs={FL: "poweroff"}),
+    resize(id="dffa53c3-ad5f-4f73-9162-dc197cdb0cb0", name="resize-image-still-wins", description="The image's 'pause' still beats the new flavor's 'poweroff'.",
+           old_extra_specs={FL: "reset"}, extra_specs={FL: "poweroff"}, image_properties={IM: "pause"}),
+    rebuild(id="36d97736-9686-4fbc-8d97-0a9f7014d2f5", name="rebuild-image-turns-on", description="Rebuild to an image with 'reset': the device appears.",
+            image_properties={IM: "reset"}),
+    rebuild(id="ba0df0ef-d364-4d02-82cb-7dbad91615ab", name="rebuild-image-turns-off", description="Rebuild to an image with 'disabled' beats the flavor's 'reset'.",
+            extra_specs={FL: "reset"}, old_image_properties={IM: "reset"}, image_properties={IM: "disabled"}),
+    rebuild(id="4cbbade8-a571-409e-89f9-ebaffdf83466", name="rebuild-image-removed-flavor-applies", description="Rebuild to an image without the key: the flavor's "
+            "'pause' applies again.", extra_specs={FL: "pause"}, old_image_properties={IM: "reset"}),
+    resize(id="d3791b31-cb1e-432b-b609-b283f0fe190a", name="resize-new-flavor-invalid", description="A new flavor action outside the enum: API rejects the resize.",
+           old_extra_specs={FL: "reset"}, extra_specs={FL: "explode"}, expect_rejection="InvalidExtraSpec"),
+    rebuild(id="dfc61172-59eb-49f4-9efd-6dafff86c60d", name="rebuild-new-image-invalid", description="A new image action outside the enum: invalid image metadata.",
+            old_image_properties={IM: "reset"}, image_properties={IM: "explode"}, expect_rejection="InvalidImageProperty"),
+)

@@ -3,6 +3,8 @@
 The reference decides the expected outcome. Rejections must carry the same code;
 accepted XML must pass every feature's XML check, libvirt's RelaxNG schema and, when a
 libvirt connection is given, ``defineXML`` (on a renamed copy, undefined at once).
+A lifecycle case judges the domain after the operation; a driver that speaks protocol 1
+is certified on create only, so its lifecycle cases are skipped (outcome ``skip``).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from conformance.catalogue.expected import Expected, expected_outcome
 from conformance.checks import check_xml
 from conformance.checks.define import check_define
 from conformance.checks.finding import Finding
+from conformance.checks.lifecycle import check_identity
 from conformance.checks.schema import check_schema
-from conformance.contract import Accepted, Driver, Rejection
+from conformance.contract import Accepted, Driver, Rejection, driver_protocol
 from conformance.drivers import run_driver
 from conformance.drivers.output import parse_domain
 from conformance.errors import DriverFault
@@ -39,7 +42,7 @@ def _compare(case: Case, expected: Expected, outcome, request, conn) -> tuple[st
     if isinstance(outcome, Rejection):
         return f"expected acceptance; driver rejected with {outcome.code}: {outcome.message}", []
     dom = parse_domain(outcome.xml)
-    findings = check_xml(expected.features, dom, request) + check_schema(dom)
+    findings = check_xml(expected.features, dom, request) + check_identity(dom, request) + check_schema(dom)
     if conn is not None and not findings:
         findings += check_define(conn, dom)
     if findings:
@@ -52,6 +55,13 @@ def judge_xml(case: Case, driver: Driver, *, virt_type: str = DEFAULT_VIRT_TYPE,
     start = time.monotonic()
     verdict = Verdict(case.id, case.feature, case.name, getattr(driver, "name", repr(driver)))
     request = case.request(virt_type)
+    verdict.evidence["operation"] = case.operation
+    if request.protocol > driver_protocol(driver):
+        verdict.outcome = "skip"
+        verdict.reason = (f"{case.id} {case.feature}/{case.name}: {case.operation} needs protocol "
+                          f"{request.protocol}; the driver speaks protocol {driver_protocol(driver)} "
+                          "(certified on create only)")
+        return verdict
     try:
         expected = expected_outcome(request)
     except Exception as exc:  # noqa: BLE001 - the reference itself failed: a harness error

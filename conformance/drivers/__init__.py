@@ -1,4 +1,5 @@
-"""Loading and running drivers: ``reference``, ``module:attr``, ``exec:COMMAND``, ``nova``.
+"""Loading and running drivers: ``reference``, ``module:attr``, ``exec:COMMAND``,
+``exec-stream:COMMAND``, ``nova``.
 
     driver = load_driver("exec:/usr/bin/my-driver --flag")
     outcome = run_driver(driver, request)   # Accepted | Rejection, or raises DriverFault

@@ -1,9 +1,12 @@
-"""``exec:COMMAND`` drivers: one process per request, protocol in docs/driver-protocol.md.
+"""``exec:COMMAND`` drivers: one process per request, protocol in docs/driver-protocol.md
+(the persistent mode, ``exec-stream:COMMAND``, is ``exec_stream.py``).
 
 The request JSON goes to stdin. Exit 0 with domain XML on stdout means accepted; exit 2
 with ``{"error": CODE, "message": TEXT}`` on stdout means rejected; anything else is a
 :class:`DriverFault`. The command runs in its own process group, which is killed on
 timeout or when stdout/stderr grow beyond their caps (output is read incrementally).
+The spec names the protocol the program speaks: ``exec:COMMAND`` is protocol 1
+(create only), ``exec2:COMMAND`` protocol 2 (lifecycle operations too).
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ def communicate(argv: list[str], data: bytes, timeout: float,
             left = deadline - time.monotonic()
             if left <= 0:
                 raise DriverFault("timeout", f"no answer within {timeout:g} s; process group killed"
-                                  + _tail(err))
+                                  + stderr_tail(err))
             for key, _ in sel.select(left):
                 if key.fileobj is proc.stdin:
                     try:
@@ -90,7 +93,7 @@ def communicate(argv: list[str], data: bytes, timeout: float,
                 stream.close()
 
 
-def _tail(stderr: bytes | bytearray) -> str:
+def stderr_tail(stderr: bytes | bytearray) -> str:
     text = bytes(stderr[-STDERR_TAIL:]).decode("utf-8", "replace").strip()
     return f"; stderr tail: {text}" if text else "; stderr empty"
 
@@ -109,31 +112,37 @@ def parse_rejection(stdout: bytes) -> Rejected:
     return Rejected(data["error"], data["message"])
 
 
+def command_argv(command: str, kind: str) -> list[str]:
+    """``command`` split like a shell; DriverLoadError unless its program exists and is executable."""
+    try:
+        argv = shlex.split(command)
+    except ValueError as exc:
+        raise DriverLoadError(f"cannot parse {kind} command {command!r}: {exc}") from None
+    if not argv:
+        raise DriverLoadError(f"{kind} driver spec has no command: expected '{kind}:COMMAND'")
+    program = argv[0]
+    if "/" in program:
+        if not os.path.isfile(program):
+            raise DriverLoadError(f"{kind} driver command not found: {program}")
+        if not os.access(program, os.X_OK):
+            raise DriverLoadError(f"{kind} driver command is not executable: {program}")
+    elif shutil.which(program) is None:
+        raise DriverLoadError(f"{kind} driver command not found on PATH: {program}")
+    return argv
+
+
 class ExecDriver:
     """A driver that is an external command (see module docstring)."""
 
-    def __init__(self, argv: list[str], *, timeout: float = DEFAULT_TIMEOUT):
-        self.argv, self.timeout = list(argv), timeout
-        self.name = "exec:" + shlex.join(self.argv)
+    def __init__(self, argv: list[str], *, timeout: float = DEFAULT_TIMEOUT, protocol: int = 1):
+        self.argv, self.timeout, self.protocol = list(argv), timeout, protocol
+        self.name = ("exec:" if protocol == 1 else f"exec{protocol}:") + shlex.join(self.argv)
 
     @classmethod
-    def from_command(cls, command: str, *, timeout: float = DEFAULT_TIMEOUT) -> "ExecDriver":
+    def from_command(cls, command: str, *, timeout: float = DEFAULT_TIMEOUT,
+                     protocol: int = 1) -> "ExecDriver":
         """Split ``command`` like a shell; the program must exist and be executable."""
-        try:
-            argv = shlex.split(command)
-        except ValueError as exc:
-            raise DriverLoadError(f"cannot parse exec command {command!r}: {exc}") from None
-        if not argv:
-            raise DriverLoadError("exec driver spec has no command: expected 'exec:COMMAND'")
-        program = argv[0]
-        if "/" in program:
-            if not os.path.isfile(program):
-                raise DriverLoadError(f"exec driver command not found: {program}")
-            if not os.access(program, os.X_OK):
-                raise DriverLoadError(f"exec driver command is not executable: {program}")
-        elif shutil.which(program) is None:
-            raise DriverLoadError(f"exec driver command not found on PATH: {program}")
-        return cls(argv, timeout=timeout)
+        return cls(command_argv(command, "exec"), timeout=timeout, protocol=protocol)
 
     def build(self, request: Request) -> str:
         """Run the command once; return its XML, raise Rejected or DriverFault."""
@@ -150,4 +159,4 @@ class ExecDriver:
             raise parse_rejection(done.stdout)
         how = (f"killed by signal {-done.returncode}" if done.returncode < 0
                else f"exit code {done.returncode}")
-        raise DriverFault("exit-code", f"{how} (expected 0 or 2){_tail(done.stderr)}")
+        raise DriverFault("exit-code", f"{how} (expected 0 or 2){stderr_tail(done.stderr)}")

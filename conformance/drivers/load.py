@@ -1,7 +1,9 @@
 """``load_driver(spec)``: turn a driver spec string into a driver object.
 
 Specs: ``reference``; ``nova`` (optional extra, imported only when asked for);
-``exec:COMMAND`` (an external program speaking docs/driver-protocol.md);
+``exec:COMMAND`` (an external program speaking docs/driver-protocol.md, protocol 1, one
+process per request; ``exec2:COMMAND``: protocol 2); ``exec-stream:COMMAND`` /
+``exec2-stream:COMMAND`` (the same program kept running, one JSON line per request);
 ``module:attr`` (a Python driver object, class or factory).
 """
 
@@ -11,6 +13,7 @@ import importlib
 
 from conformance.contract import Driver
 from conformance.drivers import exec as exec_driver
+from conformance.drivers import exec_stream
 from conformance.drivers import python as python_driver
 from conformance.errors import DriverLoadError
 
@@ -35,9 +38,16 @@ def load_driver(spec: str, *, exec_timeout: float = exec_driver.DEFAULT_TIMEOUT)
         return ReferenceDriver()
     if spec == "nova":
         return _load_nova()
-    if spec.startswith("exec:"):
-        return exec_driver.ExecDriver.from_command(spec[len("exec:"):], timeout=exec_timeout)
+    for prefix, protocol in (("exec-stream:", 1), ("exec2-stream:", 2)):
+        if spec.startswith(prefix):
+            return exec_stream.StreamDriver.from_command(spec[len(prefix):], timeout=exec_timeout,
+                                                         protocol=protocol)
+    for prefix, protocol in (("exec:", 1), ("exec2:", 2)):
+        if spec.startswith(prefix):
+            return exec_driver.ExecDriver.from_command(spec[len(prefix):], timeout=exec_timeout,
+                                                       protocol=protocol)
     if ":" in spec:
         return python_driver.load(spec)
     raise DriverLoadError(f"unknown driver spec {spec!r}: expected 'reference', 'nova', "
-                          "'exec:COMMAND' or 'module:attr'")
+                          "'exec:COMMAND', 'exec2:COMMAND', 'exec-stream:COMMAND', "
+                          "'exec2-stream:COMMAND' or 'module:attr'")

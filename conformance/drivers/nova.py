@@ -172,13 +172,16 @@ class _Worker:
 
 
 class NovaDriver:
-    """Driver ``nova``: Nova 34's API checks + ``LibvirtDriver._get_guest_xml``.
+    """Driver ``nova``: Nova 34's API checks + ``LibvirtDriver._get_guest_xml``, per lifecycle
+    operation (protocol 2: the checks and compute-side state Nova uses for each operation,
+    see ``nova_build``).
 
     ``api_validation=False`` skips Nova's extra-spec validators (flavors stored before API
     microversion 2.86), as ``ReferenceDriver(api_validation=False)`` does.
     """
 
     name = "nova"
+    protocol = 2
 
     def __init__(self, python: str | None = None, *, api_validation: bool = True):
         self.python = python or worker_python()

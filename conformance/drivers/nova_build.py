@@ -11,6 +11,19 @@ Order of checks, as in Nova's server create path (``nova/compute/api.py``):
 3. ``hardware.numa_get_constraints`` (``_validate_and_build_base_options``)
 4. ``API._validate_flavor_image_nostatus(validate_numa=False)`` (``_checks_for_create_and_rebuild``)
 5. ``LibvirtDriver._get_guest_xml`` under Nova's ``LibvirtFixture`` (fake libvirt connection).
+
+Lifecycle operations (protocol 2) run what Nova runs for them instead:
+- reboot, stop_start: no API checks (the instance exists); ``_hard_reboot`` regenerates the XML
+  with ``_get_guest_xml`` from the instance's flavor and ``instance.image_meta``.
+- resize: the new flavor's extra specs (validated when the flavor was written), then
+  ``API.resize``'s ``_validate_flavor_image_nostatus(image, new_flavor, validate_pci=True)``
+  (PMU before ``numa_get_constraints``); then, as ``_finish_resize`` does,
+  ``instance.flavor`` = new flavor (``old_flavor``/``new_flavor`` set) and ``_get_guest_xml``
+  with the instance's (old) image.
+- rebuild: ``API.rebuild``'s flavor/image validation (``_validate_flavor_image_nostatus`` with
+  the new image, as ``_checks_for_create_and_rebuild`` calls it) and, when the image changes,
+  ``API._validate_numa_rebuild`` against ``instance.image_meta`` (the old image, from system
+  metadata); then ``_get_guest_xml`` with the new image meta, as ``rebuild_instance`` -> ``spawn``.
 """
 
 from __future__ import annotations
@@ -22,6 +35,7 @@ import nova.conf
 from nova import context as nova_context
 from nova import exception, objects
 from nova.api.validation.extra_specs import validators
+from nova import utils as nova_utils
 from nova.compute import api as compute_api
 from nova.tests import fixtures as nova_fixtures
 from nova.virt import fake as fake_virt
@@ -45,6 +59,7 @@ REJECTIONS = {
     exception.RngDeviceNotExist: "RngDeviceNotExist",
     exception.MemoryPageSizeForbidden: "MemoryPageSizeForbidden",
     exception.MemoryPageSizeInvalid: "MemoryPageSizeInvalid",
+    exception.ImageNUMATopologyRebuildConflict: "ImageNUMATopologyRebuildConflict",
 }
 
 
@@ -89,58 +104,111 @@ class NovaEnvironment:
         return self._drivers[virt_type]
 
 
-def _flavor(data: dict) -> objects.Flavor:
+def _flavor(data: dict, flavor_id: int = 1) -> objects.Flavor:
     return objects.Flavor(
-        id=1, flavorid="1", name=data["name"], memory_mb=data["memory_mb"],
+        id=flavor_id, flavorid=str(flavor_id), name=data["name"], memory_mb=data["memory_mb"],
         vcpus=data["vcpus"], root_gb=1, ephemeral_gb=0, swap=0, vcpu_weight=None,
         rxtx_factor=1.0, extra_specs=dict(data["extra_specs"]))
 
 
-def _image_dict(data: dict) -> dict:
-    return {"id": uuidsentinel.image, "name": data["name"], "disk_format": "raw",
+def _image_dict(data: dict, image_id: str = uuidsentinel.image) -> dict:
+    return {"id": image_id, "name": data["name"], "disk_format": "raw",
             "container_format": "bare", "min_ram": 0, "min_disk": 0, "size": 0,
             "status": "active", "properties": dict(data["properties"])}
+
+
+def _validate_extra_specs(flavor: objects.Flavor, validate: bool) -> None:
+    for key, value in flavor.extra_specs.items() if validate else ():
+        try:
+            validators.validate(key, value)
+        except exception.ValidationError as exc:
+            raise Rejection("InvalidExtraSpec", exc.format_message()) from None
+
+
+def _image_meta(image: dict):
+    try:
+        return compute_api._get_image_meta_obj(image)
+    except exception.InvalidRequest as exc:
+        raise Rejection("InvalidImageProperty", exc.format_message()) from None
 
 
 def api_checks(env: NovaEnvironment, flavor: objects.Flavor, image: dict,
                validate_extra_specs: bool = True):
     """Nova's API-side validation of a new server; returns the ImageMeta object."""
-    for key, value in flavor.extra_specs.items() if validate_extra_specs else ():
-        try:
-            validators.validate(key, value)
-        except exception.ValidationError as exc:
-            raise Rejection("InvalidExtraSpec", exc.format_message()) from None
-    try:
-        image_meta = compute_api._get_image_meta_obj(image)
-    except exception.InvalidRequest as exc:
-        raise Rejection("InvalidImageProperty", exc.format_message()) from None
+    _validate_extra_specs(flavor, validate_extra_specs)
+    image_meta = _image_meta(image)
     hardware.numa_get_constraints(flavor, image_meta)
     compute_api.API._validate_flavor_image_nostatus(
         env.context, image, flavor, None, validate_numa=False)
     return image_meta
 
 
-def guest_xml(env: NovaEnvironment, request: dict, flavor: objects.Flavor,
-              image: dict) -> str:
-    """``LibvirtDriver._get_guest_xml`` for the request, as the compute service calls it."""
-    drvr = env.driver(request["virt_type"])
-    CONF.set_override("rng_dev_path", request["host"]["rng_dev_path"], group="libvirt")
-    image_meta = objects.ImageMeta.from_dict(image)
-    instance = objects.Instance(
+def resize_checks(env: NovaEnvironment, new_flavor: objects.Flavor, image: dict,
+                  validate_extra_specs: bool = True) -> None:
+    """``API.resize`` for an image-backed server: the new flavor against the instance's image."""
+    _validate_extra_specs(new_flavor, validate_extra_specs)
+    _image_meta(image)  # the API wraps a bad property the same way inside the next call
+    compute_api.API._validate_flavor_image_nostatus(
+        env.context, image, new_flavor, root_bdm=None, validate_pci=True)
+
+
+def rebuild_checks(env: NovaEnvironment, instance, flavor: objects.Flavor, image: dict,
+                   old_image: dict, validate_extra_specs: bool = True) -> None:
+    """``API.rebuild``: the new image against the flavor, then the NUMA rebuild rule."""
+    _validate_extra_specs(flavor, validate_extra_specs)
+    _image_meta(image)
+    compute_api.API._validate_flavor_image_nostatus(env.context, image, flavor, None)
+    if old_image["id"] != image["id"]:
+        compute_api.API._validate_numa_rebuild(instance, image, flavor)
+
+
+def make_instance(request: dict, flavor: objects.Flavor, image: dict):
+    """The instance as the compute service holds it (system metadata from ``image``)."""
+    return objects.Instance(
         id=1, uuid=request["instance_uuid"], display_name=request["instance_name"],
         project_id="conformance", user_id="conformance", image_ref=image["id"],
         root_gb=flavor.root_gb, ephemeral_gb=0, memory_mb=flavor.memory_mb,
         vcpus=flavor.vcpus, flavor=flavor, old_flavor=None, new_flavor=None,
-        instance_type_id=flavor.id, system_metadata={}, pci_devices=objects.PciDeviceList(),
+        instance_type_id=flavor.id, pci_devices=objects.PciDeviceList(),
         numa_topology=None, config_drive=None, vm_mode=None, vm_state=None,
         kernel_id=None, ramdisk_id=None,
         # compute/api.py _inherit_properties_from_image: the instance keeps the image's os_type
         os_type=image["properties"].get("os_type"), ephemeral_key_uuid=None,
         vcpu_model=None, host="conformance-host", node="conformance-node",
         task_state=None, trusted_certs=None, resources=None, migration_context=None,
-        info_cache=None, cleaned=False, metadata={})
+        info_cache=None, cleaned=False, metadata={},
+        # compute/api.py _populate_instance_for_create stores the image in system metadata
+        # (instance.image_meta reads it back; rebuild's NUMA check uses it)
+        system_metadata=nova_utils.get_system_metadata_from_image(image, flavor))
+
+
+def guest_xml(env: NovaEnvironment, request: dict, instance, image: dict) -> str:
+    """``LibvirtDriver._get_guest_xml`` for the instance and image meta, as the compute
+    service calls it."""
+    drvr = env.driver(request["virt_type"])
+    CONF.set_override("rng_dev_path", request["host"]["rng_dev_path"], group="libvirt")
+    image_meta = objects.ImageMeta.from_dict(image)
     disk_info = blockinfo.get_disk_info(CONF.libvirt.virt_type, instance, image_meta)
     return drvr._get_guest_xml(env.context, instance, [], disk_info, image_meta)
+
+
+def _switch_flavor(instance, new_flavor: objects.Flavor) -> None:
+    """``ComputeManager._finish_resize`` -> ``_set_instance_info``: the new flavor becomes
+    ``instance.flavor`` (with ``old_flavor``/``new_flavor`` kept on the instance)."""
+    instance.old_flavor, instance.new_flavor = instance.flavor, new_flavor
+    instance.flavor = new_flavor
+    instance.instance_type_id = new_flavor.id
+    instance.memory_mb, instance.vcpus, instance.root_gb = (
+        new_flavor.memory_mb, new_flavor.vcpus, new_flavor.root_gb)
+
+
+def _switch_image(instance, image: dict, flavor: objects.Flavor) -> None:
+    """``API.rebuild`` after its checks: the instance inherits the new image's properties
+    (``_inherit_properties_from_image``: os_type) and its system metadata is reset to the new
+    image (``_reset_image_metadata``)."""
+    instance.os_type = image["properties"].get("os_type")
+    instance.image_ref = image["id"]
+    instance.system_metadata = nova_utils.get_system_metadata_from_image(image, flavor)
 
 
 def build(env: NovaEnvironment, request: dict, api_validation: bool = True) -> str:
@@ -149,10 +217,32 @@ def build(env: NovaEnvironment, request: dict, api_validation: bool = True) -> s
     ``api_validation=False`` skips the extra-spec validators only: flavors whose extra specs
     were stored before API microversion 2.86 reach the driver unvalidated.
     """
+    operation = request.get("operation", "create")
     flavor = _flavor(request["flavor"])
     image = _image_dict(request["image"])
     try:
-        api_checks(env, flavor, image, validate_extra_specs=api_validation)
-        return guest_xml(env, request, flavor, image)
+        if operation == "create":
+            api_checks(env, flavor, image, validate_extra_specs=api_validation)
+            instance = make_instance(request, flavor, image)
+        elif operation in ("reboot", "stop_start"):
+            instance = make_instance(request, flavor, image)  # _hard_reboot: no API checks
+        elif operation == "resize":
+            old_flavor, new_flavor = _flavor(request["old_flavor"]), _flavor(request["flavor"], 2)
+            resize_checks(env, new_flavor, image, validate_extra_specs=api_validation)
+            instance = make_instance(request, old_flavor, image)
+            _switch_flavor(instance, new_flavor)
+        elif operation == "rebuild":
+            old_image = _image_dict(request["old_image"], uuidsentinel.old_image)
+            if request["old_image"] == request["image"]:
+                old_image = image  # rebuild to the same image: no NUMA rebuild check
+            else:
+                image = _image_dict(request["image"], uuidsentinel.new_image)
+            instance = make_instance(request, flavor, old_image)
+            rebuild_checks(env, instance, flavor, image, old_image,
+                           validate_extra_specs=api_validation)
+            _switch_image(instance, image, flavor)
+        else:
+            raise ValueError(f"unknown operation {operation!r}")
+        return guest_xml(env, request, instance, image)
     except tuple(REJECTIONS) as exc:
         raise Rejection(REJECTIONS[type(exc)], exc.format_message()) from None

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from conformance.contract import REJECTION_CODES, Accepted, Driver, Outcome, Rejected, Rejection, Request
+from conformance.contract import (REJECTION_CODES, Accepted, Driver, Outcome, Rejected, Rejection,
+                                  Request, driver_protocol)
 from conformance.drivers.output import MAX_OUTPUT_BYTES, parse_domain
-from conformance.errors import DriverFault
+from conformance.errors import DriverFault, RequestInvalid
 
 __all__ = ["run_driver", "MAX_OUTPUT_BYTES"]
 
 
 def run_driver(driver: Driver, request: Request) -> Outcome:
-    """Accepted(xml) or Rejection; raise DriverFault when the driver misbehaves."""
+    """Accepted(xml) or Rejection; raise DriverFault when the driver misbehaves.
+
+    A protocol-2 request (a lifecycle operation) is never sent to a protocol-1 driver:
+    RequestInvalid (the harness's mistake, not the driver's).
+    """
+    if request.protocol > driver_protocol(driver):
+        raise RequestInvalid(f"a protocol-{request.protocol} request ({request.operation}) for "
+                             f"driver {getattr(driver, 'name', driver)!r}, which speaks protocol "
+                             f"{driver_protocol(driver)}")
     try:
         xml = driver.build(request)
     except Rejected as exc:

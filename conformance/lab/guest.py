@@ -79,6 +79,10 @@ class Guest:
             self._pid = int(text)
         return self._pid
 
+    def restarted(self) -> None:
+        """The domain was stopped and started again (a new QEMU process): forget its pid."""
+        self._pid = None
+
     def state(self) -> tuple[str, str]:
         """(state, reason) e.g. ("paused", "watchdog"); ("gone", "") once undefined."""
         try:

@@ -83,9 +83,14 @@ def no_check_levels(case, virt_type: str = "qemu") -> dict[str, str]:
     """Levels at which no check exists for ``case`` ({level: reason}): both live levels when
     the reference rejects it (nothing to boot), the guest level of a feature without a
     guest-visible effect. Every other level has a check that must report."""
-    expected = expected_outcome(live_request(case, virt_type))
+    if case.operation != "create":
+        from conformance.live.lifecycle import live_requests
+        expected = expected_outcome(live_requests(case, virt_type)[1])
+    else:
+        expected = expected_outcome(live_request(case, virt_type))
     if not expected.accepted:
-        reason = f"reference rejects it ({expected.rejection.code}): nothing to boot, level 1 only"
+        what = "it" if case.operation == "create" else f"the {case.operation}"
+        reason = f"reference rejects {what} ({expected.rejection.code}): nothing to boot, level 1 only"
         return {"host": reason, "guest": reason}
     if case.feature not in GUEST_CHECKS:
         return {"guest": guest_blocker(case.feature, virt_type) or f"{case.feature} has no guest-level check"}
@@ -93,8 +98,9 @@ def no_check_levels(case, virt_type: str = "qemu") -> dict[str, str]:
 
 
 def reference_boots(case) -> bool:
-    """Whether the reference builds a domain for the case's live request."""
-    return expected_outcome(live_request(case, "qemu")).accepted
+    """Whether the reference builds a domain for the case's live request (for a lifecycle
+    case: the domain after the operation)."""
+    return "host" not in no_check_levels(case)
 
 
 def needs_agent(feature: str) -> bool:
@@ -160,7 +166,8 @@ def groups(driver, virt_type: str = "qemu") -> list[GuestGroup]:
 def judged_driver(driver_spec: str, exec_timeout: float | None = None):
     """The driver loaded from ``driver_spec``, once per process (``exec_timeout``: per-request
     deadline of an exec driver; None = the loader's default): collection and the tests share
-    it, so a driver with a worker process (Nova) starts that worker once."""
+    it, so a driver with a worker process (Nova, exec-stream) starts it once; the ``driver``
+    fixture closes it when the session ends (a later build starts it again)."""
     timeout = {} if exec_timeout is None else {"exec_timeout": exec_timeout}
     return load_driver(driver_spec, **timeout)
 

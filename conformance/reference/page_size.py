@@ -2,7 +2,9 @@
 
 Nova: hardware.py ``_get_numa_pagesize_constraint``, run at the API by
 ``numa_get_constraints`` before the locked-memory rule. The reference only validates:
-it does not model the NUMA topology / hugepages a page size implies.
+it does not model the NUMA topology / hugepages a page size implies, except that a
+page size gives the instance one (``numa_get_constraints``), which a rebuild must not
+change (``check_rebuild``).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from conformance.reference.inputs import Inputs
 from conformance.reference.strutils import string_to_bytes
 
 KEYWORDS = ("any", "large", "small")
+MEMPAGES = {"small": -1, "large": -2, "any": -3}  # hardware.py MEMPAGES_SMALL/LARGE/ANY
 
 
 def _check(request: str) -> str:
@@ -40,3 +43,28 @@ def check(inputs: Inputs) -> str | None:
         raise Rejected("MemoryPageSizeForbidden",
                        f"Page size {image_request} forbidden against '{flavor_request}'")
     return pagesize
+
+
+def _pagesize(request: str | None) -> int | None:
+    """``check_and_return_pages_size``: the cell's page size (KiB or MEMPAGES_*), None if unset."""
+    if request is None:
+        return None
+    if request in MEMPAGES:
+        return MEMPAGES[request]
+    if request.isdigit():
+        return int(request)
+    return int(string_to_bytes(request)) // 1024
+
+
+def check_rebuild(old: Inputs, new: Inputs) -> None:
+    """``_validate_numa_rebuild``: the new image must keep the NUMA constraints.
+
+    Of the keys the reference models, a page size is what gives an instance a NUMA
+    topology (one cell carrying the page size), so a rebuild whose image introduces,
+    removes or changes the effective page size is ImageNUMATopologyRebuildConflict.
+    """
+    before, after = _pagesize(check(old)), _pagesize(check(new))
+    if before != after:
+        raise Rejected("ImageNUMATopologyRebuildConflict",
+                       "An instance's NUMA topology cannot be changed as part of a rebuild. "
+                       "The image provided is invalid for this instance.")

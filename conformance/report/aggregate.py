@@ -137,6 +137,7 @@ def _verdict(case, by_level: dict) -> dict:
     skipped = {lvl: by_level[lvl]["reason"] for lvl in LEVELS
                if by_level[lvl]["status"] in ("skip", "n/a")}
     return {"id": case.id, "feature": case.feature, "name": case.name,
+            "operation": getattr(case, "operation", "create"),
             "description": case.description, "verdict": verdict, "level_reached": reached,
             "reason": "; ".join(failing)[:4000], "skipped_levels": skipped,
             "duration": round(sum(by_level[lvl]["duration"] for lvl in LEVELS), 3),
@@ -148,6 +149,17 @@ def matrix(results: list[dict]) -> dict:
     table: dict = {}
     for result in results:
         row = table.setdefault(result["feature"], {lvl: {} for lvl in LEVELS})
+        for level in LEVELS:
+            status = result["levels"][level]["status"]
+            row[level][status] = row[level].get(status, 0) + 1
+    return table
+
+
+def operation_matrix(results: list[dict]) -> dict:
+    """operation -> level -> {status: count} (create, reboot, stop_start, resize, rebuild)."""
+    table: dict = {}
+    for result in results:
+        row = table.setdefault(result.get("operation", "create"), {lvl: {} for lvl in LEVELS})
         for level in LEVELS:
             status = result["levels"][level]["status"]
             row[level][status] = row[level].get(status, 0) + 1
@@ -192,4 +204,5 @@ class _CaseView:
 
     def __init__(self, result: dict):
         self.id, self.feature, self.name = result["id"], result["feature"], result["name"]
+        self.operation = result.get("operation", "create")
         self.description = result.get("description", "")

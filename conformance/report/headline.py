@@ -83,9 +83,10 @@ def _short(text: str) -> str:
 
 
 def certification(results: list[dict], max_level: str = "guest", interrupted: dict | None = None,
-                  problem: str | None = None) -> dict:
+                  problem: str | None = None, scope: str | None = None) -> dict:
     """The verdict and what backs it; ``interrupted`` = {signal, after_seconds} if stopped,
-    ``problem`` = why the pytest run cannot back a verdict (e.g. nothing collected)."""
+    ``problem`` = why the pytest run cannot back a verdict (e.g. nothing collected),
+    ``scope`` = what the certification is limited to (e.g. create only, protocol 1)."""
     counts = level_counts(results)
     skips = skip_reasons(results)
     failed = sum(1 for r in results if r["verdict"] in ("fail", "error"))
@@ -99,6 +100,8 @@ def certification(results: list[dict], max_level: str = "guest", interrupted: di
         f"{lvl} {counts[lvl]['pass']}/{counts[lvl]['checked']}" if lvl in LEVELS[:LEVELS.index(max_level) + 1]
         else f"{lvl} not run (--level {max_level})" for lvl in LEVELS)
     detail = per_level
+    if scope:
+        detail = f"{scope}; {detail}"
     if skips:
         detail += "; skipped: " + ", ".join(f"{count} {need}" for need, count in needs(skips))
     if interrupted:
@@ -110,4 +113,4 @@ def certification(results: list[dict], max_level: str = "guest", interrupted: di
     else:
         headline = f"CERTIFIED, level {level} ({detail})"
     return {"verdict": verdict, "level": level, "levels": counts, "skipped": skips,
-            "interrupted": interrupted, "problem": problem, "headline": headline}
+            "interrupted": interrupted, "problem": problem, "scope": scope, "headline": headline}

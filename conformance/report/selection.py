@@ -56,6 +56,7 @@ class Selection:
     include: list[str] = field(default_factory=list)
     exclude: list[str] = field(default_factory=list)
     max_level: str = "guest"
+    operations: list[str] = field(default_factory=list)  # empty: every operation
 
     def __post_init__(self):
         for pattern in self.regex + self.include + self.exclude:
@@ -70,6 +71,8 @@ class Selection:
         """Whether a catalogue case is selected (by feature, id, regex, include/exclude)."""
         text = f"{case.id} {case.feature} {case.name} {case.feature}-{case.name}"
         if self.features and case.feature not in self.features:
+            return False
+        if self.operations and getattr(case, "operation", "create") not in self.operations:
             return False
         if self.ids and not any(case.id.startswith(i) for i in self.ids):
             return False

@@ -107,6 +107,17 @@ def _badge(status: str, count: int | None = None) -> str:
     return f'<span style="background:{STATUS_COLOURS[status]}">{html.escape(label)}</span>'
 
 
+def _operations_table(report: dict) -> str:
+    """Cases grouped by lifecycle operation (create, reboot, stop_start, resize, rebuild)."""
+    rows = "".join(
+        f"<tr><th>{e(op)}</th>" + "".join(
+            f"<td>{''.join(_badge(s, row[lvl][s]) for s in STATUS_COLOURS if row[lvl].get(s))}</td>"
+            for lvl in LEVELS) + "</tr>"
+        for op, row in report.get("operations", {}).items())
+    return ("<h2>Operation &times; level</h2><table id='operations'><tr><th>operation</th>"
+            + "".join(f"<th>{lvl}</th>" for lvl in LEVELS) + f"</tr>{rows}</table>")
+
+
 def _levels_table(cert: dict) -> str:
     rows = "".join(
         f"<tr><th>{e(level)}</th><td>{row['pass']}/{row['checked']}</td>"
@@ -146,6 +157,7 @@ def write_html(report: dict, path: Path) -> None:
             cells.append(f"<td class='cell' title=\"{title}\">{badges}</td>")
         out.append(f"<tr><th>{e(feature)}</th>{''.join(cells)}</tr>")
     out.append("</table>")
+    out.append(_operations_table(report))
     failing = [c for c in report["cases"] if c["verdict"] in ("fail", "error")]
     out.append(f"<h2>Failures ({len(failing)})</h2>")
     for case in failing:
@@ -156,13 +168,13 @@ def write_html(report: dict, path: Path) -> None:
                 evidence = json.dumps(entry.get("evidence"), indent=1, default=str)[:6000]
                 out.append(f"<p>{_badge(entry['status'])} level {level}</p><pre>{e(entry['reason'][:6000])}</pre>"
                            f"<pre>{e(evidence)}</pre>")
-    out.append("<h2>All cases</h2><table id='cases'><tr><th>id</th><th>feature</th><th>case</th>"
+    out.append("<h2>All cases</h2><table id='cases'><tr><th>id</th><th>feature</th><th>operation</th><th>case</th>"
                "<th>verdict</th><th>level reached</th>" + "".join(f"<th>{lvl}</th>" for lvl in LEVELS) + "</tr>")
     for case in report["cases"]:
         cells = "".join(f"<td title=\"{e(case['levels'][lvl]['reason'][:500], quote=True)}\">"
                         f"{_badge(case['levels'][lvl]['status'])}</td>" for lvl in LEVELS)
         out.append(f"<tr><td><code>{e(case['id'])}</code></td><td>{e(case['feature'])}</td>"
-                   f"<td>{e(case['name'])}</td><td>{_badge(case['verdict'])}</td>"
+                   f"<td>{e(case.get('operation', 'create'))}</td><td>{e(case['name'])}</td><td>{_badge(case['verdict'])}</td>"
                    f"<td>{e(case['level_reached'])}</td>{cells}</tr>")
     out.append("</table></body></html>")
     path.write_text("\n".join(out), encoding="utf-8")

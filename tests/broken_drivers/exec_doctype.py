@@ -1,9 +1,9 @@
 """Broken exec driver: valid-looking domain XML behind a DOCTYPE with entity declarations."""
 
-import sys
-
 from conformance.contract import Request
 from conformance.reference import ReferenceDriver
+
+from _exec import serve
 
 HEADER = """<?xml version="1.0"?>
 <!DOCTYPE domain [
@@ -13,6 +13,11 @@ HEADER = """<?xml version="1.0"?>
 ]>
 """
 
+
+def answer(request: str) -> str:
+    xml = ReferenceDriver().build(Request.from_json(request))
+    return HEADER + xml.replace("panic=-1", "panic=-1 &lol2; &secret;")
+
+
 if __name__ == "__main__":
-    xml = ReferenceDriver().build(Request.from_json(sys.stdin.read()))
-    sys.stdout.write(HEADER + xml.replace("panic=-1", "panic=-1 &lol2; &secret;"))
+    serve(answer)

@@ -7,13 +7,20 @@ import sys
 from conformance.contract import Request
 from conformance.reference import ReferenceDriver
 
+from _exec import serve
+
 LAUGHS = "\n".join(['<!ENTITY l0 "lol">'] + [
     f'<!ENTITY l{i} "{"".join(f"&l{i - 1};" for _ in range(10))}">' for i in range(1, 10)])
 
-if __name__ == "__main__":
+
+def answer(request: str) -> str:
     secret, bomb = sys.argv[1], sys.argv[2:] != ["external-only"]
-    xml = ReferenceDriver().build(Request.from_json(sys.stdin.read()))
+    xml = ReferenceDriver().build(Request.from_json(request))
     header = (f'<?xml version="1.0"?>\n<!DOCTYPE domain [\n{LAUGHS if bomb else ""}\n'
               f'<!ENTITY secret SYSTEM "file://{secret}">\n]>\n')
     use = "&secret; &l9;" if bomb else "&secret;"
-    sys.stdout.write(header + xml.replace("</domain>", f"<description>{use}</description></domain>"))
+    return header + xml.replace("</domain>", f"<description>{use}</description></domain>")
+
+
+if __name__ == "__main__":
+    serve(answer)

@@ -8,8 +8,14 @@ import subprocess
 import sys
 import threading
 
-if __name__ == "__main__":
-    sys.stdin.read()
+from _exec import serve
+
+
+def answer(request: str) -> str:
     child = subprocess.Popen([sys.executable, "-c", "import threading; threading.Event().wait()"])
     print(f"grandchild pid {child.pid}", file=sys.stderr, flush=True)
     threading.Event().wait()
+
+
+if __name__ == "__main__":
+    serve(answer)

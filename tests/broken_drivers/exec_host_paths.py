@@ -8,6 +8,8 @@ from lxml import etree
 from conformance.contract import Request
 from conformance.reference import ReferenceDriver
 
+from _exec import serve
+
 QEMU_NS = "http://libvirt.org/schemas/domain/qemu/1.0"
 
 
@@ -37,7 +39,11 @@ def add(dom, kind: str, path: str) -> None:
         raise SystemExit(f"unknown kind {kind}")
 
 
-if __name__ == "__main__":
-    dom = etree.fromstring(ReferenceDriver().build(Request.from_json(sys.stdin.read())))
+def answer(request: str) -> str:
+    dom = etree.fromstring(ReferenceDriver().build(Request.from_json(request)))
     add(dom, sys.argv[1], sys.argv[2])
-    sys.stdout.write(etree.tostring(dom, encoding="unicode"))
+    return etree.tostring(dom, encoding="unicode")
+
+
+if __name__ == "__main__":
+    serve(answer)

@@ -8,9 +8,16 @@ from lxml import etree
 from conformance.contract import Request
 from conformance.reference import ReferenceDriver
 
-if __name__ == "__main__":
+from _exec import serve
+
+
+def answer(request: str) -> str:
     name, uuid = sys.argv[1:3]
-    dom = etree.fromstring(ReferenceDriver().build(Request.from_json(sys.stdin.read())))
+    dom = etree.fromstring(ReferenceDriver().build(Request.from_json(request)))
     dom.find("name").text = name
     dom.find("uuid").text = uuid
-    sys.stdout.write(etree.tostring(dom, encoding="unicode"))
+    return etree.tostring(dom, encoding="unicode")
+
+
+if __name__ == "__main__":
+    serve(answer)

@@ -1,7 +1,11 @@
 """Broken exec driver: exits 0 but prints junk instead of XML."""
 
-import sys
+from _exec import serve
+
+
+def answer(request: str) -> str:
+    return "Domain created successfully! (not XML)\n"
+
 
 if __name__ == "__main__":
-    sys.stdin.read()
-    print("Domain created successfully! (not XML)")
+    serve(answer)

@@ -6,10 +6,10 @@ instead of silently leaving them without a check."""
 
 import pytest
 
-from conformance.catalogue import CASES
-from conformance.contract import Accepted
+from conformance.catalogue import CASES, LIFECYCLE_CASES
+from conformance.contract import Accepted, driver_protocol
 from conformance.drivers import run_driver
-from conformance.live import plan
+from conformance.live import lifecycle, plan
 
 
 
@@ -20,3 +20,17 @@ def test_driver_builds_the_domain_to_boot(live_case, driver):
     assert isinstance(outcome, Accepted), (
         f"the driver refused the live request that the reference accepts: {outcome}; "
         "no domain to verify at host and guest level")
+
+
+@pytest.mark.parametrize("live_case", [c for c in LIFECYCLE_CASES if plan.reference_boots(c)],
+                         ids=lambda c: c.slug)
+def test_driver_builds_both_domains_of_the_operation(live_case, driver):
+    """For a lifecycle case the reference would boot, the driver builds the domain before the
+    operation and the one after it (protocol-2 drivers; protocol 1 is certified on create only)."""
+    if driver_protocol(driver) < 2:
+        pytest.skip("the driver speaks protocol 1: certified on create only")
+    for when, request in zip(("before", "after"), lifecycle.live_requests(live_case, "qemu")):
+        outcome = run_driver(driver, request)
+        assert isinstance(outcome, Accepted), (
+            f"the driver refused the live request {when} the {live_case.operation} that the "
+            f"reference accepts: {outcome}; no domain to verify at host and guest level")

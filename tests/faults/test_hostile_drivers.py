@@ -1,6 +1,7 @@
 """Hostile exec drivers end to end through the harness (run_driver, then lab.start with its
-sandbox): hangs and floods are killed, oversized and entity-laden XML is refused without
-expansion, a foreign domain's identity is never taken over, host paths never boot."""
+sandbox), in both exec modes (one-shot ``exec:`` and ``exec-stream:``): hangs and floods are
+killed, oversized and entity-laden XML is refused without expansion, a foreign domain's
+identity is never taken over, host paths never boot."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ import pytest
 from lxml import etree
 
 from conformance.contract import Accepted, Image, Request
-from conformance.drivers.exec import MAX_STDOUT, ExecDriver
+from conformance.drivers.exec import ExecDriver
+from conformance.drivers.exec_stream import StreamDriver
 from conformance.drivers.run import run_driver
 from conformance.errors import DriverFault
 from conformance.lab.cleanup import cleanup, owned_domains
@@ -25,10 +27,22 @@ from conformance.waiters import wait_until
 pytestmark = pytest.mark.functional
 
 BROKEN = Path(__file__).resolve().parents[1] / "broken_drivers"
+MODES = {"exec": ExecDriver, "exec-stream": StreamDriver}
 
 
-def exec_driver(script: str, *args, timeout: float = 20) -> ExecDriver:
-    return ExecDriver([sys.executable, str(BROKEN / script), *map(str, args)], timeout=timeout)
+@pytest.fixture(params=sorted(MODES))
+def exec_driver(request):
+    """exec_driver(script, *args, timeout=20): a broken script in this test's exec mode
+    (closed after the test)."""
+    made = []
+
+    def make(script: str, *args, timeout: float = 20):
+        made.append(MODES[request.param]([sys.executable, str(BROKEN / script), *map(str, args)],
+                                          timeout=timeout))
+        return made[-1]
+    yield make
+    for driver in made:
+        getattr(driver, "close", lambda: None)()
 
 
 def request_for(image, virt_type: str, name: str | None = None) -> Request:
@@ -59,7 +73,7 @@ def _gone(pid: int) -> bool:
         return True
 
 
-def test_hanging_driver_is_killed_with_its_process_group(lab, guest_image, accelerator):
+def test_hanging_driver_is_killed_with_its_process_group(exec_driver, lab, guest_image, accelerator):
     """A driver that never answers: DriverFault(timeout) at its deadline, its whole process
     group (the grandchild too) is killed, nothing is defined."""
     before = lab_domains(lab)
@@ -72,15 +86,15 @@ def test_hanging_driver_is_killed_with_its_process_group(lab, guest_image, accel
     assert lab_domains(lab) == before
 
 
-def test_flooding_driver_is_capped_and_killed(lab, guest_image, accelerator):
+def test_flooding_driver_is_capped_and_killed(exec_driver, lab, guest_image, accelerator):
     """Endless stdout: DriverFault(bad-output) at the stdout cap, nothing defined."""
     before = lab_domains(lab)
-    with pytest.raises(DriverFault, match=f"stdout exceeded {MAX_STDOUT} bytes"):
+    with pytest.raises(DriverFault, match=r"stdout exceeded \d+ bytes"):
         through_harness(exec_driver("exec_flood.py"), lab, guest_image, accelerator.virt_type)
     assert lab_domains(lab) == before
 
 
-def test_megabytes_of_xml_are_refused_by_the_size_cap(lab, guest_image, accelerator):
+def test_megabytes_of_xml_are_refused_by_the_size_cap(exec_driver, lab, guest_image, accelerator):
     """4 MiB of (valid) domain XML is refused by the output cap; a Python driver returning
     it is refused by the XML size cap; nothing defined."""
     before = lab_domains(lab)
@@ -100,7 +114,7 @@ def test_megabytes_of_xml_are_refused_by_the_size_cap(lab, guest_image, accelera
     ("external-only", {"unsafe"}),
     # libxml2 refuses the bomb while parsing (amplification limit), before our DOCTYPE check
     ("with-bomb", {"unsafe", "not-xml"})])
-def test_external_entity_and_billion_laughs_are_refused_unexpanded(variant, kinds, lab,
+def test_external_entity_and_billion_laughs_are_refused_unexpanded(variant, kinds, exec_driver, lab,
                                                                    guest_image, accelerator,
                                                                    tmp_path):
     """A DOCTYPE with an external entity (a host file), alone or with a billion-laughs bomb,
@@ -145,7 +159,7 @@ def decoy(lab):
         pass
 
 
-def test_driver_taking_a_foreign_domains_identity(decoy, lab, guest_image, accelerator):
+def test_driver_taking_a_foreign_domains_identity(decoy, exec_driver, lab, guest_image, accelerator):
     """A driver returning a foreign domain's <name> and <uuid>: refused when the harness asked
     for an instance name; renamed to a fresh harness identity when it did not. Either way the
     foreign domain's XML is unchanged, and cleanup (of that run and of dead runs) keeps it."""
@@ -174,7 +188,8 @@ def test_driver_taking_a_foreign_domains_identity(decoy, lab, guest_image, accel
 @pytest.mark.parametrize("kind, path", [
     ("disk", "/etc/shadow"), ("commandline", "/etc/shadow"), ("acpi", "/etc/shadow"),
     ("channel-log", "{tmp}/host-file"), ("evdev", "/dev/input/event0")])
-def test_host_paths_are_refused_before_boot(kind, path, lab, guest_image, accelerator, tmp_path):
+def test_host_paths_are_refused_before_boot(kind, path, exec_driver, lab, guest_image, accelerator,
+                                           tmp_path):
     """Driver XML reaching a host path (a disk on /etc/shadow, <qemu:commandline>, an ACPI
     table file, a character-device log file, an evdev input) is a SandboxViolation: nothing
     defined, the host file untouched."""
@@ -190,7 +205,7 @@ def test_host_paths_are_refused_before_boot(kind, path, lab, guest_image, accele
         assert Path(path).read_text() == "keep me\n"
 
 
-def test_serial_on_a_host_file_is_replaced_by_the_harness_console(lab, guest_image,
+def test_serial_on_a_host_file_is_replaced_by_the_harness_console(exec_driver, lab, guest_image,
                                                                  accelerator, tmp_path):
     """A serial console on a host file is harness-owned: the sandbox replaces it with the
     run's console file, the guest boots, and the host file is never written."""

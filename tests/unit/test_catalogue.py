@@ -4,11 +4,13 @@ import dataclasses
 
 import pytest
 
-from conformance.catalogue import CASES, FEATURES, all_cases, by_id
+from conformance.catalogue import ALL_CASES, CASES, FEATURES, LIFECYCLE_CASES, all_cases, by_id
 from conformance.catalogue.expected import expected_outcome
-from conformance.contract import REJECTION_CODES, validate
+from conformance.contract import OPERATIONS, REJECTION_CODES, validate
+from conformance.reference import resolve
 
-EXPECTED = {c.id: expected_outcome(c.request()) for c in CASES}
+EXPECTED = {c.id: expected_outcome(c.request()) for c in ALL_CASES}
+LIFECYCLE_ONLY = {"ImageNUMATopologyRebuildConflict"}
 
 
 def features_of(feature):
@@ -25,13 +27,56 @@ def test_at_least_15_cases_per_feature(feature):
     assert any(c.virt_type == "kvm" for c in cases)
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.slug)
+def test_create_time_catalogue_is_unchanged():
+    """The create-time catalogue keeps its 123 cases, all create; lifecycle cases come after."""
+    assert len(CASES) == 123 and {c.operation for c in CASES} == {"create"}
+    assert ALL_CASES == CASES + LIFECYCLE_CASES and all(c.lifecycle for c in LIFECYCLE_CASES)
+
+
+@pytest.mark.parametrize("feature", FEATURES)
+def test_at_least_8_lifecycle_cases_per_feature(feature):
+    """Each feature has >= 8 lifecycle cases: reboot or stop/start, resize and rebuild, some
+    accepted and some rejected."""
+    cases = [c for c in LIFECYCLE_CASES if c.feature == feature]
+    assert len(cases) >= 8
+    assert {"resize", "rebuild"} <= {c.operation for c in cases}
+    assert {"reboot", "stop_start"} & {c.operation for c in cases}
+    assert any(EXPECTED[c.id].accepted for c in cases)
+    assert any(not EXPECTED[c.id].accepted for c in cases)
+
+
+def test_every_operation_is_in_the_catalogue():
+    assert {c.operation for c in ALL_CASES} == set(OPERATIONS)
+
+
+@pytest.mark.parametrize("case", LIFECYCLE_CASES, ids=lambda c: c.slug)
+def test_lifecycle_before_state_is_creatable(case):
+    """The instance's state before the operation is one the reference accepts at create."""
+    assert expected_outcome(case.before_request()).accepted
+
+
+@pytest.mark.parametrize("case", LIFECYCLE_CASES, ids=lambda c: c.slug)
+def test_lifecycle_case_changes_something_or_persists(case):
+    """resize changes the flavor, rebuild the image; reboot/stop-start change neither."""
+    request = case.request()
+    if case.operation == "resize":
+        assert request.old_flavor.extra_specs != request.flavor.extra_specs
+    elif case.operation == "rebuild":
+        assert request.old_image.properties != request.image.properties
+    else:
+        assert request.old_flavor is None and request.old_image is None
+
+
+@pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.slug)
 def test_case_request_is_schema_valid(case):
-    """Every case turns into a protocol-1 request valid against request-v1.json."""
-    validate("request", case.request().to_dict())
+    """A create case is a protocol-1 request (request-v1.json), a lifecycle case protocol 2
+    (request-v2.json)."""
+    data = case.request().to_dict()
+    assert data["protocol"] == (2 if case.lifecycle else 1)
+    validate("request", data)
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda c: c.slug)
+@pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.slug)
 def test_documented_rejection_matches_reference(case):
     """A case's expect_rejection (documentation) agrees with what the reference decides."""
     rejection = EXPECTED[case.id].rejection
@@ -40,9 +85,26 @@ def test_documented_rejection_matches_reference(case):
 
 def test_every_reachable_rejection_code_is_covered():
     """Each rejection code appears in the catalogue, except InvalidWatchdogAction, which API
-    validation (always on in protocol 1) pre-empts with InvalidExtraSpec/InvalidImageProperty."""
-    codes = {e.rejection.code for e in EXPECTED.values() if not e.accepted}
-    assert codes == REJECTION_CODES - {"InvalidWatchdogAction"}
+    validation (always on) pre-empts with InvalidExtraSpec/InvalidImageProperty; the rebuild-only
+    code appears in lifecycle cases only."""
+    codes = {EXPECTED[c.id].rejection.code for c in CASES if not EXPECTED[c.id].accepted}
+    assert codes == REJECTION_CODES - {"InvalidWatchdogAction"} - LIFECYCLE_ONLY
+    lifecycle = {EXPECTED[c.id].rejection.code for c in LIFECYCLE_CASES if not EXPECTED[c.id].accepted}
+    assert LIFECYCLE_ONLY <= lifecycle
+
+
+def test_operation_specific_rejections_are_covered():
+    """The catalogue holds each operation-specific rejection: a resize and a rebuild whose PMU
+    conflict pre-empts what create would report, a rebuild NUMA change, an RNG path gone at reboot."""
+    by_name = {(c.feature, c.name): c for c in LIFECYCLE_CASES}
+    for key, create_code in [(("pmu", "resize-pmu-before-locked-memory"), "LockMemoryForbidden"),
+                             (("pmu", "rebuild-pmu-before-page-size"), "MemoryPageSizeForbidden")]:
+        case = by_name[key]
+        assert EXPECTED[case.id].rejection.code == "FlavorImageConflict"
+        as_create = dataclasses.replace(case.request(), operation="create", old_flavor=None, old_image=None)
+        with pytest.raises(Exception, match=create_code):
+            resolve(as_create)
+    assert EXPECTED[by_name[("rng", "reboot-host-path-gone")].id].rejection.code == "RngDeviceNotExist"
 
 
 def test_every_effective_value_is_reached():

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from conformance.catalogue import CASES
+from conformance.catalogue import ALL_CASES as CASES  # create-time and lifecycle cases
 
 CATALOGUE = Path(__file__).resolve().parents[2] / "conformance" / "catalogue"
 

@@ -4,7 +4,7 @@ import json
 import subprocess
 import sys
 
-from conformance.catalogue import CASES
+from conformance.catalogue import ALL_CASES as CASES  # create-time and lifecycle
 
 
 def listing(*args):
@@ -18,6 +18,7 @@ def test_json_lists_every_case_with_levels_and_reasons():
     """--json: one row per case; xml always runs here; every 'no' carries its reason."""
     rows = json.loads(listing("--json"))
     assert [r["id"] for r in rows] == [c.id for c in CASES]
+    assert [r["operation"] for r in rows] == [c.operation for c in CASES]
     for row in rows:
         assert row["levels"][0] == "xml" and row["here"]["xml"] == "yes"
         assert set(row["here"]) == set(row["levels"])
@@ -30,3 +31,9 @@ def test_table_filters_by_feature():
     wanted = [c for c in CASES if c.feature == "rng"]
     assert lines[-1] == f"{len(wanted)} cases"
     assert all(" rng " in line for line in lines[:-1])
+
+
+def test_table_shows_each_case_operation():
+    """The table's third column is the case's operation (create, reboot, ..., rebuild)."""
+    lines = listing().splitlines()[:-1]
+    assert [line.split()[2] for line in lines] == [c.operation for c in CASES]

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from conformance.contract import Flavor, Rejected, Request, validate
-from conformance.drivers import run_driver
+from conformance.contract import Flavor, Rejected, Request, driver_protocol, validate
+from conformance.drivers import load_driver, run_driver
 from conformance.drivers.exec import MAX_STDOUT, ExecDriver
-from conformance.errors import DriverFault
+from conformance.errors import DriverFault, RequestInvalid
 from conformance.waiters import wait_until
 
 BROKEN = Path(__file__).resolve().parents[1] / "broken_drivers"
@@ -186,7 +186,9 @@ def test_server_rejects_with_schema_valid_json():
 
 @pytest.mark.parametrize("stdin, message", [
     ("not json", "request is not JSON"),
-    (json.dumps({**Request().to_dict(), "protocol": 2}), "request invalid at protocol"),
+    (json.dumps({**Request().to_dict(), "protocol": 3}), "request invalid at protocol"),
+    (json.dumps({**Request().to_dict(), "protocol": 2}), "'operation' is a required property"),
+    (json.dumps({**Request().to_dict(), "protocol": 2, "operation": "resize"}), "'old_flavor' is a required property"),
     (json.dumps({**Request().to_dict(), "virt_type": "xen"}), "request invalid at virt_type"),
     (json.dumps({k: v for k, v in Request().to_dict().items() if k != "host"}), "'host' is a required"),
 ])
@@ -195,6 +197,26 @@ def test_server_refuses_invalid_requests_with_exit_3(stdin, message):
     done = serve("reference", stdin)
     assert (done.returncode, done.stdout) == (3, "")
     assert message in done.stderr
+
+
+def test_server_refuses_protocol_2_for_a_protocol_1_driver():
+    """A lifecycle request for a served driver that declares no protocol (1): exit 3, named."""
+    request = Request(operation="reboot")
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    done = subprocess.run(SERVER + ["broken_drivers.chatty:driver"], input=request.to_json(),
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert (done.returncode, done.stdout) == (3, "")
+    assert "protocol-2 request (reboot)" in done.stderr and "speaks protocol 1" in done.stderr
+
+
+def test_protocol_is_declared_by_the_spec():
+    """exec:COMMAND speaks protocol 1, exec2:COMMAND protocol 2; run_driver never sends a
+    protocol-2 request to a protocol-1 driver."""
+    one, two = (load_driver(f"{kind}:{sys.executable} -c pass") for kind in ("exec", "exec2"))
+    assert (driver_protocol(one), driver_protocol(two)) == (1, 2)
+    assert two.name.startswith("exec2:")
+    with pytest.raises(RequestInvalid, match="speaks protocol 1"):
+        run_driver(one, Request(operation="stop_start"))
 
 
 def test_server_bad_driver_spec_exits_3():

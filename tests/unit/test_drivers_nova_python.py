@@ -4,6 +4,7 @@ import importlib
 import subprocess
 import sys
 import venv
+from pathlib import Path
 
 import pytest
 
@@ -43,10 +44,22 @@ def test_the_suites_own_tests_nova_is_not_upstream_nova(monkeypatch, tmp_path):
     assert "./run tests" in str(exc.value)
 
 
+def install_fake_nova(site, driver: bool = True, version: str | None = None) -> None:
+    """A package ``nova`` in ``site``: with or without the libvirt driver module, and with
+    or without an installed distribution's metadata."""
+    (site / "nova" / "virt" / "libvirt").mkdir(parents=True)
+    (site / "nova" / "__init__.py").write_text("")
+    if driver:
+        (site / "nova" / "virt" / "libvirt" / "driver.py").write_text("")
+    if version:
+        meta = site / f"nova-{version}.dist-info"
+        meta.mkdir()
+        (meta / "METADATA").write_text(f"Metadata-Version: 2.1\nName: nova\nVersion: {version}\n")
+
+
 def test_a_package_named_nova_without_the_libvirt_driver_is_refused(fake_env, monkeypatch):
     python, site = fake_env
-    (site / "nova").mkdir()
-    (site / "nova" / "__init__.py").write_text("")
+    install_fake_nova(site, driver=False, version="34.0.0")
     monkeypatch.setenv(nova.PYTHON_ENV, python)
     with pytest.raises(ImportError, match="not upstream Nova"):
         nova.worker_python()
@@ -54,9 +67,7 @@ def test_a_package_named_nova_without_the_libvirt_driver_is_refused(fake_env, mo
 
 def test_the_driver_module_without_an_installed_distribution_is_refused(fake_env, monkeypatch):
     python, site = fake_env
-    (site / "nova" / "virt" / "libvirt").mkdir(parents=True)
-    (site / "nova" / "__init__.py").write_text("")
-    (site / "nova" / "virt" / "libvirt" / "driver.py").write_text("")
+    install_fake_nova(site)
     monkeypatch.setenv(nova.PYTHON_ENV, python)
     with pytest.raises(ImportError, match="has no upstream Nova"):
         nova.worker_python()
@@ -64,12 +75,7 @@ def test_the_driver_module_without_an_installed_distribution_is_refused(fake_env
 
 def test_an_installed_nova_distribution_is_accepted(fake_env, monkeypatch):
     python, site = fake_env
-    (site / "nova" / "virt" / "libvirt").mkdir(parents=True)
-    (site / "nova" / "__init__.py").write_text("")
-    (site / "nova" / "virt" / "libvirt" / "driver.py").write_text("")
-    meta = site / "nova-34.0.0.dist-info"
-    meta.mkdir()
-    (meta / "METADATA").write_text("Metadata-Version: 2.1\nName: nova\nVersion: 34.0.0\n")
+    install_fake_nova(site, version="34.0.0")
     monkeypatch.setenv(nova.PYTHON_ENV, python)
     assert nova.worker_python() == python
     assert nova.nova_version_of(python) == "34.0.0"
@@ -83,12 +89,7 @@ def test_configured_interpreter_that_is_not_executable(monkeypatch, tmp_path):
 
 def test_provisioned_venv_is_preferred_over_this_interpreter(fake_env, monkeypatch):
     python, site = fake_env
-    (site / "nova" / "virt" / "libvirt").mkdir(parents=True)
-    (site / "nova" / "__init__.py").write_text("")
-    (site / "nova" / "virt" / "libvirt" / "driver.py").write_text("")
-    (site / "nova-1.0.dist-info").mkdir()
-    (site / "nova-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: nova\nVersion: 1.0\n")
-    from pathlib import Path
+    install_fake_nova(site, version="1.0")
     monkeypatch.setattr(nova, "PROVISIONED", Path(python))
     assert nova.worker_python() == python
     assert python != sys.executable

@@ -1,5 +1,6 @@
-"""Fuzz: the exec driver protocol reader (exit code + stdout + stderr of a finished driver
-process, then run_driver's checks) ends in Accepted, a Rejection or a DriverFault."""
+"""Fuzz: the exec driver protocol readers end in Accepted, a Rejection or a named DriverFault:
+one-shot (exit code + stdout + stderr of a finished process, then run_driver's checks) and
+exec-stream (newline framing of the output, then each reply line)."""
 
 import json
 
@@ -9,6 +10,7 @@ from hypothesis import given, settings, strategies as st
 from conformance.contract import Accepted, Rejection, Request
 from conformance.drivers import exec as exec_driver
 from conformance.drivers.exec import Completed, ExecDriver, parse_rejection
+from conformance.drivers.exec_stream import HELLO, Lines, StreamDriver, is_hello
 from conformance.drivers.run import run_driver
 from conformance.errors import DriverFault
 
@@ -66,3 +68,67 @@ def test_parse_rejection_alone(stdout):
         parse_rejection(stdout)
     except DriverFault:
         pass
+
+
+# --- exec-stream: newline framing and reply envelopes -----------------------------------
+
+STREAM_KINDS = {"bad-output", "bad-rejection", "wrong-id", "crash", "not-xml", "not-domain", "unsafe"}
+LINE = st.binary(max_size=200) | st.builds(
+    lambda d: json.dumps(d).encode(),
+    st.dictionaries(st.sampled_from(["id", "xml", "rejection", "fault", "extra"]),
+                    st.none() | st.booleans() | st.integers(-2, 3) | st.text(max_size=20)
+                    | st.sampled_from(["<domain/>", "<network/>", {}, {"error": "Bogus", "message": "m"},
+                                       {"error": "RngDeviceNotExist", "message": "m"}]), max_size=4))
+
+
+@FUZZ
+@given(st.lists(st.binary(max_size=40), max_size=20), st.integers(1, 64))
+def test_framing_is_independent_of_chunking(chunks, cap):
+    """Any byte stream cut into any chunks yields the same lines as splitting it at once; a
+    line longer than the cap is a bad-output fault; bytes after the last newline are kept."""
+    data = b"".join(chunks)
+    *want, rest = data.split(b"\n")
+    lines, got = Lines(cap), []
+    try:
+        for chunk in chunks:
+            lines.feed(chunk)
+            while (line := lines.pop()) is not None:
+                got.append(line)
+    except DriverFault as fault:
+        assert fault.kind == "bad-output"
+        assert any(len(line) > cap for line in want + [rest])
+        return
+    assert got == want and all(len(line) <= cap for line in got) and len(rest) <= cap
+
+
+@FUZZ
+@given(LINE, st.integers(1, 3))
+def test_any_reply_line_is_an_outcome_or_a_named_fault(line, want_id):
+    """run_driver on a stream driver whose process printed ``line`` as its reply: Accepted, a
+    Rejection (only for a schema-valid rejection with the right id) or a named DriverFault."""
+    driver = StreamDriver(["driver"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(driver, "_running", lambda: type("P", (), {
+            "exchange": staticmethod(lambda data, timeout: line), "stop": lambda self, grace=0: None})())
+        driver._next_id = want_id - 1
+        try:
+            outcome = run_driver(driver, Request())
+        except DriverFault as fault:
+            assert fault.kind in STREAM_KINDS, fault
+            return
+    assert isinstance(outcome, (Accepted, Rejection))
+    assert json.loads(line)["id"] == want_id
+
+
+@FUZZ
+@given(st.binary(max_size=100))
+def test_is_hello_is_exact(line):
+    """Only the hello object itself negotiates the stream (a one-shot request never does)."""
+    assert is_hello(line) == (line.strip() != b"" and _json_or_none(line) == HELLO)
+
+
+def _json_or_none(line: bytes):
+    try:
+        return json.loads(line)
+    except ValueError:
+        return None

@@ -17,6 +17,13 @@ def test_a_groups_host_guest_and_fire_items_share_one_unit():
     assert {work_unit(i) for i in ids} == {f"{FEATURES}::group-8992c6b7"}
 
 
+def test_a_lifecycle_pairs_host_and_guest_items_share_one_unit():
+    module = "tests/conformance/test_live_lifecycle.py"
+    ids = [f"{module}::test_host[reboot-watchdog-reset-1a2b3c4d]",
+           f"{module}::test_guest[reboot-watchdog-reset-1a2b3c4d]"]
+    assert {work_unit(i) for i in ids} == {f"{module}::group-1a2b3c4d"}
+
+
 def test_groups_differ_by_key():
     assert work_unit(f"{FEATURES}::test_host[rng-f378de68]") != work_unit(f"{FEATURES}::test_host[rng-d8e44fe1]")
 

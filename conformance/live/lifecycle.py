@@ -1,0 +1,202 @@
+"""Live lifecycle verification: boot "before", apply the operation as a compute host does,
+verify "after" and what must persist.
+
+A lifecycle catalogue case (``Case.operation`` other than create) becomes a
+:class:`LifecyclePair` when the reference and the judged driver accept both the instance's
+state before the operation and the request after it. One guest serves the pair: it boots
+the before domain, then :func:`apply` does what Nova's compute host does for every one of
+these operations (``_hard_reboot`` for reboot and power on, ``finish_migration`` for resize,
+``spawn`` for rebuild): stop the domain, define the driver's new XML for the same domain
+(same libvirt name and uuid), start it. So a pair costs two boots. The after domain is then
+checked with the per-feature host and guest checks of ``conformance.live.plan`` against the
+reference's after features, plus :func:`check_persisted_host` / :func:`check_persisted_guest`:
+the same domain uuid, exactly one new boot, and an agent that answers again.
+"""
+
+from __future__ import annotations
+
+import functools
+from dataclasses import dataclass, replace
+
+import libvirt
+
+from conformance.catalogue import LIFECYCLE_CASES
+from conformance.catalogue.expected import expected_outcome
+from conformance.contract import Accepted, Boot, Request, driver_protocol
+from conformance.drivers import load_driver, run_driver
+from conformance.errors import GuestError, HarnessError
+from conformance.lab import sandbox
+from conformance.live import GUEST, HOST, expect
+from conformance.live.plan import AGENT_PROPERTY, NotLive
+from conformance.live.shell import sh
+from conformance.waiters import wait_until
+
+FEATURE = "lifecycle"
+STOP_TIMEOUT = 30
+
+
+def _with_agent(request: Request, feature: str) -> Request:
+    """The harness's command channel: the agent on every image, unless the case is about it."""
+    if feature == "agent":
+        return request
+
+    def add(image):
+        if image is None or AGENT_PROPERTY in image.properties:
+            return image
+        return replace(image, properties={**image.properties, AGENT_PROPERTY: "yes"})
+    return replace(request, image=add(request.image), old_image=add(request.old_image))
+
+
+def live_requests(case, virt_type: str, **identity) -> tuple[Request, Request]:
+    """(before, after) requests a lifecycle case is booted with: the host's virt type, the
+    agent added as for create cases, one identity (the instance's) for both."""
+    after = _with_agent(replace(case.request(), virt_type=virt_type, **identity), case.feature)
+    before = replace(after, operation="create", old_flavor=None, old_image=None,
+                     flavor=after.old_flavor or after.flavor, image=after.old_image or after.image,
+                     host=replace(case.before_request().host))
+    return before, after
+
+
+@dataclass(frozen=True, eq=False)
+class LifecyclePair:
+    """One lifecycle case to verify live. Duck-types ``live.grouping.GroupCheck``
+    (``feature``, ``group.case_ids(feature)``) so the report collector attributes its items."""
+    case_id: str
+    feature: str
+    name: str
+    operation: str
+    before: object  # the reference's Features before the operation
+    after: object  # ... and after it
+
+    @property
+    def group(self) -> "LifecyclePair":
+        return self
+
+    @property
+    def expected(self):
+        return self.after
+
+    def case_ids(self, feature: str | None = None) -> list[str]:
+        return [self.case_id] if feature in (None, self.feature) else []
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, LifecyclePair) and other.case_id == self.case_id
+
+    def __hash__(self) -> int:
+        return hash(self.case_id)
+
+
+def _accepted(driver, request: Request) -> str | None:
+    """Why ``driver`` builds no domain for ``request`` (None: it does)."""
+    try:
+        outcome = run_driver(driver, request)
+    except HarnessError as exc:
+        return f"driver fault, no domain: {exc}"
+    return None if isinstance(outcome, Accepted) else f"driver rejected it ({outcome.code})"
+
+
+def live_pairs(driver, virt_type: str = "qemu") -> tuple[list[LifecyclePair], list[NotLive]]:
+    """Lifecycle cases whose before and after domains the reference and the driver accept."""
+    pairs, other = [], []
+    for case in LIFECYCLE_CASES:
+        if driver_protocol(driver) < 2:
+            other.append(NotLive(case.id, case.feature, "the driver speaks protocol 1: "
+                                 "certified on create only"))
+            continue
+        before, after = live_requests(case, virt_type)
+        want_before, want_after = expected_outcome(before), expected_outcome(after)
+        if not want_after.accepted:
+            other.append(NotLive(case.id, case.feature, f"reference rejects the {case.operation} "
+                                 f"({want_after.rejection.code}): level 1 only"))
+            continue
+        why = _accepted(driver, before) or _accepted(driver, after)
+        if why:
+            other.append(NotLive(case.id, case.feature, why))
+            continue
+        pairs.append(LifecyclePair(case.id, case.feature, case.name, case.operation,
+                                   want_before.features, want_after.features))
+    return pairs, other
+
+
+@functools.lru_cache(maxsize=None)
+def pairs_of(driver_spec: str) -> tuple[LifecyclePair, ...]:
+    """The pairs of the driver loaded from ``driver_spec``, once per process (deterministic)."""
+    return tuple(live_pairs(load_driver(driver_spec))[0])
+
+
+def boot_xmls(driver, pair: LifecyclePair, virt_type: str, boot: Boot, instance_name: str,
+              instance_uuid: str) -> tuple[str, str]:
+    """The judged driver's before and after domains with real boot files and one identity."""
+    case = next(c for c in LIFECYCLE_CASES if c.id == pair.case_id)
+    xmls = []
+    for request in live_requests(case, virt_type, boot=boot, instance_name=instance_name,
+                                 instance_uuid=instance_uuid):
+        outcome = run_driver(driver, request)
+        if not isinstance(outcome, Accepted):
+            raise HarnessError(f"driver changed its answer for {case.id} ({request.operation}): "
+                               f"{outcome}")
+        xmls.append(outcome.xml)
+    return xmls[0], xmls[1]
+
+
+def apply(lab, guest, placement, after_xml: str, operation: str) -> None:
+    """Do ``operation`` to the running ``guest`` as Nova's compute host does: stop the domain
+    (hard: ``destroy``), define the regenerated ``after_xml`` for the same domain (sandboxed
+    with the guest's own placement: same libvirt name, uuid and console), start it."""
+    try:
+        guest.domain.destroy()
+    except libvirt.libvirtError as exc:
+        raise GuestError(f"{guest.name}: {operation}: destroy failed: {exc.get_error_message()}") from None
+    guest.wait_for_state("shutoff", STOP_TIMEOUT)
+    domain = lab.connected().defineXML(sandbox.prepare(after_xml, placement))
+    if domain.UUIDString() != guest.uuid:
+        raise GuestError(f"{guest.name}: {operation}: the new definition has uuid "
+                         f"{domain.UUIDString()}, not the instance's {guest.uuid}")
+    guest.restarted()
+    try:
+        guest.domain.create()
+    except libvirt.libvirtError as exc:
+        raise GuestError(f"{guest.name}: {operation}: the new domain did not start: "
+                         f"{exc.get_error_message()}") from None
+
+
+def new_boots(guest, boot_before: str) -> list[str]:
+    """Boot ids on the console since ``boot_before`` (QEMU may truncate or append the log)."""
+    return [b for b in guest.boot_ids() if b != boot_before]
+
+
+def wait_for_new_boot(guest, boot_before: str, timeout: float) -> str:
+    boots = wait_until(lambda: new_boots(guest, boot_before) or None, timeout,
+                       f"{guest.name}: no new boot marker after the operation",
+                       detail=lambda: guest.console_tail())
+    return boots[0]
+
+
+def check_persisted_host(guest, facts: dict) -> dict:
+    """Host level: the same libvirt domain (uuid), running, booted exactly once since."""
+    boots = new_boots(guest, facts["boot_before"])
+    evidence = {"uuid": guest.live_xml().findtext("uuid"), "uuid_before": facts["uuid"],
+                "boot_before": facts["boot_before"], "boots_after": boots,
+                "operation": facts["operation"]}
+    expect(evidence["uuid"] == facts["uuid"], FEATURE, HOST, "domain uuid after the operation",
+           facts["uuid"], evidence["uuid"], **evidence)
+    expect(guest.state()[0] == "running", FEATURE, HOST, "domain state after the operation",
+           "running", guest.state()[0], **evidence)
+    expect(len(boots) == 1, FEATURE, HOST, "boots since the operation", 1, len(boots), **evidence)
+    return evidence
+
+
+def check_persisted_guest(guest, facts: dict) -> dict:
+    """Guest level: the agent answers again and the kernel's boot id is the one new boot."""
+    guest.ping()
+    boot_now = sh(guest, "cat /proc/sys/kernel/random/boot_id").stdout
+    boot_now = (boot_now.decode() if isinstance(boot_now, bytes) else boot_now).strip()
+    boots = new_boots(guest, facts["boot_before"])
+    evidence = {"boot_before": facts["boot_before"], "boot_now": boot_now, "boots_after": boots}
+    expect(boots == [boot_now], FEATURE, GUEST, "in-guest boot id after the operation",
+           boots, boot_now, **evidence)
+    return evidence
+
+
+__all__ = ["LifecyclePair", "live_pairs", "pairs_of", "boot_xmls", "apply", "wait_for_new_boot",
+           "check_persisted_host", "check_persisted_guest"]
