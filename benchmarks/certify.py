@@ -1,7 +1,7 @@
 """Benchmark: wall time of a full ``conformance certify`` per driver, median of N runs.
 
     .venv/bin/python benchmarks/certify.py [--runs 3] [--driver reference --driver nova]
-                                           [-- EXTRA CERTIFY ARGS...]
+                                           [--create-only] [-- EXTRA CERTIFY ARGS...]
 
 Runs the console script (.venv/bin/conformance) with --output-dir in a fresh temporary
 directory per run (removed afterwards), for each driver (default: reference and nova; nova
@@ -11,7 +11,8 @@ booted (distinct guest names in pytest's junit), the sum of pytest item duration
 own session time and the CPU seconds of certify's process tree (QEMU runs under libvirtd and
 is not counted); then the ``summary`` of report.json (schema in docs/report-schema.md).
 Last, one line per driver with the median wall time. A non-zero exit of certify (failing
-cases) is reported, not fatal.
+cases) is reported, not fatal. ``--create-only`` leaves out the lifecycle cases (an
+``--exclude-list`` of their ids): the 123 create-time cases.
 """
 import argparse
 import json
@@ -73,13 +74,31 @@ def run_once(driver, extra):
     return seconds, rc, report, figures
 
 
+def lifecycle_exclude_list() -> str:
+    """A temporary exclude list (removed at exit) naming every lifecycle case id."""
+    import atexit
+
+    sys.path.insert(0, ROOT)
+    from conformance.catalogue import LIFECYCLE_CASES
+    handle = tempfile.NamedTemporaryFile("w", prefix="bench-lifecycle-", suffix=".txt",
+                                         delete=False)
+    with handle:
+        handle.write("".join(f"{case.id}\n" for case in LIFECYCLE_CASES))
+    atexit.register(os.unlink, handle.name)
+    return handle.name
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--runs", type=int, default=3)
     p.add_argument("--driver", action="append", help="driver spec (repeatable; default: "
                                                      "reference and nova)")
+    p.add_argument("--create-only", action="store_true",
+                   help="exclude the lifecycle cases (create-time catalogue only)")
     p.add_argument("extra", nargs="*", help="extra certify arguments (after --)")
     a = p.parse_args(argv)
+    if a.create_only:
+        a.extra = [*a.extra, "--exclude-list", lifecycle_exclude_list()]
     medians = {}
     for driver in a.driver or ["reference", "nova"]:
         times = []
