@@ -212,7 +212,7 @@ def _print_outcome(report: dict, problem: str | None, out: Path) -> None:
     print(f"certify: {summary['headline']}")
     print(f"certify: {summary['pass']} passed, {summary['fail']} failed, {summary['error']} errors, "
           f"{summary['skip']} skipped of {summary['total']} cases in {report['wall_seconds']} s; "
-          f"reports in {out}/ (report.json, junit.xml, report.html)")
+          f"reports in {out}/ (report.json, junit.xml, report.html, report.subunit)")
 
 
 def _workers(args, config) -> int:
@@ -245,13 +245,14 @@ def _certification(report: dict, found: dict) -> None:
 
 
 def _write_reports(report: dict, out: Path) -> None:
-    from conformance.report import writers
+    from conformance.report import subunit_stream, writers
     report.pop("digest", None)
     final = writers.finish(report)
     report["digest"] = final["digest"]
     writers.write_json(final, out / "report.json")
     writers.write_junit(final, out / "junit.xml")
     writers.write_html(final, out / "report.html")
+    subunit_stream.write_subunit(final, out / "report.subunit")
 
 
 def _clean_leftovers(stop, uri: str) -> None:

@@ -16,6 +16,7 @@ from conformance.errors import HarnessError
 SUBCOMMANDS = {
     "driver-exec": ("conformance.drivers.exec_server", "serve a Python driver over the exec protocol (one request on stdin)"),
     "certify": ("conformance.certify", "certify a driver: run the catalogue, write JSON/JUnit/HTML reports"),
+    "matrix": ("conformance.matrix", "certify several Nova releases (--nova X.Y.Z ...): release x feature table"),
     "list": ("conformance.listing", "list the conformance cases and whether this host can run each level"),
     "host-check": ("conformance.host_check", "what this host supports (accelerator, memlock, PMU, ...) and why"),
     "verify-report": ("conformance.report.verify", "check a report.json against its digest"),

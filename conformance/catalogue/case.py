@@ -42,6 +42,7 @@ class Case:
     operation: str = "create"  # contract.OPERATIONS
     old_extra_specs: Mapping[str, str] | None = None  # resize: the flavor before
     old_image_properties: Mapping[str, str] | None = None  # rebuild: the image before
+    since: str | None = None  # Nova release of the documented change the outcome rests on (notes.py)
 
     def __post_init__(self):
         for name in ("old_extra_specs", "old_image_properties"):

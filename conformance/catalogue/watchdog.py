@@ -14,19 +14,19 @@ CASES = (
     case(id="a899482c-fa46-498f-be8b-826a33c00e80", name="flavor-pause", description="Flavor 'pause'.", extra_specs={FL: "pause"}),
     case(id="95dc0f96-8a69-4901-b5f2-fef184df4828", name="flavor-poweroff", description="Flavor 'poweroff'.", extra_specs={FL: "poweroff"}),
     case(id="4f658257-17a6-4713-9d37-9fdae7dfbd52", name="flavor-reset", description="Flavor 'reset'.", extra_specs={FL: "reset"}),
-    case(id="f835db6e-6f8b-4717-b9aa-002e07230a72", name="flavor-disabled", description="Flavor 'disabled': no device.",
+    case(id="f835db6e-6f8b-4717-b9aa-002e07230a72", since="15.0.0", name="flavor-disabled", description="Flavor 'disabled': no device.",
          extra_specs={FL: "disabled"}),
     case(id="3d1d2f0d-f242-4645-85de-b047ee4cc364", name="image-none", description="Image 'none' adds the device.", image_properties={IM: "none"}),
     case(id="16a39025-5d65-46ff-b901-51ee62e68db7", name="image-pause", description="Image 'pause'.", image_properties={IM: "pause"}),
     case(id="57e1a238-c383-499d-a36c-c558f6f6ef3f", name="image-poweroff", description="Image 'poweroff'.", image_properties={IM: "poweroff"}),
     case(id="13179711-5b37-4926-87ab-6b404ffcf1a1", name="image-reset", description="Image 'reset'.", image_properties={IM: "reset"}),
-    case(id="4adde2ff-a9e1-4fa9-bd7a-b7698e558534", name="image-disabled", description="Image 'disabled': no device.",
+    case(id="4adde2ff-a9e1-4fa9-bd7a-b7698e558534", since="15.0.0", name="image-disabled", description="Image 'disabled': no device.",
          image_properties={IM: "disabled"}),
-    case(id="8dd47631-5aaa-47af-9e71-4b25b740a930", name="image-disabled-beats-flavor-reset", description="Image 'disabled' overrides "
+    case(id="8dd47631-5aaa-47af-9e71-4b25b740a930", since="15.0.0", name="image-disabled-beats-flavor-reset", description="Image 'disabled' overrides "
          "flavor 'reset': no device.", extra_specs={FL: "reset"}, image_properties={IM: "disabled"}),
     case(id="263d1963-4100-4ca4-acac-b760adb6104a", name="image-reset-beats-flavor-pause", description="Image 'reset' overrides flavor 'pause'.",
          extra_specs={FL: "pause"}, image_properties={IM: "reset"}),
-    case(id="71d93b8d-be42-4c08-a71d-c2b107495ee2", name="image-pause-beats-flavor-disabled", description="Image 'pause' overrides flavor "
+    case(id="71d93b8d-be42-4c08-a71d-c2b107495ee2", since="15.0.0", name="image-pause-beats-flavor-disabled", description="Image 'pause' overrides flavor "
          "'disabled'.", extra_specs={FL: "disabled"}, image_properties={IM: "pause"}),
     case(id="de88b6ef-dfee-46a1-87b4-a6133e91c840", name="image-none-beats-flavor-poweroff", description="Image 'none' overrides flavor "
          "'poweroff'.", extra_specs={FL: "poweroff"}, image_properties={IM: "none"}),
@@ -64,7 +64,7 @@ LIFECYCLE = (
            old_extra_specs={FL: "reset"}, extra_specs={FL: "poweroff"}, image_properties={IM: "pause"}),
     rebuild(id="36d97736-9686-4fbc-8d97-0a9f7014d2f5", name="rebuild-image-turns-on", description="Rebuild to an image with 'reset': the device appears.",
             image_properties={IM: "reset"}),
-    rebuild(id="ba0df0ef-d364-4d02-82cb-7dbad91615ab", name="rebuild-image-turns-off", description="Rebuild to an image with 'disabled' beats the flavor's 'reset'.",
+    rebuild(id="ba0df0ef-d364-4d02-82cb-7dbad91615ab", since="15.0.0", name="rebuild-image-turns-off", description="Rebuild to an image with 'disabled' beats the flavor's 'reset'.",
             extra_specs={FL: "reset"}, old_image_properties={IM: "reset"}, image_properties={IM: "disabled"}),
     rebuild(id="4cbbade8-a571-409e-89f9-ebaffdf83466", name="rebuild-image-removed-flavor-applies", description="Rebuild to an image without the key: the flavor's "
             "'pause' applies again.", extra_specs={FL: "pause"}, old_image_properties={IM: "reset"}),

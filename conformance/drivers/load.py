@@ -1,6 +1,7 @@
 """``load_driver(spec)``: turn a driver spec string into a driver object.
 
 Specs: ``reference``; ``nova`` (optional extra, imported only when asked for);
+``nova==VERSION`` / ``nova@VERSION`` (that Nova release in its own cached virtualenv);
 ``exec:COMMAND`` (an external program speaking docs/driver-protocol.md, protocol 1, one
 process per request; ``exec2:COMMAND``: protocol 2); ``exec-stream:COMMAND`` /
 ``exec2-stream:COMMAND`` (the same program kept running, one JSON line per request);
@@ -38,6 +39,9 @@ def load_driver(spec: str, *, exec_timeout: float = exec_driver.DEFAULT_TIMEOUT)
         return ReferenceDriver()
     if spec == "nova":
         return _load_nova()
+    if spec.startswith(("nova==", "nova@")):
+        from conformance.drivers import nova_versions
+        return nova_versions.load(spec)
     for prefix, protocol in (("exec-stream:", 1), ("exec2-stream:", 2)):
         if spec.startswith(prefix):
             return exec_stream.StreamDriver.from_command(spec[len(prefix):], timeout=exec_timeout,
@@ -48,6 +52,6 @@ def load_driver(spec: str, *, exec_timeout: float = exec_driver.DEFAULT_TIMEOUT)
                                                        protocol=protocol)
     if ":" in spec:
         return python_driver.load(spec)
-    raise DriverLoadError(f"unknown driver spec {spec!r}: expected 'reference', 'nova', "
+    raise DriverLoadError(f"unknown driver spec {spec!r}: expected 'reference', 'nova', 'nova==X.Y.Z', "
                           "'exec:COMMAND', 'exec2:COMMAND', 'exec-stream:COMMAND', "
                           "'exec2-stream:COMMAND' or 'module:attr'")

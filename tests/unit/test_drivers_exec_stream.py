@@ -232,7 +232,7 @@ def test_program_without_the_stream_protocol_fails_the_handshake_once(closing):
 
 def test_wrong_hello_is_a_handshake_fault(closing):
     """A first line other than the hello is a handshake fault naming what came."""
-    driver = StreamDriver([sys.executable, "-c", "print('hi'); import time; time.sleep(30)"])
+    driver = StreamDriver([sys.executable, "-c", "print('hi', flush=True); import time; time.sleep(30)"])
     closing(driver)
     with pytest.raises(DriverFault) as exc:
         driver.build(Request())
