@@ -26,7 +26,6 @@ from lxml import etree
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 LIVE_TESTS = ["tests/conformance/test_live_features.py",
-              "tests/conformance/test_live_watchdog_fire.py",
               "tests/conformance/test_live_negative.py",
               "tests/conformance/test_live_locked_memory.py"]
 PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)

@@ -31,8 +31,7 @@ from conformance.stopping import StopSignals, become_subreaper, kill_orphans, su
 REPO = Path(__file__).resolve().parents[1]
 XML_TESTS = ["tests/conformance/test_xml_catalogue.py"]
 LIVE_TESTS = ["tests/conformance/test_live_requests.py", "tests/conformance/test_live_features.py",
-              "tests/conformance/test_live_watchdog_fire.py", "tests/conformance/test_live_locked_memory.py",
-              "tests/conformance/test_live_lifecycle.py"]
+              "tests/conformance/test_live_locked_memory.py", "tests/conformance/test_live_lifecycle.py"]
 STOP_GRACE = 30.0  # seconds between the stop request and SIGKILL of the pytest child's group
 HARNESS_OWNED = [
     "kernel, initrd and kernel command line (supplied in the request's boot parameters)",
@@ -303,8 +302,8 @@ def _run_pytest(args, selection, uri, accel, parallel, out: Path, config_path: s
                 *(["--conformance-config", config_path] if config_path else []),
                 "--results-dir", str(out), "-p", "no:cacheprovider", "-q", "-rN",
                 "--junitxml", str(out / "pytest-junit.xml")]
-        if parallel > 1:
-            argv += ["-n", str(parallel)]
+        if parallel > 1:  # loadgroup: a guest group's items (xdist_group marks) on one worker
+            argv += ["-n", str(parallel), "--dist", "loadgroup"]
         env = dict(os.environ, CONFORMANCE_DRIVER=args.driver, TMPDIR=str(child_tmp))
         with open(out / "pytest.log", "w") as log:
             proc = subprocess.Popen(argv, cwd=REPO, stdout=log, stderr=None, env=env,

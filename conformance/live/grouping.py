@@ -4,8 +4,8 @@ Two accepted cases share a guest when the judged driver built the same domain (i
 with everything the harness or the instance identity decides removed, see
 :func:`normalise`) *and* the reference expects the same features from it. The expected
 features are part of the key so that one guest never has to satisfy two different
-expectations. Destructive checks (firing the watchdog) boot their own guest from the
-group's configuration, but still once per distinct configuration.
+expectations. The destructive check (firing the watchdog) runs on the group's guest too,
+as the group's last item.
 """
 
 from __future__ import annotations

@@ -23,7 +23,7 @@ import libvirt
 from conformance.catalogue import LIFECYCLE_CASES
 from conformance.catalogue.expected import expected_outcome
 from conformance.contract import Accepted, Boot, Request, driver_protocol
-from conformance.drivers import load_driver, run_driver
+from conformance.drivers import run_driver
 from conformance.errors import GuestError, HarnessError
 from conformance.lab import sandbox
 from conformance.live import GUEST, HOST, expect
@@ -119,9 +119,11 @@ def live_pairs(driver, virt_type: str = "qemu") -> tuple[list[LifecyclePair], li
 
 
 @functools.lru_cache(maxsize=None)
-def pairs_of(driver_spec: str) -> tuple[LifecyclePair, ...]:
-    """The pairs of the driver loaded from ``driver_spec``, once per process (deterministic)."""
-    return tuple(live_pairs(load_driver(driver_spec))[0])
+def pairs_of(driver_spec: str, exec_timeout: float | None = None) -> tuple[LifecyclePair, ...]:
+    """The pairs of :func:`conformance.live.plan.judged_driver` ``(driver_spec,
+    exec_timeout)`` (the instance the tests use), once per process (deterministic)."""
+    from conformance.live.plan import judged_driver
+    return tuple(live_pairs(judged_driver(driver_spec, exec_timeout))[0])
 
 
 def boot_xmls(driver, pair: LifecyclePair, virt_type: str, boot: Boot, instance_name: str,

@@ -163,19 +163,24 @@ def groups(driver, virt_type: str = "qemu") -> list[GuestGroup]:
 
 
 @functools.lru_cache(maxsize=None)
+def judged_driver(driver_spec: str, exec_timeout: float | None = None):
+    """The driver loaded from ``driver_spec``, once per process (``exec_timeout``: per-request
+    deadline of an exec driver; None = the loader's default): collection and the tests share
+    it, so a driver with a worker process (Nova, exec-stream) starts it once; the ``driver``
+    fixture closes it when the session ends (a later build starts it again)."""
+    timeout = {} if exec_timeout is None else {"exec_timeout": exec_timeout}
+    return load_driver(driver_spec, **timeout)
+
+
+@functools.lru_cache(maxsize=None)
 def groups_of(driver_spec: str, exec_timeout: float | None = None) -> tuple[GuestGroup, ...]:
-    """Groups of the driver loaded from ``driver_spec``, computed once per process
-    (``exec_timeout``: per-request deadline of an exec driver; None = the loader's default).
+    """Groups of :func:`judged_driver` ``(driver_spec, exec_timeout)``, computed once per
+    process.
 
     Deterministic (catalogue order), so every xdist worker parametrizes alike. The virt
     type here only serves grouping; guests are rebuilt for the real accelerator.
     """
-    timeout = {} if exec_timeout is None else {"exec_timeout": exec_timeout}
-    driver = load_driver(driver_spec, **timeout)
-    try:
-        return tuple(groups(driver))
-    finally:
-        getattr(driver, "close", lambda: None)()  # an exec-stream process is not kept idle
+    return tuple(groups(judged_driver(driver_spec, exec_timeout)))
 
 
 def boot_request(case_id: str, virt_type: str, boot: Boot, instance_name: str,

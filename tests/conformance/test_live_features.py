@@ -2,20 +2,23 @@
 
 Accepted catalogue cases are grouped by the domain the judged driver builds (plus what
 the reference expects of it); each group boots one guest, shared by the host and guest
-checks of every feature its cases cover; pytest runs a group's items back to back, so a
-serial run boots each group once. Under xdist (``-n 2``) a group may be split over both
-workers and boot twice (still correct). Items carry ``xdist_group`` marks for
-``--dist loadgroup``, which did not take effect with pytest 9.2 + xdist 3.8 here.
+checks of every feature its cases cover and, last, by the destructive watchdog fire
+(:func:`test_watchdog_fires`: the guest is reset, paused or powered off). pytest runs a
+group's items back to back in definition order (host, guest, fire), so a serial run boots
+each group once; ``xdist_group`` marks keep a group on one worker under
+``--dist loadgroup`` (what ``conformance certify`` passes). Should an item of a group
+ever run after its fire, it errors instead of checking a fired guest.
 """
 
 import uuid
 
 import pytest
 
+from conformance.errors import HarnessError
 from conformance.live import GUEST, HOST, plan, record
 from conformance.live.grouping import GroupCheck
 from fixtures.driver import groups_of
-from fixtures.guests import wait_ready
+from fixtures.guests import wait_ready, watchdog_fires
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
 
@@ -23,15 +26,25 @@ RAM_BYTES = 256 * 1024 * 1024  # the catalogue flavor's memory_mb
 
 
 def pytest_generate_tests(metafunc):
-    """Both tests get one GroupCheck per (group, feature). GroupChecks compare equal per
-    group, so pytest runs a group's items back to back and boots its guest once."""
+    """Every test gets one GroupCheck per (group, feature) it checks. GroupChecks compare
+    equal per group, so pytest runs a group's items back to back and boots its guest once."""
     if "live_group" not in metafunc.fixturenames:
         return
-    checks = plan.HOST_CHECKS if metafunc.function.__name__ == "test_host" else plan.GUEST_CHECKS
-    params = [pytest.param(GroupCheck(g, f), id=f"{f}-{g.key[:8]}",
-                           marks=pytest.mark.xdist_group(f"live-{g.key[:12]}"))
-              for g in groups_of(metafunc.config) for f in g.features if f in checks]
+    name = metafunc.function.__name__
+    if name == "test_watchdog_fires":
+        params = [pytest.param(GroupCheck(g, "watchdog"), id=f"{g.expected.watchdog_action}-"
+                               f"{g.key[:8]}", marks=_group_mark(g))
+                  for g in groups_of(metafunc.config)
+                  if g.expected.watchdog_action and g.case_ids("watchdog")]
+    else:
+        checks = plan.HOST_CHECKS if name == "test_host" else plan.GUEST_CHECKS
+        params = [pytest.param(GroupCheck(g, f), id=f"{f}-{g.key[:8]}", marks=_group_mark(g))
+                  for g in groups_of(metafunc.config) for f in g.features if f in checks]
     metafunc.parametrize("live_group", params, indirect=True, scope="module")
+
+
+def _group_mark(group):
+    return pytest.mark.xdist_group(f"live-{group.key[:12]}")
 
 
 def feature_of(request) -> str:
@@ -62,7 +75,11 @@ def live_guest(live_group, module_guest_factory, guest_image, accelerator, drive
         pytest.skip(reason)
     guest = module_guest_factory(xml, instance_name=name, slug=f"live-{live_group.key[:8]}")
     yield wait_ready(guest, conformance_config, agent=live_group.expected.agent)
+    _FIRED.discard(guest.name)
     guest.destroy()
+
+
+_FIRED: set[str] = set()  # guests whose watchdog fired: no later check may use them
 
 
 def group_guest(request, level: str):
@@ -72,6 +89,9 @@ def group_guest(request, level: str):
     except pytest.skip.Exception as exc:
         record.skipped_level(request.node, level, str(exc.msg))
         raise
+    if guest.name in _FIRED:
+        raise HarnessError(f"{guest.name}: its watchdog already fired; {request.node.name} "
+                           f"ran after the group's last (destructive) item")
     request.node.user_properties.append(("guest", guest.name))
     return guest
 
@@ -98,3 +118,20 @@ def test_guest(request, live_group, accelerator):
     guest = group_guest(request, GUEST)
     with record.evidence_of(request.node) as box:
         box["evidence"] = plan.GUEST_CHECKS[feature](guest, live_group.expected)
+
+
+@pytest.mark.destructive
+def test_watchdog_fires(request, live_group, conformance_config):
+    """Arming the guest's i6300esb and starving it makes the domain do the requested action
+    (on the group's guest, after every other check of the group)."""
+    action = live_group.expected.watchdog_action
+    record.describe(request.node, live_group.case_ids("watchdog"), "watchdog", GUEST,
+                    destructive=action)
+    if not live_group.expected.agent:
+        reason = "arming the watchdog needs the guest agent; this configuration has none"
+        record.skipped_level(request.node, GUEST, reason)
+        pytest.skip(reason)
+    guest = group_guest(request, GUEST)
+    _FIRED.add(guest.name)
+    with record.evidence_of(request.node) as box:
+        box["evidence"] = watchdog_fires(guest, action, conformance_config)

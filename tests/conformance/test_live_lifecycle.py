@@ -29,8 +29,10 @@ def pytest_generate_tests(metafunc):
     if "live_group" not in metafunc.fixturenames:
         return
     checks = plan.HOST_CHECKS if metafunc.function.__name__ == "test_host" else plan.GUEST_CHECKS
+    pairs = lifecycle.pairs_of(driver_spec_of(metafunc.config),
+                               config_of(metafunc.config).exec_driver_timeout)
     params = [pytest.param(p, id=f"{p.operation}-{p.feature}-{p.name}-{p.case_id[:8]}")
-              for p in lifecycle.pairs_of(driver_spec_of(metafunc.config)) if p.feature in checks]
+              for p in pairs if p.feature in checks]
     metafunc.parametrize("live_group", params, indirect=True, scope="module")
 
 

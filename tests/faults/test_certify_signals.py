@@ -8,6 +8,7 @@ import signal
 import time
 
 import pytest
+from lxml import etree
 
 from faults.certify_child import CertifyRun
 
@@ -66,11 +67,30 @@ def test_sigint_mid_boot_and_a_second_signal_does_not_abort_the_cleanup(certify)
     assert run.left_behind() == []
 
 
+def booted_reset_guests(run) -> list:
+    """The run's guests with a watchdog that resets them and a boot marker on the console."""
+    found = []
+    for domain in run.guests():
+        xml = etree.fromstring(domain.XMLDesc(0).encode())
+        watchdog, console = xml.find("devices/watchdog"), xml.find("devices/serial/source")
+        if watchdog is None or watchdog.get("action") != "reset" or console is None:
+            continue
+        try:
+            with open(console.get("path"), "rb") as log:
+                booted = b"CONFORMANCE-BOOT" in log.read(1 << 20)
+        except OSError:
+            continue
+        if booted:
+            found.append(domain)
+    return found
+
+
 def test_sigterm_mid_watchdog_wait(certify):
-    """While the watchdog fire test waits for the domain to obey the watchdog."""
+    """While the watchdog fire test waits for the domain to obey the watchdog: it is the
+    last item of its group, about a second of checks after the group's guest booted."""
     run = certify("--feature", "watchdog", "--parallel", "1")
-    run.wait_for(lambda: run.guests("-wd-"), 240, "a watchdog-fire guest to run")
-    time.sleep(2)
+    run.wait_for(lambda: booted_reset_guests(run), 240, "a guest whose watchdog resets it to boot")
+    time.sleep(2.5)
     stopped_in_time(run, signal.SIGTERM)
     run.assert_interrupted("SIGTERM")
     report = run.report()

@@ -203,3 +203,30 @@ def test_init_reports_missing_agent_port(tmp_path):
     make_port(tmp_path, "vport0p1", "org.example.other")
     res = run_find_agent_port(tmp_path)
     assert res.returncode == 1 and res.stdout == ""
+
+
+def run_has_virtio_console(sysfs):
+    script = f". {os.path.join(IMAGES, 'init')}; has_virtio_console"
+    return subprocess.run([BUSYBOX, "sh", "-c", script], capture_output=True, text=True,
+                          env={"CONFORMANCE_INIT_LIB": "1", "SYSFS_ROOT": str(sysfs), "PATH": "/usr/bin:/bin"})
+
+
+def make_virtio_device(sysfs, name, device_id):
+    d = sysfs / "bus" / "virtio" / "devices" / name
+    d.mkdir(parents=True)
+    (d / "device").write_text(device_id + "\n")
+
+
+@pytest.mark.skipif(BUSYBOX is None, reason="busybox (busybox-static) not installed on the host")
+def test_init_sees_a_virtio_console_among_other_virtio_devices(tmp_path):
+    """has_virtio_console: true with a virtio console (0x0003) next to others, so the init
+    waits for the agent port; false with other virtio devices only (no wait)."""
+    make_virtio_device(tmp_path, "virtio0", "0x0004")
+    assert run_has_virtio_console(tmp_path).returncode == 1
+    make_virtio_device(tmp_path, "virtio1", "0x0003")
+    assert run_has_virtio_console(tmp_path).returncode == 0
+
+
+@pytest.mark.skipif(BUSYBOX is None, reason="busybox (busybox-static) not installed on the host")
+def test_init_without_virtio_devices_has_no_console(tmp_path):
+    assert run_has_virtio_console(tmp_path).returncode == 1
