@@ -23,8 +23,6 @@ def item_cases(item) -> tuple[str, list[str], str] | None:
         check = params["live_group"]
         level = "host" if name == "test_host" else "guest"
         return check.feature, list(check.group.case_ids(check.feature)), level
-    if "fire_group" in params:
-        return "watchdog", list(params["fire_group"].case_ids("watchdog")), "guest"
     if "live_case" in params:  # the driver must build the domain to boot: host and guest
         case = params["live_case"]
         return case.feature, [case.id], "live"
