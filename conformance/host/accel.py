@@ -3,7 +3,8 @@
 ``/dev/kvm`` existing is not proof: on nested hosts using a paravirtual scheme it exists
 and guests hang. The probe boots the guest image with ``<domain type='kvm'>`` and waits a
 few seconds for the boot marker (a working KVM boots it in about a second). The result
-is cached per host boot, kernel, QEMU and image, in ``/var/lib/conformance/accel.json``.
+is cached per host boot, kernel, QEMU and image (the newest 8 keys), in
+``/var/lib/conformance/accel.json``.
 """
 
 from __future__ import annotations
@@ -95,21 +96,35 @@ def probe(lab, image, timeout: float = PROBE_TIMEOUT) -> Accelerator:
         guest.destroy()
 
 
-def _read_cache(key: str) -> Accelerator | None:
+CACHE_ENTRIES = 8  # probe results kept (several images in use at once evict none)
+
+
+def _cache_entries() -> dict:
     try:
         data = json.loads(CACHE_FILE.read_text())
     except (OSError, ValueError):
-        return None
-    if data.get("key") != key:
+        return {}
+    entries = data.get("entries") if isinstance(data, dict) else None
+    return entries if isinstance(entries, dict) else {}
+
+
+def _read_cache(key: str) -> Accelerator | None:
+    data = _cache_entries().get(key)
+    if not isinstance(data, dict):
         return None
     when = time.strftime("%Y-%m-%d %H:%M", time.gmtime(data.get("at", 0)))
     return Accelerator(data["virt_type"], f"{data['reason']} (probe cached {when} UTC)", True)
 
 
 def _write_cache(key: str, result: Accelerator) -> None:
+    """Add ``key``'s result, keeping the newest CACHE_ENTRIES (written atomically)."""
+    entries = _cache_entries()
+    entries[key] = {"virt_type": result.virt_type, "reason": result.reason, "at": time.time()}
+    newest = dict(sorted(entries.items(), key=lambda kv: kv[1].get("at", 0))[-CACHE_ENTRIES:])
     try:
         CACHE_FILE.parent.mkdir(parents=True, exist_ok=True)
-        CACHE_FILE.write_text(json.dumps({"key": key, "virt_type": result.virt_type,
-                                          "reason": result.reason, "at": time.time()}))
+        temp = CACHE_FILE.with_name(f".{CACHE_FILE.name}.{os.getpid()}")
+        temp.write_text(json.dumps({"entries": newest}))
+        os.replace(temp, CACHE_FILE)
     except OSError:
         pass
