@@ -27,11 +27,10 @@ PR_SET_CHILD_SUBREAPER = 36
 class StopSignals:
     """Remember the first SIGINT/SIGTERM; report and ignore the ones after it."""
 
-    def __init__(self, on_first=None, stream=sys.stderr):
+    def __init__(self, stream=sys.stderr):
         self.signum: int | None = None
         self.when: float | None = None
         self.started = time.monotonic()
-        self._on_first = on_first
         self._stream = stream
         self._previous = {}
 
@@ -66,14 +65,12 @@ class StopSignals:
     def _handle(self, signum, _frame) -> None:
         name = signal.Signals(signum).name
         if self.signum is not None:
-            self._say(f"{name} received again: still stopping and cleaning up (kill -9 aborts the cleanup)")
+            self.say(f"{name} received again: still stopping and cleaning up (kill -9 aborts the cleanup)")
             return
         self.signum, self.when = signum, time.monotonic()
-        self._say(f"{name} received: stopping the run, removing its guests and files")
-        if self._on_first is not None:
-            self._on_first(signum)
+        self.say(f"{name} received: stopping the run, removing its guests and files")
 
-    def _say(self, text: str) -> None:
+    def say(self, text: str) -> None:
         try:
             self._stream.write(f"conformance: {text}\n")
             self._stream.flush()
@@ -135,7 +132,7 @@ def kill_orphans(deadline: float = 10.0) -> list[int]:
 
 def supervise(proc: subprocess.Popen, stop: StopSignals, grace: float, poll: float = 0.2) -> int:
     """Wait for ``proc`` (started with ``start_new_session=True``); once ``stop`` is
-    requested, its group gets SIGINT (by ``stop``'s callback or here), SIGKILL after
+    requested, its group gets SIGINT, SIGKILL after
     ``grace`` seconds. Returns ``proc``'s exit status; its group is gone afterwards."""
     forwarded = False
     while True:
@@ -148,7 +145,7 @@ def supervise(proc: subprocess.Popen, stop: StopSignals, grace: float, poll: flo
             signal_group(proc, signal.SIGINT)
             forwarded = True
         if stop.requested and time.monotonic() - stop.when > grace:
-            stop._say(f"the run did not stop within {grace:g} s: killing its process group")
+            stop.say(f"the run did not stop within {grace:g} s: killing its process group")
             status = kill_group(proc, wait=10)
             break
     kill_group(proc, wait=10)  # grandchildren that outlived the child in its group
