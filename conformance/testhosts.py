@@ -18,6 +18,7 @@ import time
 from conformance.errors import HarnessError
 
 PREFIX = "cfm-h"
+STATE_ROOT = "/var/tmp"  # not /tmp: the namespace hides /tmp behind a tmpfs
 PRIVATE_TMPFS = ["/run", "/var/run", "/var/lib/libvirt", "/var/log/libvirt", "/var/cache/libvirt",
                  "/var/lib/conformance", "/tmp"]
 LIBVIRTD_CONF = 'listen_tls = 0\nlisten_tcp = 1\nauth_tcp = "none"\nlisten_addr = "{addr}"\n' \
@@ -126,7 +127,7 @@ class NamespaceHost:
         return self
 
     def _prepare_dir(self) -> None:
-        self.dir = tempfile.mkdtemp(prefix=f"{self.netns}-")
+        self.dir = tempfile.mkdtemp(prefix=f"{self.netns}-", dir=STATE_ROOT)
         os.chmod(self.dir, 0o755)
         etc = os.path.join(self.dir, "etc-libvirt")
         shutil.copytree("/etc/libvirt", etc, symlinks=True)
@@ -247,9 +248,9 @@ def cleanup_stale() -> list[str]:
         index = name[len(PREFIX):]
         _run("ip", "link", "del", f"cfmh{index}", check=False)
         _run("ip", "netns", "del", name, check=False)
-        for d in os.listdir(tempfile.gettempdir()):
+        for d in os.listdir(STATE_ROOT):
             if d.startswith(f"{name}-"):
-                shutil.rmtree(os.path.join(tempfile.gettempdir(), d), ignore_errors=True)
+                shutil.rmtree(os.path.join(STATE_ROOT, d), ignore_errors=True)
         removed.append(name)
     return removed
 
