@@ -16,6 +16,7 @@ import tempfile
 import time
 
 from conformance.errors import HarnessError
+from conformance.lab.runs import process_start_time
 
 PREFIX = "cfm-h"
 STATE_ROOT = "/var/tmp"  # not /tmp: the namespace hides /tmp behind a tmpfs
@@ -129,6 +130,8 @@ class NamespaceHost:
     def _prepare_dir(self) -> None:
         self.dir = tempfile.mkdtemp(prefix=f"{self.netns}-", dir=STATE_ROOT)
         os.chmod(self.dir, 0o755)
+        with open(os.path.join(self.dir, "owner"), "w") as f:  # cleanup_stale spares live owners
+            f.write(f"{os.getpid()} {process_start_time(os.getpid())}\n")
         etc = os.path.join(self.dir, "etc-libvirt")
         shutil.copytree("/etc/libvirt", etc, symlinks=True)
         for sub in ("qemu", "storage", "nwfilter", "secrets"):
@@ -236,10 +239,31 @@ def netns_pids(name: str) -> list[int]:
     return [int(p) for p in _run("ip", "netns", "pids", name, check=False).stdout.split()]
 
 
+def _owner_alive(name: str) -> bool:
+    """True when a live process (same pid and start time) owns netns ``name``."""
+    for d in os.listdir(STATE_ROOT):
+        if d.startswith(f"{name}-"):
+            try:
+                pid, started = open(os.path.join(STATE_ROOT, d, "owner")).read().split()
+            except (OSError, ValueError):
+                continue
+            if process_start_time(int(pid)) == started:
+                return True
+    return False
+
+
+def free_index() -> int:
+    """The lowest N with no netns cfm-hN (hosts of concurrent sessions never collide)."""
+    taken = set(netns_list())
+    return next(i for i in range(1, 250) if f"{PREFIX}{i}" not in taken)
+
+
 def cleanup_stale() -> list[str]:
     """Remove cfm-h* namespaces (and their processes, veths, temp dirs) left by dead runs."""
     removed = []
     for name in netns_list():
+        if _owner_alive(name):
+            continue
         for pid in netns_pids(name):
             try:
                 os.kill(pid, signal.SIGKILL)
