@@ -30,6 +30,8 @@ PACKAGES = [
     "xz-utils", "lz4",
     # the HTML report is checked in a real headless browser (tests/functional)
     "chromium",
+    # remote test hosts in namespaces (conformance/testhosts.py)
+    "openssh-server",
 ]
 RUNTIME_DIRS = ["/var/lib/conformance/images", "/var/lib/conformance/runs"]
 LIBVIRT_SOCKET = "/run/libvirt/libvirt-sock"
