@@ -15,8 +15,9 @@ import sys
 import tempfile
 import time
 
-from conformance.errors import HarnessError
+from conformance.errors import HarnessError, WaitTimeout
 from conformance.lab.runs import process_start_time
+from conformance.waiters import wait_until_or_raise
 
 PREFIX = "cfm-h"
 STATE_ROOT = "/var/tmp"  # not /tmp: the namespace hides /tmp behind a tmpfs
@@ -163,21 +164,23 @@ class NamespaceHost:
             _run("ip", "-n", self.netns, *cmd)
 
     def _wait_ready(self) -> None:
+        """Bounded wait until libvirtd answers on tcp_uri; TestHostError with the log tail."""
         import libvirt
         libvirt.registerErrorHandler(lambda *a: None, None)
-        deadline, last = time.monotonic() + self.ready_timeout, None
-        while time.monotonic() < deadline:
+
+        def answers() -> bool:
             if self.proc.poll() is not None:
-                last = f"init exited {self.proc.returncode}"
-                break
-            try:
-                libvirt.open(self.tcp_uri).close()
-                return
-            except libvirt.libvirtError as e:
-                last = str(e)
-            time.sleep(0.3)
-        raise TestHostError(f"{self.netns}: libvirtd at {self.tcp_uri} not ready after "
-                            f"{self.ready_timeout:g} s ({last}); log tail:\n{self.log_tail()}")
+                raise TestHostError(f"{self.netns}: init exited {self.proc.returncode}; "
+                                    f"log tail:\n{self.log_tail()}")
+            libvirt.open(self.tcp_uri).close()
+            return True
+
+        try:
+            wait_until_or_raise(answers, self.ready_timeout,
+                                f"{self.netns}: libvirtd at {self.tcp_uri} not ready",
+                                interval=0.3, detail=lambda: f"log tail:\n{self.log_tail()}")
+        except WaitTimeout as exc:
+            raise TestHostError(str(exc)) from None
 
     def log_tail(self, lines: int = 20) -> str:
         out = []
@@ -285,7 +288,7 @@ def main(argv: list[str]) -> int:
         return 0
     n = int(argv[1]) if argv[:1] == ["up"] and len(argv) > 1 else 1
     t0 = time.monotonic()
-    hosts = [NamespaceHost(i + 1).start() for i in range(n)]
+    hosts = [NamespaceHost(free_index()).start() for _ in range(n)]
     print(f"{n} host(s) up in {time.monotonic() - t0:.1f} s:", " ".join(h.tcp_uri for h in hosts))
     print("Ctrl-C to stop")
     try:
