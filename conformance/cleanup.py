@@ -38,18 +38,27 @@ def run(args) -> int:
     from conformance.lab.cleanup import cleanup
     from conformance.lab.connection import open_connection
 
+    from conformance.lab.host import host_access
+
     conn = open_connection(args.libvirt_uri)
+    host = host_access(args.libvirt_uri)
     try:
-        report = cleanup(conn, run_id=args.run, force=args.force)
+        report = cleanup(conn, run_id=args.run, force=args.force, host=host)
     finally:
+        host.close()
         conn.close()
     for name in report.removed_domains:
         print(f"removed domain {name}")
     for name in report.kept_domains:
         print(f"kept domain {name} (its run is still alive; --force to remove)")
+    for name in report.removed_volumes:
+        print(f"removed volume {name}")
+    for name in report.kept_volumes:
+        print(f"kept volume {name} (its run is still alive; --force to remove)")
     for path in report.removed_dirs:
         print(f"removed {path}")
-    if not (report.removed_domains or report.kept_domains or report.removed_dirs):
+    if not (report.removed_domains or report.kept_domains or report.removed_dirs
+            or report.removed_volumes or report.kept_volumes):
         print("nothing to clean up")
     return 0
 

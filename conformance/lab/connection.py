@@ -6,7 +6,7 @@ import threading
 
 import libvirt
 
-from conformance.errors import HostCapabilityMissing
+from conformance.errors import HostCapabilityMissing, HostUnreachable
 
 DEFAULT_URI = "qemu:///system"
 _loop_lock = threading.Lock()
@@ -35,12 +35,16 @@ def start_event_loop() -> None:
 
 
 def open_connection(uri: str = DEFAULT_URI) -> libvirt.virConnect:
-    """Open ``uri`` (events enabled) or raise HostCapabilityMissing naming why."""
+    """Open ``uri`` (events enabled). A local daemon that does not answer raises
+    HostCapabilityMissing (this machine is not set up); a remote one HostUnreachable."""
+    from conformance.lab.host import is_local_uri
     _silence_libvirt_errors()
     start_event_loop()
     try:
         conn = libvirt.open(uri)
     except libvirt.libvirtError as exc:
+        if not is_local_uri(uri):
+            raise HostUnreachable(uri, exc.get_error_message()) from None
         raise HostCapabilityMissing(
             f"libvirt at {uri} is not reachable: {exc.get_error_message()} "
             "(run: python3 -m conformance.host.bootstrap)") from None
