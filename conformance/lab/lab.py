@@ -60,11 +60,15 @@ class Lab:
 
     def host_image(self, image):
         """``image`` as this lab's host sees it: the same files locally; on a remote host
-        its kernel and initramfs uploaded (once per run) as volumes of the harness pool."""
+        its kernel, initramfs and firmware ROM uploaded (once per run) as volumes of the
+        harness pool."""
         if not self.remote:
             return image
-        return dataclasses.replace(image, kernel=self.files.upload(image.kernel, f"{image.digest}-vmlinuz"),
-                                   initrd=self.files.upload(image.initrd, f"{image.digest}-initrd"))
+        upload = self.files.upload
+        return dataclasses.replace(
+            image, kernel=upload(image.kernel, f"{image.digest}-vmlinuz"),
+            initrd=upload(image.initrd, f"{image.digest}-initrd"),
+            loader=upload(image.loader, f"{image.digest}-firmware.rom") if image.loader else None)
 
     def capabilities(self):
         """Measured capabilities of this lab's host (memlock limits, /dev/kvm, ...), once."""
