@@ -7,10 +7,12 @@ state before the operation and the request after it. One guest serves the pair: 
 the before domain, then :func:`apply` does what Nova's compute host does for every one of
 these operations (``_hard_reboot`` for reboot and power on, ``finish_migration`` for resize,
 ``spawn`` for rebuild): stop the domain, define the driver's new XML for the same domain
-(same libvirt name and uuid), start it. So a pair costs two boots. The after domain is then
-checked with the per-feature host and guest checks of ``conformance.live.plan`` against the
-reference's after features, plus :func:`check_persisted_host` / :func:`check_persisted_guest`:
-the same domain uuid, exactly one new boot, and an agent that answers again.
+(same libvirt name and uuid), start it. The after domain is then checked with the
+per-feature host and guest checks of ``conformance.live.plan`` against the reference's after
+features, plus :func:`check_persisted_host` / :func:`check_persisted_guest`: the same domain
+uuid, exactly one new boot since the operation, and an agent that answers again. A pair
+alone costs two boots; :mod:`conformance.live.trails` chains pairs whose after and before
+domains are equal (``before_key``/``after_key``) so one guest serves several operations.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ from conformance.contract import Accepted, Boot, Request, driver_protocol
 from conformance.drivers import run_driver
 from conformance.errors import GuestError, HarnessError
 from conformance.live import GUEST, HOST, expect
-from conformance.live.plan import AGENT_PROPERTY, NotLive
+from conformance.live.grouping import config_key
+from conformance.live.plan import AGENT_PROPERTY, NotLive, may_not_boot
 from conformance.live.shell import sh
 from conformance.waiters import wait_until
 
@@ -66,6 +69,10 @@ class LifecyclePair:
     operation: str
     before: object  # the reference's Features before the operation
     after: object  # ... and after it
+    before_key: str = ""  # config_key of the driver's before domain and ``before``
+    after_key: str = ""  # ... of its after domain and ``after``
+    terminal: bool = False  # its guest check fires the watchdog: no operation may follow
+    isolated: bool = False  # a domain that may not start on every host (trails of its own)
 
     @property
     def group(self) -> "LifecyclePair":
@@ -85,13 +92,15 @@ class LifecyclePair:
         return hash(self.case_id)
 
 
-def _accepted(driver, request: Request) -> str | None:
-    """Why ``driver`` builds no domain for ``request`` (None: it does)."""
+def _built(driver, request: Request) -> tuple[str | None, str | None]:
+    """(the domain ``driver`` builds for ``request``, None) or (None, why it builds none)."""
     try:
         outcome = run_driver(driver, request)
     except HarnessError as exc:
-        return f"driver fault, no domain: {exc}"
-    return None if isinstance(outcome, Accepted) else f"driver rejected it ({outcome.code})"
+        return None, f"driver fault, no domain: {exc}"
+    if isinstance(outcome, Accepted):
+        return outcome.xml, None
+    return None, f"driver rejected it ({outcome.code})"
 
 
 def live_pairs(driver, virt_type: str = "qemu") -> tuple[list[LifecyclePair], list[NotLive]]:
@@ -108,12 +117,18 @@ def live_pairs(driver, virt_type: str = "qemu") -> tuple[list[LifecyclePair], li
             other.append(NotLive(case.id, case.feature, f"reference rejects the {case.operation} "
                                  f"({want_after.rejection.code}): level 1 only"))
             continue
-        why = _accepted(driver, before) or _accepted(driver, after)
+        (before_xml, why), after_xml = _built(driver, before), None
+        if not why:
+            after_xml, why = _built(driver, after)
         if why:
             other.append(NotLive(case.id, case.feature, why))
             continue
-        pairs.append(LifecyclePair(case.id, case.feature, case.name, case.operation,
-                                   want_before.features, want_after.features))
+        fin = want_after.features
+        pairs.append(LifecyclePair(
+            case.id, case.feature, case.name, case.operation, want_before.features, fin,
+            config_key(before_xml, want_before.features), config_key(after_xml, fin),
+            terminal=case.feature == "watchdog" and bool(fin.watchdog_action and fin.agent),
+            isolated=may_not_boot(before_xml) or may_not_boot(after_xml)))
     return pairs, other
 
 
@@ -161,13 +176,19 @@ def apply(lab, guest, placement, after_xml: str, operation: str) -> None:
                          f"{exc.get_error_message()}") from None
 
 
-def new_boots(guest, boot_before: str) -> list[str]:
-    """Boot ids on the console since ``boot_before`` (QEMU may truncate or append the log)."""
-    return [b for b in guest.boot_ids() if b != boot_before]
+def new_boots(guest, seen) -> list[str]:
+    """Boot ids on the console not in ``seen`` (a boot id or the ids on the console before
+    the operation: QEMU may truncate or append the log, a trail's guest booted before)."""
+    seen = {seen} if isinstance(seen, str) else set(seen)
+    return [b for b in guest.boot_ids() if b not in seen]
 
 
-def wait_for_new_boot(guest, boot_before: str, timeout: float) -> str:
-    boots = wait_until(lambda: new_boots(guest, boot_before) or None, timeout,
+def _seen(facts: dict) -> list[str]:
+    return facts.get("boots_seen") or [facts["boot_before"]]
+
+
+def wait_for_new_boot(guest, seen, timeout: float) -> str:
+    boots = wait_until(lambda: new_boots(guest, seen) or None, timeout,
                        f"{guest.name}: no new boot marker after the operation",
                        detail=lambda: guest.console_tail())
     return boots[0]
@@ -175,7 +196,7 @@ def wait_for_new_boot(guest, boot_before: str, timeout: float) -> str:
 
 def check_persisted_host(guest, facts: dict) -> dict:
     """Host level: the same libvirt domain (uuid), running, booted exactly once since."""
-    boots = new_boots(guest, facts["boot_before"])
+    boots = new_boots(guest, _seen(facts))
     evidence = {"uuid": guest.live_xml().findtext("uuid"), "uuid_before": facts["uuid"],
                 "boot_before": facts["boot_before"], "boots_after": boots,
                 "operation": facts["operation"]}
@@ -192,7 +213,7 @@ def check_persisted_guest(guest, facts: dict) -> dict:
     guest.ping()
     boot_now = sh(guest, "cat /proc/sys/kernel/random/boot_id").stdout
     boot_now = (boot_now.decode() if isinstance(boot_now, bytes) else boot_now).strip()
-    boots = new_boots(guest, facts["boot_before"])
+    boots = new_boots(guest, _seen(facts))
     evidence = {"boot_before": facts["boot_before"], "boot_now": boot_now, "boots_after": boots}
     expect(boots == [boot_now], FEATURE, GUEST, "in-guest boot id after the operation",
            boots, boot_now, **evidence)

@@ -80,6 +80,14 @@ def boot_blocker(xml: str, virt_type: str, ram_bytes: int, caps=None) -> str | N
     return None
 
 
+def may_not_boot(xml: str) -> bool:
+    """Whether :func:`boot_blocker` may stop the domain in ``xml`` on some host (locked
+    memory, Hyper-V enlightenments), whatever this host is."""
+    dom = parse_domain(xml)
+    return dom.find("memoryBacking/locked") is not None or any(
+        e.get("state", "on") == "on" for e in dom.iterfind("features/hyperv/*"))
+
+
 def no_check_levels(case, virt_type: str = "qemu") -> dict[str, str]:
     """Levels at which no check exists for ``case`` ({level: reason}): both live levels when
     the reference rejects it (nothing to boot), the guest level of a feature without a

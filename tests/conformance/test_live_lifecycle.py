@@ -1,19 +1,27 @@
 """Live lifecycle conformance, levels 2 (host) and 3 (guest): features after a reboot,
 stop/start, resize or rebuild, and what must persist across it.
 
-Each accepted lifecycle case boots one guest from the judged driver's "before" domain; the
-operation is applied as Nova's compute host does (stop, define the driver's regenerated XML
-for the same domain, start: ``conformance.live.lifecycle.apply``), so a case costs two boots.
-Its host and guest items share that guest (module-scoped parameter, like
+Each accepted lifecycle case (a pair: before -> after domain) is applied as Nova's compute
+host does (stop, define the driver's regenerated XML for the same domain, start:
+``conformance.live.lifecycle.apply``) to a guest running the judged driver's "before"
+domain. Pairs run in trails (:mod:`conformance.live.trails`): when the guest the previous
+pair left runs a domain equal to this pair's before domain (same normalised XML and
+expected features, compared on the XML the driver builds now), the operation is applied
+to it; otherwise a fresh guest boots the before domain. Either way the pair records the
+uuid and the boot ids right before its operation and its checks demand the same uuid and
+exactly one new boot. A guest whose pair failed or fired its watchdog is not reused.
+Its host and guest items share the guest (module-scoped parameter, like
 test_live_features.py); the watchdog cases then fire the watchdog with the new action.
 A protocol-1 driver has no lifecycle items (certified on create only).
 """
 
 import uuid
+from dataclasses import dataclass
 
 import pytest
 
-from conformance.live import GUEST, HOST, lifecycle, plan, record
+from conformance.live import GUEST, HOST, lifecycle, plan, record, trails
+from conformance.live.grouping import config_key
 from fixtures.driver import config_of, driver_spec_of
 from fixtures.guests import watchdog_fires
 
@@ -24,15 +32,17 @@ RAM_BYTES = 256 * 1024 * 1024  # the catalogue flavors' memory_mb
 
 def pytest_generate_tests(metafunc):
     """One parameter per lifecycle pair, named ``live_group`` so the report collector
-    (conformance.report.selection.item_cases) attributes host/guest items to the case.
-    test_guest only for features that have a guest-level check (else the level is n/a)."""
+    (conformance.report.selection.item_cases) attributes host/guest items to the case; in
+    trail order, the id ending in the trail's first case id prefix (the xdist work unit,
+    fixtures.scheduling). test_guest only for features that have a guest-level check."""
     if "live_group" not in metafunc.fixturenames:
         return
     checks = plan.HOST_CHECKS if metafunc.function.__name__ == "test_host" else plan.GUEST_CHECKS
     pairs = lifecycle.pairs_of(driver_spec_of(metafunc.config),
                                config_of(metafunc.config).exec_driver_timeout)
-    params = [pytest.param(p, id=f"{p.operation}-{p.feature}-{p.name}-{p.case_id[:8]}")
-              for p in pairs if p.feature in checks]
+    params = [pytest.param(p, id=f"{p.operation}-{p.feature}-{p.name}-{p.case_id[:8]}-"
+                                 f"{trail[0].case_id[:8]}")
+              for trail in trails.plan_trails(list(pairs)) for p in trail if p.feature in checks]
     metafunc.parametrize("live_group", params, indirect=True, scope="module")
 
 
@@ -41,44 +51,91 @@ def live_group(request):
     return request.param
 
 
+@dataclass
+class Held:
+    """A guest a pair leaves for the next one: its identity and the domain it runs."""
+    guest: object
+    placement: object
+    name: str
+    instance_uuid: str
+    key: str  # config_key of the domain it runs (the last after domain) and its features
+    reusable: bool = True
+
+
 @pytest.fixture(scope="module")
-def lifecycle_guest(request, live_group, lab, guest_image, accelerator, driver):
-    """The pair's guest after the operation, with the facts recorded before it; skipped (with
-    the measured reason) when the before or after domain cannot start on this host."""
-    pair, virt_type = live_group, accelerator.virt_type
-    timeouts = config_of(request.config)
-    name, instance_uuid = f"instance-{uuid.uuid4().hex[:8]}", str(uuid.uuid4())
+def trail():
+    """Holds the guest the last pair left (``trail["held"]``); destroyed when the module ends."""
+    carrier = {}
+    yield carrier
+    held = carrier.pop("held", None)
+    if held is not None:
+        held.guest.destroy()
+
+
+def _identity() -> tuple[str, str]:
+    return f"instance-{uuid.uuid4().hex[:8]}", str(uuid.uuid4())
+
+
+@pytest.fixture(scope="module")
+def lifecycle_guest(request, live_group, trail, lab, guest_image, accelerator, driver):
+    """The pair's guest after the operation, with the facts recorded before it, and its
+    :class:`Held`; skipped (with the measured reason) when the before or after domain
+    cannot start on this host. The guest is the held one when it runs the before domain."""
+    pair, virt_type, timeouts = live_group, accelerator.virt_type, config_of(request.config)
+    held = trail.pop("held", None)
+    name, instance_uuid = (held.name, held.instance_uuid) if held else _identity()
     before_xml, after_xml = lifecycle.boot_xmls(driver, pair, virt_type, guest_image.boot,
                                                 name, instance_uuid)
     for when, xml in (("before", before_xml), ("after", after_xml)):
         reason = plan.boot_blocker(xml, virt_type, RAM_BYTES, lab.capabilities())
         if reason:
+            if held is not None:
+                trail["held"] = held
             pytest.skip(f"{when} the {pair.operation}: {reason}")
-    placement = lab.placement(guest_image.boot, slug=f"lc-{pair.case_id[:8]}",
-                              instance_name=name, loader=guest_image.loader)
-    guest = lab.start(before_xml, placement)
+    reuse = (held is not None and held.reusable and held.guest.state()[0] == "running"
+             and held.key == config_key(before_xml, pair.before))
+    if reuse:
+        guest, placement = held.guest, held.placement
+    else:
+        if held is not None:
+            held.guest.destroy()
+            name, instance_uuid = _identity()
+            before_xml, after_xml = lifecycle.boot_xmls(driver, pair, virt_type, guest_image.boot,
+                                                        name, instance_uuid)
+        placement = lab.placement(guest_image.boot, slug=f"lc-{pair.case_id[:8]}",
+                                  instance_name=name, loader=guest_image.loader)
+        guest = lab.start(before_xml, placement)
     try:
-        boot_before = guest.wait_for_boot(timeouts.boot_timeout)
-        if pair.before.agent:
-            guest.wait_for_agent(timeouts.agent_timeout)
-        facts = {"uuid": guest.uuid, "boot_before": boot_before, "operation": pair.operation}
+        if not reuse:
+            guest.wait_for_boot(timeouts.boot_timeout)
+            if pair.before.agent:
+                guest.wait_for_agent(timeouts.agent_timeout)
+        seen = guest.boot_ids()
+        facts = {"uuid": guest.uuid, "boot_before": seen[-1], "boots_seen": seen,
+                 "operation": pair.operation, "guest_reused": reuse}
         lifecycle.apply(lab, guest, placement, after_xml, pair.operation)
-        lifecycle.wait_for_new_boot(guest, boot_before, timeouts.boot_timeout)
+        lifecycle.wait_for_new_boot(guest, seen, timeouts.boot_timeout)
         if pair.after.agent:
             guest.wait_for_agent(timeouts.agent_timeout)
-        yield guest, facts
-    finally:
+    except BaseException:
+        guest.destroy()
+        raise
+    held = Held(guest, placement, name, instance_uuid, config_key(after_xml, pair.after))
+    yield guest, facts, held
+    if held.reusable:
+        trail["held"] = held
+    else:
         guest.destroy()
 
 
 def pair_guest(request, level: str):
     try:
-        guest, facts = request.getfixturevalue("lifecycle_guest")
+        guest, facts, held = request.getfixturevalue("lifecycle_guest")
     except pytest.skip.Exception as exc:
         record.skipped_level(request.node, level, str(exc.msg))
         raise
     request.node.user_properties.append(("guest", guest.name))
-    return guest, facts
+    return guest, facts, held
 
 
 def test_host(request, live_group):
@@ -86,10 +143,14 @@ def test_host(request, live_group):
     domain is the same one (uuid), running, booted exactly once since the operation."""
     pair = live_group
     record.describe(request.node, pair.case_ids(), pair.feature, HOST, operation=pair.operation)
-    guest, facts = pair_guest(request, HOST)
-    with record.evidence_of(request.node) as box:
-        box["evidence"] = {"persisted": lifecycle.check_persisted_host(guest, facts),
-                           "features": plan.HOST_CHECKS[pair.feature](guest, pair.after)}
+    guest, facts, held = pair_guest(request, HOST)
+    try:
+        with record.evidence_of(request.node) as box:
+            box["evidence"] = {"persisted": lifecycle.check_persisted_host(guest, facts),
+                               "features": plan.HOST_CHECKS[pair.feature](guest, pair.after)}
+    except BaseException:
+        held.reusable = False  # a failed pair's guest serves no further operation
+        raise
 
 
 def test_guest(request, live_group, accelerator):
@@ -104,11 +165,18 @@ def test_guest(request, live_group, accelerator):
     if reason:
         record.skipped_level(request.node, GUEST, reason)
         pytest.skip(reason)
-    guest, facts = pair_guest(request, GUEST)
-    with record.evidence_of(request.node) as box:
-        evidence = {"features": plan.GUEST_CHECKS[pair.feature](guest, pair.after)}
-        if pair.after.agent:
-            evidence["persisted"] = lifecycle.check_persisted_guest(guest, facts)
-        if pair.feature == "watchdog" and pair.after.watchdog_action and pair.after.agent:
-            evidence["fires"] = watchdog_fires(guest, pair.after.watchdog_action, config_of(request.config))
-        box["evidence"] = evidence
+    guest, facts, held = pair_guest(request, GUEST)
+    fires = pair.feature == "watchdog" and pair.after.watchdog_action and pair.after.agent
+    held.reusable = held.reusable and not fires
+    try:
+        with record.evidence_of(request.node) as box:
+            evidence = {"features": plan.GUEST_CHECKS[pair.feature](guest, pair.after)}
+            if pair.after.agent:
+                evidence["persisted"] = lifecycle.check_persisted_guest(guest, facts)
+            if fires:
+                evidence["fires"] = watchdog_fires(guest, pair.after.watchdog_action,
+                                                   config_of(request.config))
+            box["evidence"] = evidence
+    except BaseException:
+        held.reusable = False
+        raise

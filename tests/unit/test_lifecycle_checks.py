@@ -77,3 +77,29 @@ def test_persistence_guest_fails_on_a_stale_boot_id():
     """The kernel's boot id must be the new boot's, not the old one."""
     with pytest.raises(LiveCheckFailed, match="in-guest boot id"):
         lifecycle.check_persisted_guest(guest(["boot-1", "boot-2"], boot_id="boot-1"), FACTS)
+
+
+TRAIL_FACTS = {**FACTS, "boot_before": "boot-2", "boots_seen": ["boot-1", "boot-2"]}
+
+
+def test_persistence_on_a_trail_counts_only_boots_since_this_operation():
+    """A trail's guest booted before (its console keeps earlier boots): exactly one boot
+    that was not on the console before this operation passes, zero or two fail."""
+    assert lifecycle.check_persisted_host(guest(["boot-1", "boot-2", "boot-3"], "boot-3"),
+                                          TRAIL_FACTS)["boots_after"] == ["boot-3"]
+    assert lifecycle.check_persisted_guest(guest(["boot-1", "boot-2", "boot-3"], "boot-3"),
+                                           TRAIL_FACTS)["boot_now"] == "boot-3"
+    for boots in (["boot-1", "boot-2"], ["boot-1", "boot-2", "boot-3", "boot-4"]):
+        with pytest.raises(LiveCheckFailed, match="boots since the operation"):
+            lifecycle.check_persisted_host(guest(boots, "boot-3"), TRAIL_FACTS)
+
+
+def test_pairs_carry_domain_keys_terminal_and_isolated():
+    """Equal keys mean equal domains: a reboot keeps its domain; a watchdog pair whose
+    guest check fires is terminal; locked-memory pairs are isolated."""
+    pairs = lifecycle.pairs_of("reference")
+    reboot = next(p for p in pairs if p.operation == "reboot" and p.feature == "agent")
+    assert reboot.before_key == reboot.after_key and len(reboot.before_key) == 64
+    assert {p.feature for p in pairs if p.terminal} == {"watchdog"}
+    assert all(p.after.watchdog_action and p.after.agent for p in pairs if p.terminal)
+    assert {p.feature for p in pairs if p.isolated} == {"locked_memory"}

@@ -56,3 +56,28 @@ def test_every_collected_live_item_is_in_its_groups_unit():
     rank = {"test_host": 0, "test_guest": 1, "test_watchdog_fires": 2}
     for tests in units.values():
         assert [rank[t] for t in tests] == sorted(rank[t] for t in tests)
+
+
+def test_every_collected_lifecycle_item_is_in_its_trails_unit():
+    """test_live_lifecycle.py's ids (reference driver): one work unit per planned trail, its
+    pairs in trail order, each pair's host item before its guest item."""
+    from conformance.live import lifecycle, trails
+
+    module = "tests/conformance/test_live_lifecycle.py"
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-m", "pytest", module, "--collect-only", "-q",
+                           "-n", "0", "-p", "no:cacheprovider", "--driver", "reference"],
+                          cwd=repo, capture_output=True, text=True, timeout=120)
+    ids = [line for line in done.stdout.splitlines() if line.startswith(module + "::")]
+    assert ids, done.stdout + done.stderr
+    units: dict[str, list[str]] = {}
+    for nodeid in ids:
+        units.setdefault(work_unit(nodeid), []).append(nodeid)
+    planned = trails.plan_trails(list(lifecycle.pairs_of("reference")))
+    assert len(units) == len(planned)
+    for trail in planned:
+        got = units[f"{module}::group-{trail[0].case_id[:8]}"]
+        order = [i.split("[")[1].rsplit("-", 2)[1] for i in got]
+        assert list(dict.fromkeys(order)) == [p.case_id[:8] for p in trail]
+        assert [i.split("::")[1].split("[")[0] for i in got if "-locked_memory-" not in i] == \
+            ["test_host", "test_guest"] * sum(1 for p in trail if p.feature != "locked_memory")
