@@ -17,6 +17,7 @@ import pytest
 from conformance.errors import HarnessError
 from conformance.live import GUEST, HOST, plan, record
 from conformance.live.grouping import GroupCheck
+from fixtures.background import destroy_later, drain
 from fixtures.driver import groups_of
 from fixtures.guests import wait_ready, watchdog_fires
 
@@ -76,7 +77,14 @@ def live_guest(live_group, module_guest_factory, guest_image, accelerator, drive
     guest = module_guest_factory(xml, instance_name=name, slug=f"live-{live_group.key[:8]}")
     yield wait_ready(guest, conformance_config, agent=live_group.expected.agent)
     _FIRED.discard(guest.name)
-    guest.destroy()
+    destroy_later(guest)  # the next group boots meanwhile; the factory's destroy then no-ops
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _destroys_finish():
+    """No guest destroyed in the background outlives this module."""
+    yield
+    drain()
 
 
 _FIRED: set[str] = set()  # guests whose watchdog fired: no later check may use them

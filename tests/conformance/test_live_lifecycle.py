@@ -22,6 +22,7 @@ import pytest
 
 from conformance.live import GUEST, HOST, lifecycle, plan, record, trails
 from conformance.live.grouping import config_key
+from fixtures.background import destroy_later, drain
 from fixtures.driver import config_of, driver_spec_of
 from fixtures.guests import watchdog_fires
 
@@ -64,12 +65,14 @@ class Held:
 
 @pytest.fixture(scope="module")
 def trail():
-    """Holds the guest the last pair left (``trail["held"]``); destroyed when the module ends."""
+    """Holds the guest the last pair left (``trail["held"]``); destroyed when the module ends,
+    after every guest destroyed in the background (:mod:`fixtures.background`)."""
     carrier = {}
     yield carrier
     held = carrier.pop("held", None)
     if held is not None:
         held.guest.destroy()
+    drain()
 
 
 def _identity() -> tuple[str, str]:
@@ -98,7 +101,7 @@ def lifecycle_guest(request, live_group, trail, lab, guest_image, accelerator, d
         guest, placement = held.guest, held.placement
     else:
         if held is not None:
-            held.guest.destroy()
+            destroy_later(held.guest)  # this pair's guest boots meanwhile
             name, instance_uuid = _identity()
             before_xml, after_xml = lifecycle.boot_xmls(driver, pair, virt_type, guest_image.boot,
                                                         name, instance_uuid)
@@ -125,7 +128,7 @@ def lifecycle_guest(request, live_group, trail, lab, guest_image, accelerator, d
     if held.reusable:
         trail["held"] = held
     else:
-        guest.destroy()
+        destroy_later(guest)
 
 
 def pair_guest(request, level: str):
