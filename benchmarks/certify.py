@@ -1,18 +1,22 @@
 """Benchmark: wall time of a full ``conformance certify`` per driver, median of N runs.
 
     .venv/bin/python benchmarks/certify.py [--runs 3] [--driver reference --driver nova]
-                                           [--create-only] [-- EXTRA CERTIFY ARGS...]
+                                           [--create-only] [--phases] [-- EXTRA CERTIFY ARGS...]
 
-Runs the console script (.venv/bin/conformance) with --output-dir in a fresh temporary
-directory per run (removed afterwards), for each driver (default: reference and nova; nova
-needs CONFORMANCE_NOVA_PYTHON or a .venv-nova in the repo). Per run it prints the wall time,
+Runs ``python -m conformance.cli certify`` of the checkout this script is in (its directory
+first on PYTHONPATH, so a git worktree measures its own code with the main virtualenv) with
+--output-dir in a fresh temporary directory per run (removed afterwards), for each driver
+(default: reference and nova; nova needs CONFORMANCE_NOVA_PYTHON or a .venv-nova in the
+repo). Drivers alternate run by run, so a change of load hits both. Per run it prints the wall time,
 the load average, and figures that do not depend on the machine's load as much: guests
 booted (distinct guest names in pytest's junit), the sum of pytest item durations, pytest's
 own session time and the CPU seconds of certify's process tree (QEMU runs under libvirtd and
 is not counted); then the ``summary`` of report.json (schema in docs/report-schema.md).
 Last, one line per driver with the median wall time. A non-zero exit of certify (failing
 cases) is reported, not fatal. ``--create-only`` leaves out the lifecycle cases (an
-``--exclude-list`` of their ids): the 123 create-time cases.
+``--exclude-list`` of their ids): the 123 create-time cases. ``--phases`` also prints where
+each run's time went (benchmarks/certify_phases.py: per-worker busy and idle seconds,
+summed seconds of boots, agent waits, destroys, lifecycle operations, checks).
 """
 import argparse
 import json
@@ -28,7 +32,7 @@ import time
 from lxml import etree
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-CONFORMANCE = os.path.join(ROOT, ".venv", "bin", "conformance")
+BENCHMARKS = os.path.join(ROOT, "benchmarks")
 PYTEST_TIME = re.compile(r" in ([0-9.]+)s")
 
 
@@ -58,13 +62,29 @@ def pytest_seconds(log: str) -> float | None:
     return float(match.group(1)) if match else None
 
 
-def run_once(driver, extra):
+def certify_env(phases_dir: str | None) -> dict:
+    """This checkout first on PYTHONPATH; with ``phases_dir``, the phase recorder loaded."""
+    path = [ROOT] + ([BENCHMARKS] if phases_dir else [])
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path + [os.environ.get("PYTHONPATH", "")]))
+    if phases_dir:
+        env.update(CFM_PHASES_DIR=phases_dir,
+                   PYTEST_ADDOPTS=f"{env.get('PYTEST_ADDOPTS', '')} -p certify_phases".strip())
+    return env
+
+
+def run_once(driver, extra, phases=False):
     """Run certify once; return (seconds, exit code, report.json or None, figures)."""
     with tempfile.TemporaryDirectory(prefix="bench-certify-") as out:
-        argv = [CONFORMANCE, "certify", "--driver", driver, "--output-dir", out, *extra]
+        argv = [sys.executable, "-m", "conformance.cli", "certify", "--driver", driver,
+                "--output-dir", out, *extra]
+        env = certify_env(os.path.join(out, "phases") if phases else None)
         cpu, started = children_cpu(), time.monotonic()
-        rc = subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL).returncode
+        rc = subprocess.run(argv, cwd=ROOT, stdout=subprocess.DEVNULL, env=env).returncode
         seconds = time.monotonic() - started
+        if phases:
+            sys.path.insert(0, BENCHMARKS)
+            from certify_phases import summarise
+            summarise(os.path.join(out, "phases"))
         figures = {**junit_figures(os.path.join(out, "pytest-junit.xml")),
                    "pytest_s": pytest_seconds(os.path.join(out, "pytest.log")),
                    "cpu_s": round(children_cpu() - cpu, 1),
@@ -95,20 +115,22 @@ def main(argv=None):
                                                      "reference and nova)")
     p.add_argument("--create-only", action="store_true",
                    help="exclude the lifecycle cases (create-time catalogue only)")
+    p.add_argument("--phases", action="store_true",
+                   help="print where each run's time went (benchmarks/certify_phases.py)")
     p.add_argument("extra", nargs="*", help="extra certify arguments (after --)")
     a = p.parse_args(argv)
     if a.create_only:
         a.extra = [*a.extra, "--exclude-list", lifecycle_exclude_list()]
-    medians = {}
-    for driver in a.driver or ["reference", "nova"]:
-        times = []
-        for i in range(a.runs):
-            seconds, rc, report, figures = run_once(driver, a.extra)
-            times.append(seconds)
+    drivers = a.driver or ["reference", "nova"]
+    medians = {driver: [] for driver in drivers}
+    for i in range(a.runs):
+        for driver in drivers:
+            print(f"{driver} run {i + 1}: load average before {os.getloadavg()[0]:.2f}", flush=True)
+            seconds, rc, report, figures = run_once(driver, a.extra, a.phases)
+            medians[driver].append(seconds)
             print(f"{driver} run {i + 1}: {seconds:.1f} s (exit {rc}); "
                   + ", ".join(f"{k} {v}" for k, v in figures.items()), flush=True)
             print(f"  summary: {report.get('summary') if report else 'no report.json written'}")
-        medians[driver] = times
     for driver, times in medians.items():
         print(f"certify --driver {driver}: wall median {statistics.median(times):.1f} s over "
               f"{len(times)} run(s) ({', '.join(f'{t:.1f}' for t in times)}); "
