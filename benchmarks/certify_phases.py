@@ -23,6 +23,9 @@ import sys
 import time
 
 DIR_ENV = "CFM_PHASES_DIR"
+# Phases a worker cannot skip or overlap with its own others (the floor of a schedule).
+SERIAL_WORK = ("define+start", "wait boot marker", "wait agent", "lifecycle: destroy+define+start",
+               "lifecycle: wait new boot", "check guest rng", "watchdog fire")
 _STACK: list[str] = []
 
 
@@ -35,14 +38,15 @@ def _write(record: dict) -> None:
 def _span(phase: str, func):
     @functools.wraps(func)
     def timed(*args, **kwargs):
-        started = time.time()
+        started, inside = time.time(), list(_STACK)
         _STACK.append(phase)
         try:
             return func(*args, **kwargs)
         finally:
             _STACK.pop()
-            if not _STACK or _STACK[-1] != phase:  # nested calls count once
-                _write({"phase": phase, "start": started, "end": time.time()})
+            if phase not in inside:  # a recursive call counts once
+                _write({"phase": phase, "start": started, "end": time.time(),
+                        "nested": bool(inside)})
     return timed
 
 
@@ -97,7 +101,8 @@ def pytest_unconfigure(config):
 
 def summarise(directory: str) -> None:
     """Print per-process busy/idle seconds and the summed seconds of every phase."""
-    totals, counts = collections.Counter(), collections.Counter()
+    totals, counts, outer, per_worker = (collections.Counter(), collections.Counter(),
+                                          collections.Counter(), [])
     for name in sorted(os.listdir(directory)):
         records = [json.loads(line) for line in open(os.path.join(directory, name))]
         head = next((r for r in records if r["phase"] == "session"), None)
@@ -105,6 +110,8 @@ def summarise(directory: str) -> None:
         items = [r for r in records if r["phase"].startswith("item ") and "end" in r]
         if head is None:
             continue
+        if head["worker"] != "controller":
+            per_worker.append(head["worker"])
         busy = sum(r["end"] - r["start"] for r in items)
         first = min((r["start"] for r in items), default=end)
         print(f"{head['worker']}: session {end - head['start']:.1f} s, start->first item "
@@ -114,8 +121,14 @@ def summarise(directory: str) -> None:
             if "end" in r and r["phase"] not in ("session end",):
                 totals[r["phase"]] += r["end"] - r["start"]
                 counts[r["phase"]] += 1
+                if not r.get("nested"):
+                    outer[r["phase"]] += r["end"] - r["start"]
     for phase, seconds in totals.most_common():
         print(f"{seconds:8.1f} s {counts[phase]:5d}x  {phase}")
+    floor = sum(outer[p] for p in SERIAL_WORK)  # each second once
+    workers = max(len(per_worker), 1)
+    print(f"boots, operations, RNG windows and watchdog fires: {floor:.1f} s of worker time, "
+          f"{floor / workers:.1f} s wall at the best on {workers} worker(s)")
 
 
 if __name__ == "__main__":
