@@ -9,7 +9,7 @@ first on PYTHONPATH, so a git worktree measures its own code with the main virtu
 (default: reference and nova; nova needs CONFORMANCE_NOVA_PYTHON or a .venv-nova in the
 repo). Drivers alternate run by run, so a change of load hits both. Per run it prints the wall time,
 the load average, and figures that do not depend on the machine's load as much: guests
-booted (distinct guest names in pytest's junit), the sum of pytest item durations, pytest's
+(distinct guest names in pytest's junit), the sum of pytest item durations, pytest's
 own session time and the CPU seconds of certify's process tree (QEMU runs under libvirtd and
 is not counted); then the ``summary`` of report.json (schema in docs/report-schema.md).
 Last, one line per driver with the median wall time. A non-zero exit of certify (failing
@@ -42,13 +42,14 @@ def children_cpu() -> float:
 
 
 def junit_figures(path: str) -> dict:
-    """Guests booted and summed item seconds of pytest's junit file ({} when absent)."""
+    """Guests (a lifecycle trail's guest boots once per operation too: certify_phases.py
+    counts boots) and summed item seconds of pytest's junit file ({} when absent)."""
     if not os.path.exists(path):
         return {}
     tree = etree.parse(path, etree.XMLParser(resolve_entities=False, no_network=True))
     guests = {p.get("value") for p in tree.iter("property") if p.get("name") == "guest"}
     seconds = sum(float(t.get("time") or 0) for t in tree.iter("testcase"))
-    return {"boots": len(guests), "item_seconds": round(seconds, 1)}
+    return {"guests": len(guests), "item_seconds": round(seconds, 1)}
 
 
 def pytest_seconds(log: str) -> float | None:

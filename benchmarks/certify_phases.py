@@ -125,6 +125,9 @@ def summarise(directory: str) -> None:
                     outer[r["phase"]] += r["end"] - r["start"]
     for phase, seconds in totals.most_common():
         print(f"{seconds:8.1f} s {counts[phase]:5d}x  {phase}")
+    boots = counts["define+start"] + counts["lifecycle: destroy+define+start"]
+    print(f"boots: {boots} ({counts['define+start']} fresh guests, "
+          f"{counts['lifecycle: destroy+define+start']} lifecycle operations)")
     floor = sum(outer[p] for p in SERIAL_WORK)  # each second once
     workers = max(len(per_worker), 1)
     print(f"boots, operations, RNG windows and watchdog fires: {floor:.1f} s of worker time, "
