@@ -55,10 +55,10 @@ def _wrap(owner, name: str, phase: str) -> None:
 
 
 def _instrument() -> None:
+    from conformance.host import accel
     from conformance.lab.guest import Guest
     from conformance.lab.lab import Lab
     from conformance.live import lifecycle, plan, watchdog
-    from conformance.host import accel
     _wrap(Lab, "start", "define+start")
     _wrap(Lab, "capabilities", "host capabilities")
     _wrap(Guest, "wait_for_boot", "wait boot marker")
@@ -104,7 +104,8 @@ def summarise(directory: str) -> None:
     totals, counts, outer, per_worker = (collections.Counter(), collections.Counter(),
                                           collections.Counter(), [])
     for name in sorted(os.listdir(directory)):
-        records = [json.loads(line) for line in open(os.path.join(directory, name))]
+        with open(os.path.join(directory, name)) as handle:
+            records = [json.loads(line) for line in handle]
         head = next((r for r in records if r["phase"] == "session"), None)
         end = max((r.get("end", 0) for r in records), default=0)
         items = [r for r in records if r["phase"].startswith("item ") and "end" in r]

@@ -18,9 +18,9 @@ import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from conformance.lab.image import load_image  # noqa: E402
-from conformance.lab.lab import Lab  # noqa: E402
-from fixtures.guests import reference_xml  # noqa: E402
+from conformance.lab.image import load_image
+from conformance.lab.lab import Lab
+from fixtures.guests import reference_xml
 
 
 def state(pid: int) -> str:

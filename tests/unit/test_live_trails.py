@@ -1,6 +1,7 @@
 """conformance.live.trails: lifecycle pairs ordered so one guest serves several operations."""
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import pytest
 
@@ -17,7 +18,7 @@ class Pair:
 
 
 def chained(trail) -> bool:
-    return all(a.after_key == b.before_key and not a.terminal for a, b in zip(trail, trail[1:]))
+    return all(a.after_key == b.before_key and not a.terminal for a, b in pairwise(trail))
 
 
 def test_every_pair_once_and_each_trail_is_a_chain():

@@ -67,7 +67,7 @@ def test_every_collected_lifecycle_item_is_in_its_trails_unit():
     repo = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-m", "pytest", module, "--collect-only", "-q",
                            "-n", "0", "-p", "no:cacheprovider", "--driver", "reference"],
-                          cwd=repo, capture_output=True, text=True, timeout=120)
+                          cwd=repo, capture_output=True, text=True, timeout=120, check=False)
     ids = [line for line in done.stdout.splitlines() if line.startswith(module + "::")]
     assert ids, done.stdout + done.stderr
     units: dict[str, list[str]] = {}
