@@ -20,13 +20,14 @@ import functools
 import json
 import os
 import sys
+import threading
 import time
 
 DIR_ENV = "CFM_PHASES_DIR"
 # Phases a worker cannot skip or overlap with its own others (the floor of a schedule).
 SERIAL_WORK = ("define+start", "wait boot marker", "wait agent", "lifecycle: destroy+define+start",
                "lifecycle: wait new boot", "check guest rng", "watchdog fire")
-_STACK: list[str] = []
+_LOCAL = threading.local()  # the phases open in this thread (guests are destroyed in others)
 
 
 def _write(record: dict) -> None:
@@ -38,12 +39,13 @@ def _write(record: dict) -> None:
 def _span(phase: str, func):
     @functools.wraps(func)
     def timed(*args, **kwargs):
-        started, inside = time.time(), list(_STACK)
-        _STACK.append(phase)
+        stack = _LOCAL.__dict__.setdefault("stack", [])
+        started, inside = time.time(), list(stack)
+        stack.append(phase)
         try:
             return func(*args, **kwargs)
         finally:
-            _STACK.pop()
+            stack.pop()
             if phase not in inside:  # a recursive call counts once
                 _write({"phase": phase, "start": started, "end": time.time(),
                         "nested": bool(inside)})
