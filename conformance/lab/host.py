@@ -53,9 +53,6 @@ class LocalHost:
         with open(path, "rb") as f:
             return f.read(limit)
 
-    def exists(self, path: str) -> bool:
-        return os.path.exists(path)
-
     def char_device(self, path: str) -> tuple[int, int] | None:
         """(major, minor) when ``path`` is a character device on the host, else None."""
         from conformance.lab.sandbox import local_char_device
@@ -89,9 +86,6 @@ class NoShellHost:
             "file checks need a qemu+ssh:// URI, or a local one)")
 
     def read_bytes(self, path: str, limit: int = MAX_READ) -> bytes:
-        self._missing(path)
-
-    def exists(self, path: str) -> bool:
         self._missing(path)
 
     def char_device(self, path: str) -> tuple[int, int] | None:
@@ -161,9 +155,6 @@ class SshHost:
                 raise FileNotFoundError(path)
             raise HostAccessError(f"cannot read {path} on the host of {self.uri}: {done.stderr.strip()}")
         return done.stdout_bytes
-
-    def exists(self, path: str) -> bool:
-        return self.run(["test", "-e", path]).rc == 0
 
     def char_device(self, path: str) -> tuple[int, int] | None:
         done = self.run(["stat", "-L", "-c", "%F/%t/%T", path])
