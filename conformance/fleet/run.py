@@ -24,6 +24,7 @@ from conformance.host_certify import HostOutcome, Settings, certify_host, say, v
 from conformance.report.selection import Selection
 from conformance.stopping import kill_orphans
 
+SHOWN_CASES = 10  # case differences printed on the terminal (the reports list all)
 JOIN_POLL = 0.2  # seconds between checks that the hosts' threads are done (signals stay live)
 
 
@@ -134,9 +135,14 @@ def print_outcome(fleet: dict, out: Path) -> None:
     """A line per host (its headline), the fleet's differences, then the fleet headline."""
     for host in fleet["hosts"]:
         print(f"certify[{host['label']}]: {host['certification']['headline']}")
-    for diff in fleet["differences"]:
+    cases = [diff for diff in fleet["differences"] if diff["kind"] == "case"]
+    for diff in [d for d in fleet["differences"] if d["kind"] != "case"] + cases[:SHOWN_CASES]:
         values = ", ".join(f"{label}: {value}" for label, value in diff["hosts"].items())
-        print(f"certify: hosts differ in {diff['what']}: {values}"[:400])
+        what = f"case {diff['what']} ({diff['id'][:8]})" if diff["kind"] == "case" else diff["what"]
+        print(f"certify: hosts differ in {what}: {values}"[:400])
+    if len(cases) > SHOWN_CASES:
+        print(f"certify: ... and {len(cases) - SHOWN_CASES} more cases differ between hosts "
+              f"(all in report.html and report.json)")
     summary = fleet["summary"]
     print(f"certify: {summary['headline']}")
     print(f"certify: {summary['pass']} passed, {summary['fail']} failed, {summary['error']} errors, "
