@@ -42,3 +42,27 @@ def test_bad_hosts_are_usage_errors(specs, words):
     with pytest.raises(HostSpecError, match=words.replace(".", r"\.")) as caught:
         parse_hosts(specs)
     assert caught.value.exit_code == 2
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--host", "qemu:///system", "--host", "qemu:///system"], "given twice"),
+    (["--host", "qemu:///system", "--libvirt-uri", "qemu:///system"], "not both"),
+    (["--host", "a=qemu:///system", "--host", "b=qemu+tcp://x/system", "--parallel-per-host", "0"],
+     "at least 1"),
+])
+def test_certify_refuses_bad_hosts_with_exit_2(args, words, tmp_path):
+    """Before anything is loaded or run (no libvirt needed)."""
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "conformance.cli", "certify", "--output-dir",
+                           str(tmp_path / "out"), *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and words in done.stderr, done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_cleanup_refuses_duplicate_hosts(tmp_path):
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "conformance.cli", "cleanup", "--host", "qemu:///system",
+                           "--host", "qemu:///system/"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and "given twice" in done.stderr
