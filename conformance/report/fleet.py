@@ -84,7 +84,8 @@ def _facts(host: dict) -> dict[tuple[str, str], str]:
 
 def differences(hosts: list[dict], cases: list[dict]) -> list[dict]:
     """Where hosts differ: accelerator, capabilities, versions, skip reasons, then every case
-    whose verdict or level reached is not the same on every host that ran it."""
+    whose verdict or level reached is not the same on every host that ran it (not-run
+    results are left out)."""
     found = []
     if len(hosts) > 1:
         facts = {host["label"]: _facts(host) for host in hosts}
@@ -92,8 +93,9 @@ def differences(hosts: list[dict], cases: list[dict]) -> list[dict]:
             values = {label: values[key] for label, values in facts.items()}
             if len(set(values.values())) > 1:
                 found.append({"kind": key[0], "what": key[1], "hosts": values})
-    for case in cases:
-        seen = {label: f"{v['verdict']}, level {v['level_reached']}" for label, v in case["hosts"].items()}
+    for case in cases:  # a case not run (stopped run) on a host tells nothing about that host
+        seen = {label: f"{v['verdict']}, level {v['level_reached']}" for label, v in case["hosts"].items()
+                if v["verdict"] != "not-run"}
         if len(seen) > 1 and len(set(seen.values())) > 1:
             found.append({"kind": "case", "what": f"{case['feature']}/{case['name']}", "id": case["id"],
                           "hosts": seen})

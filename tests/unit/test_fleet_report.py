@@ -70,6 +70,16 @@ def test_interrupted_fleet_claims_no_verdict():
     assert "FLEET CERTIFIED" not in cert["headline"]
 
 
+def test_a_case_not_run_on_one_host_is_no_difference():
+    stopped = aggregate([entry("xml")], [CASE], expected=[
+        {"nodeid": "t::test_host", "cases": [CASE.id], "level": "host"}], interrupted=True)
+    assert stopped[0]["verdict"] == "not-run"
+    done = aggregate([entry("xml"), entry("host"), entry("guest")], [CASE])
+    report = fleet_of({"h1": host_report(done), "h2": host_report(stopped, label="h2")},
+                      interrupted={"signal": "SIGTERM", "after_seconds": 1.0})
+    assert not [d for d in report["differences"] if d["kind"] == "case"]
+
+
 def test_sharded_cases_appear_once_and_do_not_count_as_differences():
     one = aggregate([entry("xml"), entry("host"), entry("guest")], [CASE])
     other = aggregate([entry("xml", cases=(OTHER.id,)), entry("host", cases=(OTHER.id,))], [OTHER],
