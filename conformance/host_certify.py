@@ -13,6 +13,7 @@ import platform
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -78,8 +79,14 @@ class HostOutcome:
             write_reports(self.report, self.out)
 
 
+_SAY = threading.Lock()  # hosts' threads print whole lines
+
+
 def say(label: str | None, text: str) -> None:
-    print(f"certify[{label}]: {text}" if label else f"certify: {text}", file=sys.stderr, flush=True)
+    line = f"certify[{label}]: {text}\n" if label else f"certify: {text}\n"
+    with _SAY:
+        sys.stderr.write(line)
+        sys.stderr.flush()
 
 
 def certify_host(settings: Settings, uri: str, selection: Selection, out: Path, parallel: int,
@@ -115,11 +122,14 @@ def certify_host(settings: Settings, uri: str, selection: Selection, out: Path, 
     interrupted = settings.stop.summary()
     verdicts = _verdicts(results, cases, virt_type, settings, interrupted, title)
     problem = _pytest_problem(results["exitstatus"], interrupted, out)
-    if label and not interrupted and not blocker and (problem or any(v["verdict"] == "error" for v in verdicts)):
+    died = False
+    if label and not interrupted and not blocker and (problem or any(v["verdict"] in ("fail", "error")
+                                                                     for v in verdicts)):
         blocker = _unreachable(uri, title)  # did the host die under the run?
+        died = blocker is not None
     if blocker and not interrupted:
         from conformance.report.aggregate import blame_host
-        blame_host(verdicts, blocker)
+        blame_host(verdicts, blocker, fails=died)
         problem = blocker
     facts = {"error": blocker} if blocker else _host_facts(uri)
     report = _report(settings, verdicts, results, selection, uri, virt_type, reason, facts,
@@ -140,7 +150,6 @@ def _unreachable(uri: str, title: str) -> str | None:
 
 def reachable(uri: str, timeout: float = REACH_TIMEOUT) -> str | None:
     """None when libvirt at ``uri`` answers within ``timeout`` s, else why not."""
-    import threading
     from conformance.waiters import wait_until
     found: dict = {}
 

@@ -162,3 +162,25 @@ def test_a_host_unreachable_from_the_start_runs_no_child(lab, tmp_path):
     h2 = report["hosts"][1]
     assert h2["accelerator"] == "unknown" and "unreachable: connection refused" in h2["problem"]
     assert all(row["hosts"]["h2"]["verdict"] == "error" for row in report["cases"])
+
+
+def test_failures_of_a_host_that_died_become_errors_naming_it(lab, tmp_path, monkeypatch):
+    """The define check failed with a closed socket as libvirtd vanished: no verdict on the driver."""
+    lab["dies"] = {"qemu+tcp://10.251.2.2/system"}
+    real = host_certify._run_pytest
+
+    def failing(settings, selection, uri, *rest):
+        results = real(settings, selection, uri, *rest)
+        if uri in lab["dies"]:
+            results["entries"] = [dict(e, outcome="failed", detail="libvirt error: client socket is closed")
+                                  for e in results["entries"]]
+            results["exitstatus"] = 1
+        return results
+
+    monkeypatch.setattr(host_certify, "_run_pytest", failing)
+    with StopSignals() as stop:
+        assert fleet(tmp_path, stop) == 1
+    report = json.loads((tmp_path / "report.json").read_text())
+    verdicts = {row["hosts"]["h2"]["verdict"] for row in report["cases"]}
+    assert verdicts == {"error"}
+    assert "unreachable: connection refused" in report["cases"][0]["hosts"]["h2"]["reason"]
