@@ -19,9 +19,10 @@ from pathlib import Path
 
 from conformance import config as config_mod
 from conformance.errors import DriverLoadError, HostSpecError
-# the per-host engine; read_results, _accelerator and _host_facts are used by name elsewhere
-from conformance.host_certify import (HARNESS_OWNED, LIVE_TESTS, XML_TESTS, Settings,  # noqa: F401
-                                      _accelerator, _host_facts, certify_host, read_results)
+# the per-host engine; _accelerator, _host_facts, read_results and the test files are used by
+# name elsewhere (host_check, tests)
+from conformance.host_certify import Settings, _accelerator, _host_facts, certify_host  # noqa: F401
+from conformance.pytest_child import LIVE_TESTS, XML_TESTS, read_results  # noqa: F401
 from conformance.lab.connection import DEFAULT_URI
 from conformance.report.selection import LEVEL_ORDER, Selection, SelectionError, read_list
 from conformance.stopping import StopSignals, become_subreaper, kill_orphans

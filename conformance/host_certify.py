@@ -7,28 +7,20 @@ fleet run does for each of its hosts (``conformance.fleet.run``), in parallel th
 
 from __future__ import annotations
 
-import json
 import os
 import platform
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
 from conformance.errors import HarnessError
-from conformance.process import default_signals
+from conformance.pytest_child import pytest_problem, run_pytest
 from conformance.report.headline import certification
 from conformance.report.selection import Selection
-from conformance.stopping import StopSignals, kill_orphans, start_child, supervise
+from conformance.stopping import StopSignals
 
-REPO = Path(__file__).resolve().parents[1]
-XML_TESTS = ["tests/conformance/test_xml_catalogue.py"]
-LIVE_TESTS = ["tests/conformance/test_live_requests.py", "tests/conformance/test_live_features.py",
-              "tests/conformance/test_live_locked_memory.py", "tests/conformance/test_live_lifecycle.py"]
-STOP_GRACE = 30.0  # seconds between the stop request and SIGKILL of the pytest child's group
 REACH_TIMEOUT = 30.0  # seconds for a fleet host's libvirtd to answer after its run
 HARNESS_OWNED = [
     "kernel, initrd and kernel command line (supplied in the request's boot parameters)",
@@ -118,10 +110,10 @@ def certify_host(settings: Settings, uri: str, selection: Selection, out: Path, 
         f"accelerator {virt_type} ({reason})")
     results = {"entries": [], "expected": [], "exitstatus": None}
     if not settings.stop.requested and not blocker:
-        results = _run_pytest(settings, selection, uri, parallel, out, label, scratch)
+        results = run_pytest(settings, selection, uri, parallel, out, label, scratch)
     interrupted = settings.stop.summary()
     verdicts = _verdicts(results, cases, virt_type, settings, interrupted, title)
-    problem = _pytest_problem(results["exitstatus"], interrupted, out)
+    problem = pytest_problem(results["exitstatus"], interrupted, out)
     died = False
     if label and not interrupted and not blocker and (problem or any(v["verdict"] in ("fail", "error")
                                                                      for v in verdicts)):
@@ -235,19 +227,6 @@ def _report(settings: Settings, verdicts, results, selection, uri, virt_type, re
     }
 
 
-def _pytest_problem(exitstatus, interrupted, out: Path) -> str | None:
-    """Why the pytest run itself cannot back a verdict (None when it can)."""
-    if interrupted:
-        return None
-    if exitstatus is None:
-        return f"pytest wrote no final result (it died); see {out}/pytest.log"
-    if exitstatus == 5:
-        return f"pytest collected no test for this selection; see {out}/pytest.log"
-    if exitstatus not in (0, 1):
-        return f"pytest ended with status {exitstatus}; see {out}/pytest.log"
-    return None
-
-
 def _certification(report: dict, found: dict) -> None:
     report["certification"] = found
     report["summary"].update(verdict=found["verdict"], certification_level=found["level"],
@@ -275,65 +254,3 @@ def versions() -> dict:
         except PackageNotFoundError:
             found[name] = None
     return found
-
-
-def _run_pytest(settings: Settings, selection, uri, parallel, out: Path, label: str | None,
-                scratch: Path | None) -> dict:
-    """Run pytest in its own session; its temp files live in (and go with) a temp dir of
-    ours: its own (orphans killed before it goes), or one under the fleet's ``scratch``."""
-    if scratch is not None:
-        return _pytest_child(settings, selection, uri, parallel, out, label,
-                             Path(tempfile.mkdtemp(prefix=f"{label}-", dir=scratch)))
-    with tempfile.TemporaryDirectory(prefix="cfm-certify-") as tmp:
-        try:
-            return _pytest_child(settings, selection, uri, parallel, out, label, Path(tmp))
-        finally:
-            kill_orphans()  # driver processes in other sessions, before their temp files go
-
-
-def _pytest_child(settings: Settings, selection, uri, parallel, out: Path, label, tmp: Path) -> dict:
-    tests = XML_TESTS + ([] if settings.level == "xml" else LIVE_TESTS)
-    select, results = tmp / "select.json", tmp / "results.jsonl"
-    child_tmp = tmp / "tmp"
-    child_tmp.mkdir()
-    selection.save(str(select))
-    argv = [sys.executable, "-m", "pytest", *tests, "-p", "conformance.report.collector",
-            "--cfm-results", str(results), "--cfm-select", str(select),
-            "--cfm-progress", settings.progress, *(["--cfm-label", label] if label else []),
-            "--driver", settings.driver, "--libvirt-uri", uri, "--accel", settings.accel,
-            *(["--conformance-config", settings.config_path] if settings.config_path else []),
-            "--results-dir", str(out), "-p", "no:cacheprovider", "-q", "-rN",
-            "--junitxml", str(out / "pytest-junit.xml")]
-    if parallel > 1:  # loadgroup: a guest group's items (xdist_group marks) on one worker
-        argv += ["-n", str(parallel), "--dist", "loadgroup"]
-    env = dict(os.environ, CONFORMANCE_DRIVER=settings.driver, TMPDIR=str(child_tmp))
-    with open(out / "pytest.log", "w") as log:
-        proc = start_child(argv, cwd=REPO, stdout=log, stderr=None, env=env,
-                           preexec_fn=default_signals)
-        code = supervise(proc, settings.stop, grace=STOP_GRACE)
-    return read_results(results, code)
-
-
-def read_results(path: Path, code: int) -> dict:
-    """Entries the collector streamed (one JSON line each), whatever the child's fate; the
-    exit status is the collector's final line when pytest got that far, else None."""
-    entries, exitstatus = [], None
-    try:
-        lines = path.read_text().splitlines()
-    except OSError:
-        lines = []
-    for line in lines:
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue  # a line cut short by a kill
-        if "exitstatus" in record:
-            exitstatus = record["exitstatus"]
-        else:
-            entries.append(record)
-    try:
-        expected = json.loads(Path(f"{path}.expected").read_text())
-    except (OSError, ValueError):
-        expected = []
-    return {"entries": entries, "expected": expected, "exitstatus": exitstatus if exitstatus is not None else
-            (None if code < 0 or not lines else code)}

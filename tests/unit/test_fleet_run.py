@@ -45,7 +45,7 @@ def lab(monkeypatch):
             return {"entries": [xml_pass(ids[0])], "expected": expected, "exitstatus": None}
         return {"entries": [xml_pass(i) for i in ids], "expected": [], "exitstatus": 0}
 
-    monkeypatch.setattr(host_certify, "_run_pytest", run_pytest)
+    monkeypatch.setattr(host_certify, "run_pytest", run_pytest)
     state["started"] = set()  # URIs whose child ran: a dying host answers until then
 
     def reachable(uri, timeout=0):
@@ -167,7 +167,7 @@ def test_a_host_unreachable_from_the_start_runs_no_child(lab, tmp_path):
 def test_failures_of_a_host_that_died_become_errors_naming_it(lab, tmp_path, monkeypatch):
     """The define check failed with a closed socket as libvirtd vanished: no verdict on the driver."""
     lab["dies"] = {"qemu+tcp://10.251.2.2/system"}
-    real = host_certify._run_pytest
+    real = host_certify.run_pytest
 
     def failing(settings, selection, uri, *rest):
         results = real(settings, selection, uri, *rest)
@@ -177,7 +177,7 @@ def test_failures_of_a_host_that_died_become_errors_naming_it(lab, tmp_path, mon
             results["exitstatus"] = 1
         return results
 
-    monkeypatch.setattr(host_certify, "_run_pytest", failing)
+    monkeypatch.setattr(host_certify, "run_pytest", failing)
     with StopSignals() as stop:
         assert fleet(tmp_path, stop) == 1
     report = json.loads((tmp_path / "report.json").read_text())
