@@ -86,6 +86,8 @@ def run(args) -> int:
 def _certify(args, stop, used: dict) -> int:
     config = config_mod.load(args.config)
     hosts = _hosts(args)
+    if hosts:  # a stop from here on cleans these hosts
+        used["uris"] = [host.uri for host in hosts]
     from conformance.contract import driver_protocol
     from conformance.drivers import load_driver
     try:
@@ -108,7 +110,6 @@ def _certify(args, stop, used: dict) -> int:
     out = Path(args.output_dir or f"results/{time.strftime('%Y%m%d-%H%M%S')}").resolve()
     if len(hosts) > 1:
         from conformance.fleet.run import certify_fleet
-        used["uris"] = [host.uri for host in hosts]
         return certify_fleet(settings, hosts, selection, out, _workers(args, config),
                              args.parallel_per_host, args.shard)
     uri = used["uris"][0] = hosts[0].uri if hosts else (args.libvirt_uri or config.libvirt_uri)
