@@ -41,13 +41,8 @@ def run(args) -> int:
     if args.images:
         return _prune_images(args)
     if not args.host:
-        from conformance.lab.cleanup import cleanup
-        from conformance.lab.connection import open_connection
-        conn = open_connection(args.libvirt_uri or DEFAULT_URI)
-        try:
-            _print(cleanup(conn, run_id=args.run, force=args.force))
-        finally:
-            conn.close()
+        from conformance.fleet.cleaning import clean_one
+        _print(clean_one(args.libvirt_uri or DEFAULT_URI, {"run_id": args.run, "force": args.force}))
         return 0
     return _clean_hosts(args)
 
@@ -75,9 +70,14 @@ def _print(report, prefix: str = "") -> None:
         print(f"{prefix}removed domain {name}")
     for name in report.kept_domains:
         print(f"{prefix}kept domain {name} (its run is still alive; --force to remove)")
+    for name in report.removed_volumes:
+        print(f"{prefix}removed volume {name}")
+    for name in report.kept_volumes:
+        print(f"{prefix}kept volume {name} (its run is still alive; --force to remove)")
     for path in report.removed_dirs:
         print(f"{prefix}removed {path}")
-    if not (report.removed_domains or report.kept_domains or report.removed_dirs):
+    if not (report.removed_domains or report.kept_domains or report.removed_dirs
+            or report.removed_volumes or report.kept_volumes):
         print(f"{prefix}nothing to clean up")
 
 

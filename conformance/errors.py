@@ -51,3 +51,12 @@ class HostCapabilityMissing(HarnessError):
 
 class GuestError(HarnessError):
     """A guest failed to start, crashed, or answered wrongly."""
+
+
+class HostUnreachable(HarnessError):
+    """The libvirt host of a URI does not answer (at the start, or it went away mid-run and
+    did not come back in time). The message names the URI."""
+
+    def __init__(self, uri: str, detail: str):
+        self.uri, self.detail = uri, detail
+        super().__init__(f"libvirt host {uri} unreachable: {detail}")

@@ -155,7 +155,7 @@ def reachable(uri: str, timeout: float = REACH_TIMEOUT) -> str | None:
                 conn.close()
             found["why"] = None
         except Exception as exc:  # noqa: BLE001 - any failure is the answer
-            found["why"] = str(exc) or type(exc).__name__
+            found["why"] = getattr(exc, "detail", None) or str(exc) or type(exc).__name__
 
     # libvirt.open cannot be cancelled: the probe thread is a daemon, abandoned on timeout
     threading.Thread(target=probe, name=f"reach {uri}", daemon=True).start()
@@ -180,13 +180,16 @@ def _accelerator(uri: str, accel: str) -> tuple[str, str]:
 
 
 def _host_facts(uri: str) -> dict:
+    """The capabilities of the libvirt host of ``uri``, measured there (remote: over ssh)."""
     try:
         from conformance.host.capabilities import probe
         from conformance.lab.connection import open_connection
-        conn = open_connection(uri)
+        from conformance.lab.host import host_access
+        conn, host = open_connection(uri), host_access(uri)
         try:
-            return probe(conn).to_dict()
+            return probe(conn, host).to_dict()
         finally:
+            host.close()
             conn.close()
     except Exception as exc:  # noqa: BLE001 - facts are informative, never fatal
         return {"error": str(exc)}

@@ -14,15 +14,24 @@ def add_arguments(parser) -> None:
 
 
 def facts(uri: str, accel: str) -> dict:
-    from conformance.certify import _accelerator, _host_facts
+    """What the libvirt host of ``uri`` (local or remote) supports, measured there."""
+    from conformance.certify import _accelerator
     from conformance.host.capabilities import locked_memory_blocker, probe
+    from conformance.lab.connection import open_connection
+    from conformance.lab.host import host_access
 
     virt_type, reason = _accelerator(uri, accel)
-    caps = _host_facts(uri)
     try:
-        blocker = locked_memory_blocker(probe(), 256 * 1024 * 1024)
-    except Exception as exc:  # noqa: BLE001
-        blocker = f"unknown: {exc}"
+        conn, host = open_connection(uri), host_access(uri)
+        try:
+            measured = probe(conn, host)
+        finally:
+            host.close()
+            conn.close()
+        caps = measured.to_dict()
+        blocker = locked_memory_blocker(measured, 256 * 1024 * 1024)
+    except Exception as exc:  # noqa: BLE001 - facts are informative, never fatal
+        caps, blocker = {"error": str(exc)}, f"unknown: {exc}"
     return {"accelerator": virt_type, "accelerator_reason": reason,
             "locked_memory_guest": "possible" if blocker is None else f"impossible: {blocker}",
             "guest_pmu_and_cpuid_checks": "possible" if virt_type == "kvm"

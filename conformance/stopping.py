@@ -121,7 +121,9 @@ def kill_orphans(deadline: float = 10.0) -> list[int]:
     except children started by :func:`start_child` and not yet reaped.
 
     Only meaningful after :func:`become_subreaper`: then these are descendants whose parent
-    died (e.g. a driver process of a killed pytest worker). Returns the pids killed.
+    died (e.g. a driver process of a killed pytest worker). A child in this process's own
+    group (e.g. the ssh that libvirt runs for a qemu+ssh:// connection) is killed alone:
+    killing its group would kill this process. Returns the pids killed.
     """
     with _CHILDREN_LOCK:
         return _kill_orphans(deadline)
@@ -136,7 +138,10 @@ def _kill_orphans(deadline: float) -> list[int]:
             break
         for pid in children:
             try:
-                os.killpg(os.getpgid(pid), signal.SIGKILL)
+                group = os.getpgid(pid)
+                if group == os.getpgrp():
+                    raise PermissionError("our own group")
+                os.killpg(group, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 try:
                     os.kill(pid, signal.SIGKILL)

@@ -9,8 +9,9 @@ import uuid
 from lxml import etree
 
 from conformance.checks.finding import Finding
+from conformance.errors import HostUnreachable
+from conformance.lab.runs import OWNER_NS, Owner, harness_machine, process_start_time  # noqa: F401
 
-OWNER_NS = "urn:hv-conformance:owner:1"
 NAME_PREFIX = "cfm-xml-"
 
 
@@ -34,8 +35,8 @@ def sandboxed(dom: etree._Element, run_id: str) -> etree._Element:
     if metadata is None:
         metadata = etree.Element("metadata")
         name.addnext(metadata)
-    etree.SubElement(metadata, f"{{{OWNER_NS}}}owner", {"run": run_id, "pid": str(os.getpid())},
-                     nsmap={"cfm": OWNER_NS})
+    metadata.append(Owner(run_id, os.getpid(), process_start_time(os.getpid()) or "",
+                          *harness_machine()).element())
     return dom
 
 
@@ -48,9 +49,25 @@ def check_define(conn, dom: etree._Element) -> list[Finding]:
     try:
         domain = conn.defineXML(xml)
     except libvirt.libvirtError as exc:
+        if not _alive(conn):  # the host went away: no verdict on the driver's XML
+            raise HostUnreachable(_uri(conn), f"defineXML: {exc.get_error_message()}") from None
         return [Finding("libvirt.define", "libvirt accepts the domain (defineXML)",
                         f"libvirt error: {exc.get_error_message()}")]
     try:
         return []
     finally:
         domain.undefine()
+
+
+def _alive(conn) -> bool:
+    try:
+        return conn.isAlive() == 1
+    except Exception:  # noqa: BLE001 - a dead connection may raise anything libvirt has
+        return False
+
+
+def _uri(conn) -> str:
+    try:
+        return conn.getURI()
+    except Exception:  # noqa: BLE001
+        return "(the libvirt connection)"

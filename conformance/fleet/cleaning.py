@@ -10,13 +10,18 @@ from conformance.errors import HarnessError
 from conformance.waiters import wait_until
 
 
-def _clean_one(uri: str, options: dict):
+def clean_one(uri: str, options: dict):
+    """``conformance.lab.cleanup.cleanup`` on the host of ``uri`` (its domains, harness
+    volumes, QEMU logs and run dirs); ``options``: run_id, force."""
     from conformance.lab.cleanup import cleanup
     from conformance.lab.connection import open_connection
+    from conformance.lab.host import host_access
     conn = open_connection(uri)
+    host = host_access(uri)
     try:
-        return cleanup(conn, **options)
+        return cleanup(conn, host=host, **options)
     finally:
+        host.close()
         conn.close()
 
 
@@ -30,7 +35,7 @@ def clean_reports(uris: list[str], timeout: float, **options) -> list[tuple[str,
 
     def work(uri: str) -> None:
         try:
-            found[uri] = (_clean_one(uri, options), None)
+            found[uri] = (clean_one(uri, options), None)
         except Exception as exc:  # noqa: BLE001 - reported per host, never fatal
             found[uri] = (None, str(exc) or type(exc).__name__)
 

@@ -3,8 +3,9 @@
 ``/dev/kvm`` existing is not proof: on nested hosts using a paravirtual scheme it exists
 and guests hang. The probe boots the guest image with ``<domain type='kvm'>`` and waits a
 few seconds for the boot marker (a working KVM boots it in about a second). The result
-is cached per host boot, kernel, QEMU and image (the newest 8 keys), in
-``/var/lib/conformance/accel.json``.
+is cached per libvirt host (URI, its boot, kernel and QEMU) and image (the newest 8
+keys), in ``/var/lib/conformance/accel.json``. On a remote host the probe boots there,
+and whether KVM is offered at all is asked of that host's libvirt (domain capabilities).
 """
 
 from __future__ import annotations
@@ -43,7 +44,28 @@ def _host_key(image) -> str:
     boot_id = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
     qemu = Path("/usr/bin/qemu-system-x86_64")
     qemu_id = f"{qemu.stat().st_mtime_ns}" if qemu.exists() else "no-qemu"
-    return f"{boot_id}|{platform.release()}|{qemu_id}|{image.kernel}|{image.initrd}"
+    return f"{boot_id}|{platform.release()}|{qemu_id}|{image.digest}"
+
+
+def _remote_key(lab, image) -> str:
+    """The remote host as its libvirt (and, given a shell, its kernel) describes it."""
+    conn = lab.connected()
+    try:
+        boot_id = lab.host.read_bytes("/proc/sys/kernel/random/boot_id", 64).decode().strip()
+    except (OSError, HarnessError):
+        boot_id = "no-shell"
+    return (f"{lab.uri}|{conn.getHostname()}|{boot_id}|{conn.getLibVersion()}|"
+            f"{conn.getVersion()}|{image.digest}")
+
+
+def _remote_kvm_missing(lab) -> str | None:
+    """Why the remote host offers no KVM (its libvirt's domain capabilities), or None."""
+    import libvirt
+    try:
+        lab.connected().getDomainCapabilities(None, "x86_64", None, "kvm", 0)
+    except libvirt.libvirtError as exc:
+        return f"libvirt on {lab.uri} offers no KVM: {exc.get_error_message()}"
+    return None
 
 
 def choose(lab, image, requested: str = "auto") -> Accelerator:
@@ -55,11 +77,17 @@ def choose(lab, image, requested: str = "auto") -> Accelerator:
         return Accelerator("kvm", "KVM requested (--accel kvm); not probed")
     if requested != "auto":
         raise HarnessError(f"unknown accelerator {requested!r}: choose one of {', '.join(CHOICES)}")
-    if not os.path.exists("/dev/kvm"):
-        return Accelerator("qemu", "/dev/kvm is absent")
-    if not os.access("/dev/kvm", os.R_OK | os.W_OK):
-        return Accelerator("qemu", "/dev/kvm is not accessible (read/write)")
-    key = _host_key(image)
+    if getattr(lab, "remote", False):
+        missing = _remote_kvm_missing(lab)
+        if missing:
+            return Accelerator("qemu", missing)
+        key = _remote_key(lab, image)
+    else:
+        if not os.path.exists("/dev/kvm"):
+            return Accelerator("qemu", "/dev/kvm is absent")
+        if not os.access("/dev/kvm", os.R_OK | os.W_OK):
+            return Accelerator("qemu", "/dev/kvm is not accessible (read/write)")
+        key = _host_key(image)
     cached = _read_cache(key)
     if cached is not None:
         return cached
@@ -73,6 +101,7 @@ def probe(lab, image, timeout: float = PROBE_TIMEOUT) -> Accelerator:
     from conformance.contract import Request
     from conformance.reference import ReferenceDriver
 
+    image = lab.host_image(image) if hasattr(lab, "host_image") else image  # files on the host
     name = f"probe-{uuid.uuid4().hex[:8]}"
     request = Request(virt_type="kvm", instance_name=name, instance_uuid=str(uuid.uuid4()),
                       boot=image.boot)

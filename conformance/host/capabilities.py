@@ -1,8 +1,10 @@
 """Measured host capabilities that decide which live levels can run here.
 
 Everything is read from the running system (rlimits, /proc, /sys, libvirt), never assumed:
-locked-memory limits of this process and of libvirtd, CAP_SYS_RESOURCE, /dev/kvm, the
-host PMU, huge pages, libvirt and QEMU versions. :func:`probe` returns a
+locked-memory limits of this process and of the libvirt daemon (libvirtd or virtqemud),
+CAP_SYS_RESOURCE, /dev/kvm, the host PMU, huge pages, libvirt and QEMU versions. For a
+remote libvirt host the daemon's and the host's facts are read on that host over its shell
+(:mod:`conformance.lab.host`); without one they are reported unknown, with the reason. :func:`probe` returns a
 :class:`HostCapabilities`; :func:`locked_memory_blocker` turns it into the exact reason a
 locked-memory guest cannot start (or None). No pytest, no configuration.
 """
@@ -37,6 +39,8 @@ class HostCapabilities:
     hugepages: dict = field(default_factory=dict)  # page size kB -> total pages
     libvirt_version: str | None = None
     qemu_version: str | None = None
+    libvirt_uri: str | None = None
+    unknown: str | None = None  # why the daemon's limits could not be measured (remote host)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -129,17 +133,81 @@ def _version(number: int) -> str:
     return f"{number // 1000000}.{number // 1000 % 1000}.{number % 1000}"
 
 
-def probe(conn=None) -> HostCapabilities:
-    """Measure this host. ``conn`` (a libvirt connection) adds libvirt/QEMU versions."""
-    pid = find_process("libvirtd")
-    daemon = process_limits(pid, "libvirtd") if pid else None
-    pmu, pmu_detail = host_pmu()
-    libvirt_version = qemu_version = None
+DAEMONS = ("libvirtd", "virtqemud")  # monolithic or modular libvirt
+
+
+def probe(conn=None, host=None) -> HostCapabilities:
+    """Measure the libvirt host: this machine, or ``host`` (a remote
+    :func:`conformance.lab.host.host_access`). ``conn`` adds libvirt/QEMU versions."""
+    libvirt_version = qemu_version = uri = None
     if conn is not None:
         libvirt_version = _version(conn.getLibVersion())
         qemu_version = _version(conn.getVersion())
+        uri = conn.getURI()
+    if host is not None and not host.local:
+        return _probe_remote(host, libvirt_version, qemu_version, uri)
+    pid = name = None
+    for name in DAEMONS:
+        pid = find_process(name)
+        if pid:
+            break
+    daemon = process_limits(pid, name) if pid else None
+    pmu, pmu_detail = host_pmu()
     return HostCapabilities(harness_limits(), daemon, kvm_device(), pmu, pmu_detail,
-                            hugepages(), libvirt_version, qemu_version)
+                            hugepages(), libvirt_version, qemu_version, uri)
+
+
+# One shell round trip for every remote fact; sections separated by "@@ name".
+_REMOTE_FACTS = r"""
+for n in libvirtd virtqemud; do p=$(pgrep -xo "$n") && { echo "@@ daemon $n $p"; break; }; done
+[ -n "$p" ] && { echo "@@ limits"; cat /proc/$p/limits; echo "@@ status"; cat /proc/$p/status; }
+echo "@@ kvm"; if [ ! -e /dev/kvm ]; then echo absent; elif [ -r /dev/kvm ] && [ -w /dev/kvm ]; then echo rw; else echo "no access"; fi
+echo "@@ events"; ls /sys/bus/event_source/devices 2>&1
+echo "@@ hugepages"; for d in /sys/kernel/mm/hugepages/hugepages-*; do [ -e "$d" ] && echo "${d##*/} $(cat $d/nr_hugepages)"; done
+true
+"""
+
+
+def _sections(text: str) -> dict[str, list[str]]:
+    out, current = {}, None
+    for line in text.splitlines():
+        if line.startswith("@@ "):
+            current = line[3:].split()[0]
+            out[current] = line[3:].split()[1:]
+            out[current + ":lines"] = []
+        elif current:
+            out[current + ":lines"].append(line)
+    return out
+
+
+def _probe_remote(host, libvirt_version, qemu_version, uri) -> HostCapabilities:
+    from conformance.errors import HarnessError
+    try:
+        done = host.run(["sh", "-c", _REMOTE_FACTS])
+    except HarnessError as exc:
+        return HostCapabilities(harness_limits(), None, "unknown", False, f"unknown: {exc}", {},
+                                libvirt_version, qemu_version, uri, unknown=str(exc))
+    facts = _sections(done.stdout)
+    daemon = None
+    unknown = None
+    if "daemon" in facts and "limits" in facts:
+        name, pid = facts["daemon"]
+        soft, hard = memlock_from_limits("\n".join(facts["limits:lines"]))
+        caps = cap_effective("\n".join(facts["status:lines"]))
+        daemon = ProcessLimits(int(pid), name, soft, hard, bool(caps >> CAP_SYS_RESOURCE & 1))
+    else:
+        unknown = f"no {' or '.join(DAEMONS)} process found on the host of {uri}"
+    kvm = (facts.get("kvm:lines") or ["unknown"])[0]
+    sources = facts.get("events:lines", [])
+    hardware = [s for s in sources if s in ("cpu", "cpu_core", "cpu_atom", "armv8_pmuv3")]
+    pmu_detail = (f"perf event sources: {', '.join(hardware)}" if hardware else
+                  f"no hardware perf event source (have: {', '.join(sources)})")
+    pages = {}
+    for line in facts.get("hugepages:lines", []):
+        entry, _, count = line.partition(" ")
+        pages[entry.removeprefix("hugepages-").removesuffix("kB")] = int(count or 0)
+    return HostCapabilities(harness_limits(), daemon, kvm, bool(hardware), pmu_detail, pages,
+                            libvirt_version, qemu_version, uri, unknown)
 
 
 def _size(value: int | None) -> str:
@@ -155,11 +223,13 @@ def locked_memory_blocker(caps: HostCapabilities, guest_ram_bytes: int) -> str |
     hard limit); above the hard limit that needs CAP_SYS_RESOURCE in libvirtd. The
     harness's own limits are reported too (they are what this process inherited).
     """
+    if caps.libvirtd is None and caps.unknown:
+        return f"RLIMIT_MEMLOCK of the libvirt daemon cannot be measured: {caps.unknown}"
     proc = caps.libvirtd or caps.harness
     if proc.cap_sys_resource:
         return None
     if proc.memlock_hard is None or proc.memlock_hard >= guest_ram_bytes:
         return None
-    where = "libvirtd" if caps.libvirtd else "this process (libvirtd not found)"
+    where = caps.libvirtd.name if caps.libvirtd else "this process (no libvirt daemon found)"
     return (f"RLIMIT_MEMLOCK hard limit {_size(proc.memlock_hard)} in {where}, "
             f"no CAP_SYS_RESOURCE; a locked guest needs {_size(guest_ram_bytes)} or unlimited")

@@ -2,6 +2,9 @@
 
 A domain without the marker is never touched, whatever its name. A domain whose owning
 process is still alive belongs to a running suite and is left alone unless ``force``.
+On every host (local or remote) the same goes for the volumes of the harness pool: a
+run's volumes go when its owner marker volume says the run is dead (or is missing), and
+the pool itself once it is empty.
 """
 
 from __future__ import annotations
@@ -13,7 +16,8 @@ from pathlib import Path
 import libvirt
 from lxml import etree
 
-from conformance.lab.guest import destroy_domain
+from conformance.lab import storage
+from conformance.lab.guest import remove_domain
 from conformance.lab.runs import OWNER_NS, STATE_DIR, Owner, process_start_time
 
 
@@ -47,20 +51,23 @@ class CleanupReport:
     removed_domains: list[str] = field(default_factory=list)
     kept_domains: list[str] = field(default_factory=list)   # owner still running
     removed_dirs: list[str] = field(default_factory=list)
+    removed_volumes: list[str] = field(default_factory=list)
+    kept_volumes: list[str] = field(default_factory=list)   # owner still running
 
 
 def cleanup(conn: libvirt.virConnect, run_id: str | None = None, force: bool = False,
-            state_dir: Path = STATE_DIR) -> CleanupReport:
-    """Remove domains and run directories of dead runs (or of ``run_id``)."""
+            state_dir: Path = STATE_DIR, host=None) -> CleanupReport:
+    """Remove domains, harness volumes and run directories of dead runs (or of ``run_id``).
+    ``host`` (:func:`conformance.lab.host.host_access`) removes QEMU logs on the libvirt host."""
     report = CleanupReport()
     for domain, owner in owned_domains(conn, run_id):
         name = domain.name()
         if owner.alive() and not force and run_id is None:
             report.kept_domains.append(name)
             continue
-        destroy_domain(domain)
-        Path(f"/var/log/libvirt/qemu/{name}.log").unlink(missing_ok=True)
+        remove_domain(domain, host)
         report.removed_domains.append(name)
+    _cleanup_volumes(conn, run_id, force, report)
     runs = Path(state_dir) / "runs"
     for run_dir in sorted(runs.iterdir()) if runs.is_dir() else ():
         if run_id is not None and run_dir.name != run_id:
@@ -70,6 +77,21 @@ def cleanup(conn: libvirt.virConnect, run_id: str | None = None, force: bool = F
         shutil.rmtree(run_dir, ignore_errors=True)
         report.removed_dirs.append(str(run_dir))
     return report
+
+
+def _cleanup_volumes(conn, run_id, force, report: CleanupReport) -> None:
+    pool = storage.pool(conn, create=False)
+    if pool is None:
+        return
+    for run, names in sorted(storage.run_volumes(pool).items()):
+        if run_id is not None and run != run_id:
+            continue
+        owner = storage.run_owner(conn, pool, run)
+        if run_id is None and not force and owner is not None and owner.alive():
+            report.kept_volumes += names
+            continue
+        report.removed_volumes += storage.remove_run(pool, run)
+    storage.remove_pool_if_empty(conn)
 
 
 def _run_dir_alive(run_dir: Path) -> bool:

@@ -6,9 +6,10 @@ import threading
 
 import libvirt
 
-from conformance.errors import HostCapabilityMissing
+from conformance.errors import HostCapabilityMissing, HostUnreachable
 
 DEFAULT_URI = "qemu:///system"
+OPEN_TIMEOUT = 30.0  # seconds for libvirt.open of a remote host (TCP/ssh connect included)
 _loop_lock = threading.Lock()
 _loop_started = False
 
@@ -35,14 +36,47 @@ def start_event_loop() -> None:
 
 
 def open_connection(uri: str = DEFAULT_URI) -> libvirt.virConnect:
-    """Open ``uri`` (events enabled) or raise HostCapabilityMissing naming why."""
+    """Open ``uri`` (events enabled). A local daemon that does not answer raises
+    HostCapabilityMissing (this machine is not set up); a remote one HostUnreachable."""
+    from conformance.lab.host import is_local_uri
     _silence_libvirt_errors()
     start_event_loop()
     try:
-        conn = libvirt.open(uri)
+        conn = libvirt.open(uri) if is_local_uri(uri) else _open_bounded(uri, OPEN_TIMEOUT)
     except libvirt.libvirtError as exc:
+        if not is_local_uri(uri):
+            raise HostUnreachable(uri, exc.get_error_message() or str(exc)) from None
         raise HostCapabilityMissing(
-            f"libvirt at {uri} is not reachable: {exc.get_error_message()} "
+            f"libvirt at {uri} is not reachable: {exc.get_error_message() or exc} "
             "(run: python3 -m conformance.host.bootstrap)") from None
     conn.setKeepAlive(5, 3)
     return conn
+
+
+def _open_bounded(uri: str, timeout: float) -> libvirt.virConnect:
+    """libvirt.open in a helper thread, given up after ``timeout`` (libvirt has no connect
+    timeout: a host that drops packets would block for minutes). A connection that opens
+    after the deadline is closed by the helper thread."""
+    result: dict = {}
+    done, lock = threading.Event(), threading.Lock()
+
+    def opener() -> None:
+        try:
+            conn, error = libvirt.open(uri), None
+        except libvirt.libvirtError as exc:
+            conn, error = None, exc
+        with lock:
+            if result.get("gave_up") and conn is not None:
+                conn.close()
+            result.update(conn=conn, error=error)
+            done.set()
+
+    threading.Thread(target=opener, name=f"libvirt-open {uri}", daemon=True).start()
+    done.wait(timeout)
+    with lock:
+        if not done.is_set():
+            result["gave_up"] = True
+            raise HostUnreachable(uri, f"no answer to the connection attempt within {timeout:g} s")
+    if result["error"] is not None:
+        raise result["error"]
+    return result["conn"]

@@ -10,8 +10,6 @@ import base64
 import binascii
 import json
 import re
-import shutil
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,8 +17,9 @@ import libvirt
 import libvirt_qemu
 from lxml import etree
 
-from conformance.errors import GuestError
+from conformance.errors import GuestError, HarnessError
 from conformance.lab.events import EventHub
+from conformance.lab.host import LocalHost
 from conformance.waiters import wait_until, wait_until_or_raise
 
 BOOT_MARKER = re.compile(rb"CONFORMANCE-BOOT boot_id=([0-9a-f-]{36})")
@@ -37,6 +36,47 @@ PAUSED_REASONS = {libvirt.VIR_DOMAIN_PAUSED_WATCHDOG: "watchdog",
 
 # Live XML echoes driver-chosen text (e.g. <description>): parsed like untrusted XML.
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+
+
+def qemu_log_path(name: str) -> str:
+    """libvirt's QEMU log of domain ``name`` on the libvirt host (system mode)."""
+    return f"/var/log/libvirt/qemu/{name}.log"
+
+
+class LocalConsole:
+    """The serial console log, a file on this machine (local libvirt)."""
+
+    def __init__(self, path: str):
+        self.path = path
+
+    def read(self, limit: int) -> bytes:
+        try:
+            with open(self.path, "rb") as log:
+                return log.read(limit)
+        except OSError:
+            return b""
+
+    def remove(self) -> None:
+        Path(self.path).unlink(missing_ok=True)
+
+
+class VolumeConsole:
+    """The serial console log, a volume in the harness pool of a remote host."""
+
+    def __init__(self, files, name: str, path: str):
+        self.files, self.name, self.path = files, name, path
+
+    def read(self, limit: int) -> bytes:
+        try:
+            return self.files.read(self.name, limit)
+        except HarnessError:
+            return b""
+
+    def remove(self) -> None:
+        try:
+            self.files.delete(self.name)
+        except HarnessError:
+            pass
 
 
 class AgentError(GuestError):
@@ -58,11 +98,13 @@ class CommandResult:
 class Guest:
     """A domain the lab defined and started. Create through :class:`conformance.lab.Lab`."""
 
-    def __init__(self, domain: libvirt.virDomain, console_path: str, hub: EventHub):
+    def __init__(self, domain: libvirt.virDomain, console, hub: EventHub, host=None):
         self.domain = domain
         self.name = domain.name()
         self.uuid = domain.UUIDString()
-        self.console_path = Path(console_path)
+        self.console = console if not isinstance(console, (str, Path)) else LocalConsole(str(console))
+        self.console_path = Path(self.console.path)  # on the libvirt host
+        self.host = host or LocalHost()  # the libvirt host's files and commands
         self._hub = hub
         self._pid: int | None = None
         self.destroyed = False
@@ -75,7 +117,7 @@ class Guest:
     def pid(self) -> int:
         """The QEMU process id (from libvirt's pid file) of the current run of the domain."""
         if self._pid is None:
-            text = Path(f"/run/libvirt/qemu/{self.name}.pid").read_text().strip()
+            text = self.host.read_bytes(f"/run/libvirt/qemu/{self.name}.pid", 64).strip()
             self._pid = int(text)
         return self._pid
 
@@ -158,11 +200,7 @@ class Guest:
         return self._console_bytes().decode(errors="replace")
 
     def _console_bytes(self) -> bytes:
-        try:
-            with open(self.console_path, "rb") as log:
-                return log.read(MAX_CONSOLE)
-        except OSError:
-            return b""
+        return self.console.read(MAX_CONSOLE)
 
     def console_tail(self, lines: int = 15) -> str:
         return "\n".join(self.console_log().splitlines()[-lines:])
@@ -218,21 +256,20 @@ class Guest:
             (directory / f"{self.name}.xml").write_text(self.domain.XMLDesc(0))
         except libvirt.libvirtError:
             pass
-        for source, target in ((self.console_path, f"{self.name}.console.log"),
-                               (Path(f"/var/log/libvirt/qemu/{self.name}.log"), f"{self.name}.qemu.log")):
-            try:
-                shutil.copyfile(source, directory / target)
-            except OSError:
-                pass
+        (directory / f"{self.name}.console.log").write_bytes(self._console_bytes())
+        try:
+            qemu_log = self.host.read_bytes(qemu_log_path(self.name), MAX_CONSOLE)
+        except (OSError, HarnessError):
+            return
+        (directory / f"{self.name}.qemu.log").write_bytes(qemu_log)
 
     def destroy(self) -> None:
-        """Stop and undefine the domain and remove its console log. Idempotent."""
+        """Stop and undefine the domain, remove its console and QEMU logs. Idempotent."""
         if self.destroyed:
             return
-        destroy_domain(self.domain)
+        remove_domain(self.domain, self.host)
         self._hub.forget(self.uuid)
-        self.console_path.unlink(missing_ok=True)
-        Path(f"/var/log/libvirt/qemu/{self.name}.log").unlink(missing_ok=True)
+        self.console.remove()
         self.destroyed = True
 
 
@@ -249,6 +286,22 @@ def destroy_domain(domain: libvirt.virDomain) -> None:
                              | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
     except libvirt.libvirtError:
         pass
+
+
+def remove_domain(domain: libvirt.virDomain, host=None) -> str:
+    """Destroy and undefine ``domain`` and remove its QEMU log on the libvirt host (best
+    effort: a host without shell access keeps the log); its name."""
+    try:
+        name = domain.name()
+    except libvirt.libvirtError:
+        name = ""
+    destroy_domain(domain)
+    if name:
+        try:
+            (host or LocalHost()).remove(qemu_log_path(name))
+        except (OSError, HarnessError):
+            pass
+    return name
 
 
 def _decode(data: str | None) -> bytes:

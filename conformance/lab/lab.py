@@ -1,18 +1,25 @@
-"""The lab: sandboxes driver XML, defines and starts guests, and always destroys them."""
+"""The lab: sandboxes driver XML, defines and starts guests, and always destroys them.
+
+A lab works on one libvirt host, local or remote. On a local URI the boot files and
+console logs are files of this machine (the run directory); on a remote one they are
+volumes of the harness pool on that host (:mod:`conformance.lab.storage`), and host-side
+facts come over ssh (:mod:`conformance.lab.host`): nothing assumes a shared filesystem.
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import uuid as uuidlib
-from pathlib import Path
 
 import libvirt
 
-from conformance.errors import GuestError
-from conformance.lab import sandbox
+from conformance.errors import GuestError, HostUnreachable, WaitTimeout
+from conformance.lab import sandbox, storage
 from conformance.lab.connection import DEFAULT_URI, open_connection
 from conformance.lab.events import EventHub
-from conformance.lab.guest import Guest, destroy_domain
+from conformance.lab.guest import Guest, LocalConsole, VolumeConsole, remove_domain
+from conformance.lab.host import host_access
 from conformance.lab.runs import Run
 from conformance.waiters import wait_until
 
@@ -23,7 +30,8 @@ class Lab:
     """One process's guest lab: a libvirt connection, a run, and the guests it started.
 
     ``start()`` never leaves a half-created domain behind; ``close()`` destroys every
-    guest still alive and removes the run directory. Use as a context manager.
+    guest still alive, removes the run's volumes on a remote host and the run directory.
+    Use as a context manager.
     """
 
     def __init__(self, uri: str = DEFAULT_URI, run: Run | None = None, virt_type: str = "qemu"):
@@ -32,6 +40,11 @@ class Lab:
         self.hub = EventHub(self.conn)
         self.run = (run or Run()).create()
         self.virt_type = virt_type
+        self.host = host_access(uri)
+        self.files = None if self.host.local else storage.HostFiles(self.connected, self.run.id,
+                                                                    self.run.owner)
+        self.unreachable: str | None = None
+        self._capabilities = None
         self._guests: list[Guest] = []
         self._lock = threading.Lock()
 
@@ -41,13 +54,39 @@ class Lab:
     def __exit__(self, *exc) -> None:
         self.close()
 
+    @property
+    def remote(self) -> bool:
+        return not self.host.local
+
+    def host_image(self, image):
+        """``image`` as this lab's host sees it: the same files locally; on a remote host
+        its kernel, initramfs and firmware ROM uploaded (once per run) as volumes of the
+        harness pool."""
+        if not self.remote:
+            return image
+        upload = self.files.upload
+        return dataclasses.replace(
+            image, kernel=upload(image.kernel, f"{image.digest}-vmlinuz"),
+            initrd=upload(image.initrd, f"{image.digest}-initrd"),
+            loader=upload(image.loader, f"{image.digest}-firmware.rom") if image.loader else None)
+
+    def capabilities(self):
+        """Measured capabilities of this lab's host (memlock limits, /dev/kvm, ...), once."""
+        if self._capabilities is None:
+            from conformance.host.capabilities import probe
+            self._capabilities = probe(self.connected(), self.host)
+        return self._capabilities
+
     def placement(self, boot, slug: str = "guest", instance_name: str | None = None,
                   virt_type: str | None = None, loader: str | None = None) -> sandbox.Placement:
-        """Decide a new guest's harness-owned identity and console file."""
+        """Decide a new guest's harness-owned identity and console file (on the host)."""
         name = self.run.domain_name(slug)
+        if self.remote:
+            console = self.files.create_empty(f"{name}.console.log")
+        else:
+            console = str(self.run.path(f"{name}.console.log"))
         return sandbox.Placement(
-            name=name, uuid=str(uuidlib.uuid4()),
-            console_path=str(self.run.path(f"{name}.console.log")),
+            name=name, uuid=str(uuidlib.uuid4()), console_path=console,
             owner=self.run.owner, virt_type=virt_type or self.virt_type,
             kernel=boot.kernel, initrd=boot.initrd, instance_name=instance_name, loader=loader)
 
@@ -57,10 +96,14 @@ class Lab:
         Raises SandboxViolation (nothing defined) or GuestError naming why QEMU did not
         start (the domain is undefined again before raising).
         """
-        xml = sandbox.prepare(driver_xml, placement)
-        Path(placement.console_path).unlink(missing_ok=True)
+        xml = self.sandboxed(driver_xml, placement)
+        if self.remote:
+            console = VolumeConsole(self.files, f"{placement.name}.console.log", placement.console_path)
+        else:
+            console = LocalConsole(placement.console_path)
+            console.remove()
         domain = self.connected().defineXML(xml)
-        guest = Guest(domain, placement.console_path, self.hub)
+        guest = Guest(domain, console, self.hub, self.host)
         with self._lock:
             self._guests.append(guest)
         try:
@@ -70,9 +113,18 @@ class Lab:
             raise GuestError(f"{placement.name} did not start: {exc.get_error_message()}") from None
         return guest
 
+    def sandboxed(self, driver_xml: str, placement: sandbox.Placement) -> str:
+        """``driver_xml`` checked against the sandbox rules (device numbers looked up on this
+        lab's host) with the harness-owned parts of ``placement``."""
+        return sandbox.prepare(driver_xml, placement, self.host.char_device)
+
     def connected(self) -> libvirt.virConnect:
         """The libvirt connection, reopened (with a new event hub) if the daemon went away,
-        e.g. libvirtd was restarted; QEMU and so our guests survive that."""
+        e.g. libvirtd was restarted; QEMU and so our guests survive that. A daemon that
+        does not answer within RECONNECT_TIMEOUT raises HostUnreachable, and so does every
+        later call at once (the host is given up for this run)."""
+        if self.unreachable:
+            raise HostUnreachable(self.uri, self.unreachable)
         try:
             alive = self.conn.isAlive() == 1
         except libvirt.libvirtError:
@@ -83,8 +135,12 @@ class Lab:
                 self.conn.close()
             except libvirt.libvirtError:
                 pass
-            self.conn = wait_until(lambda: open_connection(self.uri), RECONNECT_TIMEOUT,
-                                   f"libvirt at {self.uri} not reachable again", interval=0.5)
+            try:
+                self.conn = wait_until(lambda: open_connection(self.uri), RECONNECT_TIMEOUT,
+                                       f"libvirt at {self.uri} not reachable again", interval=0.5)
+            except WaitTimeout as exc:
+                self.unreachable = f"the connection was lost and not re-established: {exc}"
+                raise HostUnreachable(self.uri, self.unreachable) from None
             self.hub = EventHub(self.conn)
         return self.conn
 
@@ -93,21 +149,31 @@ class Lab:
             return [g for g in self._guests if not g.destroyed]
 
     def close(self) -> None:
-        """Destroy every guest of this lab and remove the run directory."""
-        for guest in self.guests():
-            guest.destroy()
+        """Destroy every guest of this lab, remove its volumes and the run directory."""
+        try:
+            if not self.unreachable:
+                for guest in self.guests():
+                    guest.destroy()
+                self._remove_leftovers()
+        finally:
+            self.run.remove()
+            self.host.close()
+            self.hub.close()
+            try:
+                self.conn.close()
+            except libvirt.libvirtError:
+                pass
+
+    def _remove_leftovers(self) -> None:
         # Safety net: anything carrying this run's marker that we lost track of (also guests
         # whose handles died with a restarted libvirtd: looked up again on a live connection).
         from conformance.lab.cleanup import owned_domains
         try:
-            for domain, _owner in owned_domains(self.connected(), run_id=self.run.id):
-                name = domain.name()
-                destroy_domain(domain)
-                Path(f"/var/log/libvirt/qemu/{name}.log").unlink(missing_ok=True)
-        finally:
-            self.run.remove()
-        self.hub.close()
-        try:
-            self.conn.close()
-        except libvirt.libvirtError:
-            pass
+            conn = self.connected()
+        except HostUnreachable:
+            return
+        for domain, _owner in owned_domains(conn, run_id=self.run.id):
+            remove_domain(domain, self.host)
+        if self.files is not None:
+            self.files.remove_all()
+            storage.remove_pool_if_empty(conn)

@@ -1,16 +1,20 @@
 """Run identity: run id, per-run directory, domain names and the ownership marker.
 
 Every domain the suite defines carries ``<metadata><cfm:owner .../></metadata>`` naming the
-run, the owning process and that process's start time (so a reused pid is not mistaken for
-the owner). Cleanup selects domains by this marker only, never by name.
+run, the owning process, that process's start time (so a reused pid is not mistaken for
+the owner) and the harness machine (host name and boot id: a libvirt host shared by
+several harness machines never sees one judge another's runs dead). Cleanup selects
+domains by this marker only, never by name.
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import os
 import secrets
 import shutil
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -32,24 +36,45 @@ def process_start_time(pid: int) -> str | None:
         return None
 
 
+@functools.cache
+def harness_machine() -> tuple[str, str]:
+    """(host name, boot id) of the machine the harness runs on."""
+    try:
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            boot = f.read().strip()
+    except OSError:
+        boot = ""
+    return socket.gethostname(), boot
+
+
 @dataclass(frozen=True)
 class Owner:
     run: str
     pid: int
     started: str
+    host: str = ""  # harness machine; "" in markers written before it was recorded
+    boot: str = ""
 
     def alive(self) -> bool:
-        """True while the owning process still runs (same pid and same start time)."""
+        """True while the owning process still runs (same pid and same start time). A run
+        of another harness machine counts as alive: its process cannot be seen from here."""
+        host, boot = harness_machine()
+        if self.host and self.host != host:
+            return True
+        if self.boot and self.boot != boot:
+            return False  # this machine rebooted since: the process is gone
         return process_start_time(self.pid) == self.started
 
     def element(self) -> etree._Element:
         return etree.Element(OWNER_TAG, nsmap={"cfm": OWNER_NS}, run=self.run,
-                             pid=str(self.pid), started=self.started)
+                             pid=str(self.pid), started=self.started, host=self.host,
+                             boot=self.boot)
 
     @classmethod
     def from_element(cls, element) -> "Owner | None":
         try:
-            return cls(element.get("run"), int(element.get("pid")), element.get("started"))
+            return cls(element.get("run"), int(element.get("pid")), element.get("started"),
+                       element.get("host") or "", element.get("boot") or "")
         except (TypeError, ValueError):
             return None
 
@@ -61,7 +86,7 @@ class Run:
         self.id = run_id or secrets.token_hex(4)
         self.dir = Path(state_dir) / "runs" / self.id
         pid = os.getpid()
-        self.owner = Owner(self.id, pid, process_start_time(pid) or "")
+        self.owner = Owner(self.id, pid, process_start_time(pid) or "", *harness_machine())
         self._counter = itertools.count(1)
 
     def create(self) -> "Run":

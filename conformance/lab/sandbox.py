@@ -22,7 +22,8 @@ Refused:
     a ``<log file=...>`` on any character device (it writes guest output to a host path);
     ``<input>`` other than mouse/tablet/keyboard (evdev/passthrough grab host devices);
  8. an RNG backend that is not ``model='random'`` reading null, zero, random, urandom or
-    hwrng (checked by device number: never a host file, /dev/mem or an EGD socket);
+    hwrng (checked by device number on the libvirt host: never a host file, /dev/mem or an
+    EGD socket);
  9. more than ``MAX_MEMORY_MIB`` of memory or ``MAX_VCPUS`` vCPUs.
 Harness-owned (replaced, documented in reports): the libvirt name and uuid (fresh per
 guest, so a driver can never redefine or collide with a foreign domain), the firmware
@@ -155,16 +156,16 @@ def _check_resources(root) -> None:
 RNG_DEVICES = {(1, 3), (1, 5), (1, 8), (1, 9), (10, 183)}
 
 
-def _is_char_device(path: str) -> bool:
-    """True for the allowed entropy-like character devices (by device number, not name)."""
+def local_char_device(path: str) -> tuple[int, int] | None:
+    """(major, minor) of ``path`` on this machine if it is a character device, else None."""
     try:
         info = os.stat(path)
     except OSError:
-        return False
-    return stat.S_ISCHR(info.st_mode) and (os.major(info.st_rdev), os.minor(info.st_rdev)) in RNG_DEVICES
+        return None
+    return (os.major(info.st_rdev), os.minor(info.st_rdev)) if stat.S_ISCHR(info.st_mode) else None
 
 
-def _check_devices(devices) -> None:
+def _check_devices(devices, char_device) -> None:
     for device in devices:
         if not isinstance(device.tag, str):
             continue
@@ -183,7 +184,7 @@ def _check_devices(devices) -> None:
             path = (backend.text or "").strip() if backend is not None else ""
             if backend is None or backend.get("model") != "random":
                 raise SandboxViolation("rng-backend", "only <backend model='random'> is allowed")
-            if path and not _is_char_device(path):
+            if path and (char_device or local_char_device)(path) not in RNG_DEVICES:
                 raise SandboxViolation("rng-backend", f"{path!r} is not an allowed RNG character "
                                                       "device (null, zero, random, urandom, hwrng)")
 
@@ -221,8 +222,11 @@ def _own(root, devices, placement: Placement) -> None:
     metadata.append(placement.owner.element())
 
 
-def prepare(xml: str | bytes, placement: Placement) -> str:
-    """Check driver XML against the sandbox rules and return the XML the harness boots."""
+def prepare(xml: str | bytes, placement: Placement, char_device=None) -> str:
+    """Check driver XML against the sandbox rules and return the XML the harness boots.
+
+    ``char_device(path)`` gives (major, minor) of a character device on the libvirt host
+    (default: this machine's, for a local libvirt)."""
     root = parse_untrusted(xml)
     _check_identity(root, placement)
     _check_namespaces(root)
@@ -231,6 +235,6 @@ def prepare(xml: str | bytes, placement: Placement) -> str:
     devices = root.find("devices")
     if devices is None:
         devices = etree.SubElement(root, "devices")
-    _check_devices(devices)
+    _check_devices(devices, char_device)
     _own(root, devices, placement)
     return etree.tostring(root, encoding="unicode")

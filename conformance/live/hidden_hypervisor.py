@@ -23,7 +23,7 @@ LEAVES = {"hv_signature": "0x40000000", "hv2_signature": "0x40000100"}  # cpuid'
 
 def check_host(guest, hidden: bool) -> dict:
     """``kvm=off`` on -cpu and QOM ``kvm`` False iff ``hidden``."""
-    props = qemu.cpu_properties(qemu.cmdline(guest.pid))
+    props = qemu.cpu_properties(qemu.guest_cmdline(guest))
     arg_hidden = props.get("kvm", "on").lower() in ("off", "false", "no")
     qom = qemu.qom_get(guest, qemu.cpu_qom_path(guest), "kvm")
     evidence = {"cpu": props, "qom_kvm": qom}

@@ -25,7 +25,6 @@ from conformance.catalogue.expected import expected_outcome
 from conformance.contract import Accepted, Boot, Request, driver_protocol
 from conformance.drivers import run_driver
 from conformance.errors import GuestError, HarnessError
-from conformance.lab import sandbox
 from conformance.live import GUEST, HOST, expect
 from conformance.live.plan import AGENT_PROPERTY, NotLive
 from conformance.live.shell import sh
@@ -150,7 +149,7 @@ def apply(lab, guest, placement, after_xml: str, operation: str) -> None:
     except libvirt.libvirtError as exc:
         raise GuestError(f"{guest.name}: {operation}: destroy failed: {exc.get_error_message()}") from None
     guest.wait_for_state("shutoff", STOP_TIMEOUT)
-    domain = lab.connected().defineXML(sandbox.prepare(after_xml, placement))
+    domain = lab.connected().defineXML(lab.sandboxed(after_xml, placement))
     if domain.UUIDString() != guest.uuid:
         raise GuestError(f"{guest.name}: {operation}: the new definition has uuid "
                          f"{domain.UUIDString()}, not the instance's {guest.uuid}")

@@ -26,10 +26,10 @@ def boot_blocker(guest_ram_bytes: int, caps: capabilities.HostCapabilities | Non
 
 def check_host(guest, locked: bool, guest_ram_bytes: int) -> dict:
     """mem-lock, RLIMIT_MEMLOCK and VmLck of the QEMU process agree with ``locked``."""
-    pid = guest.pid
-    mem_lock = qemu.overcommit(qemu.cmdline(pid)).get("mem-lock", "off")
-    soft, hard = qemu.limit(pid, "Max locked memory")
-    vmlck_kib = qemu.status_kib(pid, "VmLck")
+    pid, host = guest.pid, getattr(guest, "host", None)
+    mem_lock = qemu.overcommit(qemu.cmdline(pid, host)).get("mem-lock", "off")
+    soft, hard = qemu.limit(pid, "Max locked memory", host)
+    vmlck_kib = qemu.status_kib(pid, "VmLck", host)
     evidence = {"mem_lock": mem_lock, "memlock_limit": [soft, hard], "vmlck_kib": vmlck_kib,
                 "guest_ram_kib": guest_ram_bytes // 1024}
     expect((mem_lock == "on") == locked, FEATURE, HOST, "-overcommit mem-lock",

@@ -57,8 +57,9 @@ def guest_blocker(feature: str, virt_type: str, why: str = "") -> str | None:
     return None
 
 
-def boot_blocker(xml: str, virt_type: str, ram_bytes: int) -> str | None:
-    """The measured/known reason the domain in ``xml`` cannot start on this host, or None.
+def boot_blocker(xml: str, virt_type: str, ram_bytes: int, caps=None) -> str | None:
+    """The measured/known reason the domain in ``xml`` cannot start on the libvirt host
+    (``caps``: its measured capabilities, default this machine's), or None.
 
     Checked before booting: locked memory against the host's real RLIMIT_MEMLOCK and
     CAP_SYS_RESOURCE, and Hyper-V enlightenments (Nova adds them for os_type=windows),
@@ -66,7 +67,7 @@ def boot_blocker(xml: str, virt_type: str, ram_bytes: int) -> str | None:
     """
     dom = parse_domain(xml)
     if dom.find("memoryBacking/locked") is not None:
-        reason = locked_memory.boot_blocker(ram_bytes)
+        reason = locked_memory.boot_blocker(ram_bytes, caps)
         if reason:
             return f"locked-memory guest cannot start here: {reason}"
     if virt_type != "kvm":

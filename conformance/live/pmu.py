@@ -39,7 +39,7 @@ def _flag(value: str | None) -> bool | None:
 
 def check_host(guest, pmu: bool | None) -> dict:
     """QEMU's -cpu ``pmu=`` and the vCPU's QOM ``pmu`` property match ``pmu``."""
-    props = qemu.cpu_properties(qemu.cmdline(guest.pid))
+    props = qemu.cpu_properties(qemu.guest_cmdline(guest))
     arg = _flag(props.get("pmu"))
     qom = qemu.qom_get(guest, qemu.cpu_qom_path(guest), "pmu")
     evidence = {"cpu": props, "qom_pmu": qom}

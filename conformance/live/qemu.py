@@ -1,4 +1,9 @@
-"""Host-side views of a running guest: QEMU's command line, /proc files, QMP QOM queries."""
+"""Host-side views of a running guest: QEMU's command line, /proc files, QMP QOM queries.
+
+``/proc`` of the QEMU process is read on the libvirt host: ``host`` is the guest's
+(:mod:`conformance.lab.host`: this machine's files, or a command over ssh); None reads
+this machine's ``PROC`` (unit tests point it at a fake tree).
+"""
 
 from __future__ import annotations
 
@@ -8,10 +13,21 @@ PERIPHERALS = "/machine/peripheral"
 PROC = "/proc"  # unit tests point this at a fake tree
 
 
-def cmdline(pid: int) -> list[str]:
+def _proc(pid: int, name: str, host=None) -> bytes:
+    if host is None or host.local:
+        with open(f"{PROC}/{pid}/{name}", "rb") as f:
+            return f.read()
+    return host.read_bytes(f"/proc/{pid}/{name}")
+
+
+def cmdline(pid: int, host=None) -> list[str]:
     """argv of the QEMU process."""
-    with open(f"{PROC}/{pid}/cmdline", "rb") as f:
-        return [a.decode(errors="replace") for a in f.read().split(b"\0") if a]
+    return [a.decode(errors="replace") for a in _proc(pid, "cmdline", host).split(b"\0") if a]
+
+
+def guest_cmdline(guest) -> list[str]:
+    """argv of ``guest``'s QEMU process, read on its libvirt host."""
+    return cmdline(guest.pid, getattr(guest, "host", None))
 
 
 def option_values(argv: list[str], option: str) -> list[str]:
@@ -72,24 +88,23 @@ def overcommit(argv: list[str]) -> dict[str, str]:
     return out
 
 
-def proc_status(pid: int) -> dict[str, str]:
+def proc_status(pid: int, host=None) -> dict[str, str]:
     """/proc/PID/status as {field: value}."""
-    with open(f"{PROC}/{pid}/status") as f:
-        return {k: v.strip() for k, _, v in (line.partition(":") for line in f)}
+    lines = _proc(pid, "status", host).decode(errors="replace").splitlines()
+    return {k: v.strip() for k, _, v in (line.partition(":") for line in lines)}
 
 
-def status_kib(pid: int, field: str) -> int:
+def status_kib(pid: int, field: str, host=None) -> int:
     """A ``kB`` field of /proc/PID/status (VmLck, VmRSS, ...) in KiB."""
-    return int(proc_status(pid).get(field, "0 kB").split()[0])
+    return int(proc_status(pid, host).get(field, "0 kB").split()[0])
 
 
-def limit(pid: int, name: str = "Max locked memory") -> tuple[str, str]:
+def limit(pid: int, name: str = "Max locked memory", host=None) -> tuple[str, str]:
     """(soft, hard) of one row of /proc/PID/limits ("unlimited" or a number of bytes)."""
-    with open(f"{PROC}/{pid}/limits") as f:
-        for line in f:
-            if line.startswith(name):
-                soft, hard = line[len(name):].split()[:2]
-                return soft, hard
+    for line in _proc(pid, "limits", host).decode(errors="replace").splitlines():
+        if line.startswith(name):
+            soft, hard = line[len(name):].split()[:2]
+            return soft, hard
     raise KeyError(name)
 
 

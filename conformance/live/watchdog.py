@@ -48,7 +48,7 @@ EVENT_ACTIONS = {libvirt.VIR_DOMAIN_EVENT_WATCHDOG_NONE: "none",
 def check_host(guest, action: str | None) -> dict:
     """An i6300esb exists iff ``action`` is set, and QEMU got that action."""
     functions = [f for f in qemu.pci_functions(guest) if (f["vendor"], f["device"]) == PCI_ID]
-    argv = qemu.cmdline(guest.pid)
+    argv = qemu.guest_cmdline(guest)
     got = qemu.watchdog_action(argv)
     evidence = {"i6300esb": [f["qdev_id"] for f in functions], "qemu_action": got}
     if action is None:

@@ -64,13 +64,13 @@ def live_group(request):
 
 @pytest.fixture(scope="module")
 def live_guest(live_group, module_guest_factory, guest_image, accelerator, driver,
-               conformance_config):
+               conformance_config, lab):
     """One booted guest per group, destroyed when the module moves on to the next group;
     skipped (with the measured reason) when it cannot start on this host."""
     name = f"instance-{uuid.uuid4().hex[:8]}"
     xml = plan.boot_xml(driver, live_group, accelerator.virt_type, guest_image.boot, name,
                         str(uuid.uuid4()))
-    reason = plan.boot_blocker(xml, accelerator.virt_type, RAM_BYTES)
+    reason = plan.boot_blocker(xml, accelerator.virt_type, RAM_BYTES, lab.capabilities())
     if reason:
         pytest.skip(reason)
     guest = module_guest_factory(xml, instance_name=name, slug=f"live-{live_group.key[:8]}")

@@ -51,7 +51,7 @@ def lifecycle_guest(request, live_group, lab, guest_image, accelerator, driver):
     before_xml, after_xml = lifecycle.boot_xmls(driver, pair, virt_type, guest_image.boot,
                                                 name, instance_uuid)
     for when, xml in (("before", before_xml), ("after", after_xml)):
-        reason = plan.boot_blocker(xml, virt_type, RAM_BYTES)
+        reason = plan.boot_blocker(xml, virt_type, RAM_BYTES, lab.capabilities())
         if reason:
             pytest.skip(f"{when} the {pair.operation}: {reason}")
     placement = lab.placement(guest_image.boot, slug=f"lc-{pair.case_id[:8]}",

@@ -135,7 +135,7 @@ def test_cleanup_after_a_stop_reaches_every_host_and_reports_failures(monkeypatc
         cleaned.append(uri)
         return type("Report", (), {"removed_domains": [f"cfm-x-{len(cleaned)}"]})()
 
-    monkeypatch.setattr(cleaning, "_clean_one", clean_one)
+    monkeypatch.setattr(cleaning, "clean_one", clean_one)
     found = cleaning.clean_hosts(["qemu:///system", "qemu+tcp://dead/system", "qemu+tcp://b/system"], 10)
     assert [(uri, error) for uri, _, error in found] == [
         ("qemu:///system", None), ("qemu+tcp://dead/system", "unreachable"), ("qemu+tcp://b/system", None)]
@@ -144,7 +144,7 @@ def test_cleanup_after_a_stop_reaches_every_host_and_reports_failures(monkeypatc
 
 def test_a_host_whose_cleanup_hangs_is_abandoned_in_time(monkeypatch):
     release = threading.Event()
-    monkeypatch.setattr(cleaning, "_clean_one", lambda uri, options: release.wait(30))
+    monkeypatch.setattr(cleaning, "clean_one", lambda uri, options: release.wait(30))
     try:
         [(uri, report, error)] = cleaning.clean_reports(["qemu+tcp://slow/system"], 0.3)
         assert report is None and error == "no answer within 0.3 s"

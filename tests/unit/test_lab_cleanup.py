@@ -37,12 +37,64 @@ class FakeDomain:
         self.undefined = True
 
 
+class FakeVolume:
+    def __init__(self, pool, name, data=b""):
+        self.pool, self._name, self.data = pool, name, data
+
+    def name(self):
+        return self._name
+
+    def delete(self, _flags):
+        del self.pool.volumes[self._name]
+
+
+class FakePool:
+    """The harness storage pool of a host: volumes by name."""
+
+    def __init__(self, volumes):
+        self.volumes = {}
+        for name, data in volumes.items():
+            self.volumes[name] = FakeVolume(self, name, data)
+        self.removed = False
+
+    def refresh(self, _flags):
+        pass
+
+    def listVolumes(self):
+        return sorted(self.volumes)
+
+    def storageVolLookupByName(self, name):
+        if name not in self.volumes:
+            raise libvirt.libvirtError("no such volume")
+        return self.volumes[name]
+
+    def isActive(self):
+        return not self.removed
+
+    def isPersistent(self):
+        return True
+
+    def destroy(self):
+        self.removed = True
+
+    def delete(self, _flags):
+        pass
+
+    def undefine(self):
+        pass
+
+
 class FakeConn:
-    def __init__(self, domains):
-        self.domains = domains
+    def __init__(self, domains, pool=None):
+        self.domains, self.pool = domains, pool
 
     def listAllDomains(self, _flags):
         return [d for d in self.domains if not d.undefined]
+
+    def storagePoolLookupByName(self, _name):
+        if self.pool is None or self.pool.removed:
+            raise libvirt.libvirtError("no such pool")
+        return self.pool
 
 
 @pytest.fixture
@@ -104,3 +156,54 @@ def test_run_dirs_of_dead_owners_are_removed(tmp_path, dead_owner):
     report = cleanup(FakeConn([]), state_dir=tmp_path)
     assert sorted(os.path.basename(p) for p in report.removed_dirs) == ["dead", "garbled"]
     assert live.dir.exists()
+
+
+def _marker(owner) -> bytes:
+    from lxml import etree
+    return etree.tostring(owner.element())
+
+
+@pytest.fixture
+def volume_download(monkeypatch):
+    """storage.download reads the fake volume's bytes (no libvirt stream)."""
+    from conformance.lab import storage
+    monkeypatch.setattr(storage, "download", lambda conn, volume, limit: volume.data[:limit])
+
+
+def test_volumes_of_dead_runs_go_live_and_foreign_stay(tmp_path, dead_owner, volume_download):
+    """Pool volumes: a dead run's (owner marker last) and an unowned run's go; a live run's
+    and volumes not named cfm-* stay; the pool stays while it is not empty."""
+    live = Owner("cafe0001", 1, process_start_time(1) or "")
+    pool = FakePool({
+        "cfm-deadbeef.owner": _marker(dead_owner), "cfm-deadbeef-abc-vmlinuz": b"k",
+        "cfm-deadbeef-1-live-x.console.log": b"",
+        "cfm-cafe0001.owner": _marker(live), "cfm-cafe0001-abc-initrd": b"i",
+        "cfm-0badc0de-abc-vmlinuz": b"k",  # its owner marker is gone: the run is dead
+        "someone-elses.img": b"x"})
+    report = cleanup(FakeConn([], pool), state_dir=tmp_path)
+    assert sorted(report.removed_volumes) == ["cfm-0badc0de-abc-vmlinuz",
+                                              "cfm-deadbeef-1-live-x.console.log",
+                                              "cfm-deadbeef-abc-vmlinuz", "cfm-deadbeef.owner"]
+    assert report.removed_volumes.index("cfm-deadbeef.owner") > \
+        report.removed_volumes.index("cfm-deadbeef-abc-vmlinuz")
+    assert sorted(report.kept_volumes) == ["cfm-cafe0001-abc-initrd", "cfm-cafe0001.owner"]
+    assert sorted(pool.volumes) == ["cfm-cafe0001-abc-initrd", "cfm-cafe0001.owner",
+                                    "someone-elses.img"]
+    assert not pool.removed
+
+
+def test_empty_pool_is_removed(tmp_path, dead_owner, volume_download):
+    """Once the last run's volumes are gone the harness pool is removed too."""
+    pool = FakePool({"cfm-deadbeef.owner": _marker(dead_owner)})
+    cleanup(FakeConn([], pool), state_dir=tmp_path)
+    assert pool.removed
+
+
+def test_owner_of_another_harness_machine_counts_as_alive():
+    """A marker written by another harness machine is never judged dead from here; one from
+    this machine before its last reboot is."""
+    from conformance.lab.runs import harness_machine
+    host, boot = harness_machine()
+    assert Owner("x", 2 ** 22 + 1, "1", host="elsewhere", boot="b").alive()
+    assert not Owner("x", os.getpid(), process_start_time(os.getpid()), host, "old-boot").alive()
+    assert Owner("x", os.getpid(), process_start_time(os.getpid()), host, boot).alive()

@@ -37,9 +37,9 @@ def test_boot_blocker_hyperv_needs_kvm():
 def test_boot_blocker_locked_memory(monkeypatch):
     """<memoryBacking><locked/> asks the measured host limits."""
     xml = DOMAIN.format(features="", backing="<memoryBacking><locked/></memoryBacking>")
-    monkeypatch.setattr(plan.locked_memory, "boot_blocker", lambda ram: "RLIMIT_MEMLOCK hard limit 8 MiB")
+    monkeypatch.setattr(plan.locked_memory, "boot_blocker", lambda ram, caps=None: "RLIMIT_MEMLOCK hard limit 8 MiB")
     assert "RLIMIT_MEMLOCK hard limit 8 MiB" in plan.boot_blocker(xml, "qemu", 1 << 28)
-    monkeypatch.setattr(plan.locked_memory, "boot_blocker", lambda ram: None)
+    monkeypatch.setattr(plan.locked_memory, "boot_blocker", lambda ram, caps=None: None)
     assert plan.boot_blocker(xml, "qemu", 1 << 28) is None
 
 

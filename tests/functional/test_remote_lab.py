@@ -1,0 +1,112 @@
+"""The guest lab on a remote libvirt host (a namespace test host): no shared filesystem.
+
+The test host sees its own /var/lib/conformance, /run and /var/log/libvirt (tmpfs) and its
+own PID namespace, so a harness that read the guest's files or QEMU's /proc locally would
+fail here: boot files and the console must travel as storage volumes, and QEMU's facts over
+ssh.
+"""
+
+import os
+import subprocess
+import sys
+import uuid
+
+import pytest
+
+from conformance.errors import HostCapabilityMissing
+from conformance.live import qemu
+from fixtures.guests import reference_xml
+
+pytestmark = [pytest.mark.functional, pytest.mark.slow]
+libvirt = pytest.importorskip("libvirt")
+
+
+def _remote_state(host) -> str:
+    """Domains, pools, and files the harness could leave on ``host`` (over ssh)."""
+    with libvirt.open(host.tcp_uri) as conn:
+        domains = [d.name() for d in conn.listAllDomains()]
+        pools = [p.name() for p in conn.listAllStoragePools()]
+    files = subprocess.run(
+        ["ssh", "-F", host.ssh_config, host.address,
+         "find /var/lib/conformance /var/log/libvirt/qemu /etc/libvirt/storage -mindepth 1 "
+         "-not -name autostart"],
+        capture_output=True, text=True, timeout=30).stdout
+    return f"domains={domains} pools={pools} files={files.split()}"
+
+
+def _boot(lab, image, extra_specs):
+    host_image = lab.host_image(image)
+    name = f"instance-{uuid.uuid4().hex[:8]}"
+    placement = lab.placement(host_image.boot, slug="remote", instance_name=name,
+                              loader=host_image.loader)
+    guest = lab.start(reference_xml(host_image, "qemu", name, extra_specs), placement)
+    guest.wait_for_boot(120)
+    return host_image, guest
+
+
+def test_guest_on_remote_host_over_ssh(namespace_hosts, local_image):
+    """Kernel and initramfs are uploaded volumes on the host (not local paths), the console
+    is read back from the host, QEMU's command line is the host's (its PID namespace, not
+    ours), and closing the lab leaves no domain, volume, pool or file there."""
+    from conformance.lab.lab import Lab
+    host = namespace_hosts(1)[0]
+    with Lab(host.ssh_uri) as lab:
+        host_image, guest = _boot(lab, local_image, {"hw:watchdog_action": "reset"})
+        assert host_image.kernel.startswith("/var/lib/conformance/pool/cfm-")
+        assert not os.path.exists(host_image.kernel)  # only the remote host has it
+        guest.wait_for_agent(60)
+        argv = qemu.guest_cmdline(guest)
+        assert f"guest={guest.name}" in " ".join(argv)
+        assert qemu.watchdog_action(argv) == "reset"
+        try:  # the pid is the host's: here it is another process, or none
+            local = open(f"/proc/{guest.pid}/cmdline", "rb").read()
+        except OSError:
+            local = b""
+        assert guest.name.encode() not in local
+        assert guest.boot_ids() and guest.shell("cat /proc/sys/kernel/random/boot_id").text.strip() \
+            == guest.boot_ids()[-1]
+        assert "pools=['cfm']" in _remote_state(host)
+    assert _remote_state(host) == "domains=[] pools=[] files=[]"
+
+
+def test_host_facts_without_shell_are_a_named_skip(namespace_hosts, local_image):
+    """Over qemu+tcp the guest still boots (volumes, console by download), but QEMU's /proc
+    cannot be read: HostCapabilityMissing names the URI, so such checks skip, never pass.
+    Without a shell libvirt's QEMU log of the guest stays (libvirt has no API to remove it);
+    everything else goes."""
+    from conformance.lab.lab import Lab
+    host = namespace_hosts(1)[0]
+    with Lab(host.tcp_uri) as lab:
+        _, guest = _boot(lab, local_image, {})
+        with pytest.raises(HostCapabilityMissing, match=r"qemu\+tcp://.*qemu\+ssh"):
+            qemu.guest_cmdline(guest)
+        assert lab.capabilities().unknown
+    log = f"/var/log/libvirt/qemu/{guest.name}.log"
+    assert _remote_state(host) == f"domains=[] pools=[] files=['{log}']"
+    subprocess.run(["ssh", "-F", host.ssh_config, host.address, f"rm -f {log}"], timeout=30, check=True)
+
+
+def test_cleanup_removes_a_dead_runs_volumes_on_the_host(namespace_hosts, local_image):
+    """`conformance cleanup --libvirt-uri URI` removes volumes of a run whose process is dead
+    (by its owner marker volume), then the empty pool."""
+    from conformance.lab import storage
+    from conformance.lab.connection import open_connection
+    from conformance.lab.runs import Owner, harness_machine, process_start_time
+    host = namespace_hosts(1)[0]
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    started = process_start_time(child.pid)
+    child.wait()
+    conn = open_connection(host.tcp_uri)
+    try:
+        files = storage.HostFiles(lambda: conn, "deadbeef", Owner("deadbeef", child.pid, started or "1",
+                                                                  *harness_machine()))
+        files.upload(local_image.initrd, "x-initrd")
+    finally:
+        conn.close()
+    assert "pools=['cfm']" in _remote_state(host)
+    out = subprocess.run([sys.executable, "-m", "conformance.cli", "cleanup", "--libvirt-uri",
+                          host.ssh_uri], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert "removed volume cfm-deadbeef-x-initrd" in out.stdout
+    assert "removed volume cfm-deadbeef.owner" in out.stdout
+    assert _remote_state(host) == "domains=[] pools=[] files=[]"

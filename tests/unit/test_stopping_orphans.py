@@ -1,0 +1,22 @@
+"""kill_orphans never kills the harness itself (a child sharing its process group)."""
+
+import subprocess
+import sys
+
+SCRIPT = """
+import os, subprocess, sys, time
+from conformance.stopping import kill_orphans
+same_group = subprocess.Popen(["sleep", "30"])                         # like libvirt's ssh
+own_group = subprocess.Popen(["sleep", "30"], start_new_session=True)  # like a driver
+killed = kill_orphans(deadline=5)
+print(sorted(killed) == sorted([same_group.pid, own_group.pid]), flush=True)
+"""
+
+
+def test_child_in_our_group_is_killed_alone():
+    """A child in the harness's own process group (libvirt's ssh for a qemu+ssh:// URI) is
+    killed by pid; killing its group would kill the harness (it did: exit -9 at the end of
+    a remote certify). Children in their own groups are killed with their group."""
+    done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=30,
+                          start_new_session=True)
+    assert (done.returncode, done.stdout) == (0, "True\n"), done.stderr
