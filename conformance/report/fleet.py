@@ -8,6 +8,8 @@ verdict, certified only when every host is, at the shallowest level the hosts re
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from conformance.report.headline import needs
 
 LEVEL_RANK = {"none": 0, "xml-only": 1, "host": 2, "full": 3}
@@ -54,8 +56,10 @@ def _size(value) -> str:
     return f"{value // MiB} MiB" if value % MiB == 0 else f"{value} bytes"
 
 
-def _memlock(caps: dict) -> str:
-    proc = caps.get("libvirtd") or caps.get("harness")
+def _memlock(caps: dict, uri: str) -> str:
+    """The locked-memory limits that count: libvirtd's; this process's only for a local URI
+    (a remote host without a measured libvirtd is unknown)."""
+    proc = caps.get("libvirtd") or (caps.get("harness") if not urlsplit(uri).hostname else None)
     if not proc:
         return "unknown"
     return (f"{proc.get('name', 'libvirtd')}: RLIMIT_MEMLOCK hard {_size(proc.get('memlock_hard'))}, "
@@ -73,7 +77,7 @@ def _facts(host: dict) -> dict[tuple[str, str], str]:
 
     return {
         ("accelerator", "accelerator"): host["accelerator"],
-        ("capability", "locked memory"): _memlock(caps) if known else "unknown",
+        ("capability", "locked memory"): _memlock(caps, host["uri"]) if known else "unknown",
         ("capability", "/dev/kvm"): fact("kvm_device"),
         ("capability", "host PMU"): fact("host_pmu"),
         ("version", "libvirt"): fact("libvirt_version"),

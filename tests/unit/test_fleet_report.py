@@ -96,3 +96,15 @@ def test_schema_rejects_a_fleet_without_its_hosts():
     body["hosts"] = body["hosts"][:1]
     with pytest.raises(jsonschema.ValidationError):
         fleet_writers.finish(body)
+
+
+def test_a_remote_host_without_a_measured_libvirtd_has_unknown_locked_memory():
+    """This process's own limits say nothing about a remote host's libvirtd."""
+    from fleet_fakes import caps
+    remote = caps()
+    remote["libvirtd"] = None
+    reports = {"h1": host_report(kvm_results()),
+               "h2": host_report(kvm_results(), capabilities=remote, uri="qemu+tcp://10.251.2.2/system",
+                                 label="h2")}
+    found = {d["what"]: d["hosts"] for d in fleet_of(reports)["differences"]}
+    assert found["locked memory"]["h2"] == "unknown"
