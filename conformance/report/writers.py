@@ -49,10 +49,16 @@ def _headline(message: str) -> str:
 def write_junit(report: dict, path: Path) -> None:
     """One <testcase> per case and level run (classname = feature); the certification
     (verdict, level, per-level counts, skip reasons, headline) as suite properties."""
-    suite = etree.Element("testsuite", name=f"conformance[{_clean(report['driver'])}]")
+    etree.ElementTree(junit_suite(report)).write(str(path), xml_declaration=True, encoding="utf-8",
+                                                 pretty_print=True)
+
+
+def junit_suite(report: dict, name: str | None = None, extra=()) -> etree._Element:
+    """The <testsuite> of ``report`` (``extra``: more (name, value) suite properties)."""
+    suite = etree.Element("testsuite", name=name or f"conformance[{_clean(report['driver'])}]")
     props = etree.SubElement(suite, "properties")
-    for name, value in _junit_properties(report):
-        etree.SubElement(props, "property", name=name, value=_clean(value)[:4000])
+    for prop, value in [*_junit_properties(report), *extra]:
+        etree.SubElement(props, "property", name=prop, value=_clean(value)[:4000])
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for case in report["cases"]:
         for level in LEVELS:
@@ -76,7 +82,7 @@ def write_junit(report: dict, path: Path) -> None:
                 etree.SubElement(test, "skipped", message=message)
     for key, value in counts.items():
         suite.set(key, str(value))
-    etree.ElementTree(suite).write(str(path), xml_declaration=True, encoding="utf-8", pretty_print=True)
+    return suite
 
 
 def _junit_properties(report: dict):

@@ -155,3 +155,39 @@ def test_a_check_that_can_assert_nothing_is_na_and_a_failed_probe_is_an_error():
     [probe] = aggregate([entry("xml"), entry("host"),
                          entry("guest", "failed", detail="E dmesg failed", harness_error="GuestError")], [CASE])
     assert probe["levels"]["guest"]["status"] == "error" and probe["verdict"] == "error"
+
+
+def test_in_a_fleet_a_missing_result_names_the_host_and_blame_host_says_why():
+    """A host that died mid-run: its unreported checks are errors naming the host, and the
+    reason it died goes first; passed levels keep their status and an empty reason."""
+    from conformance.report.aggregate import blame_host
+    host = "h2 (qemu+tcp://10.251.2.2/system)"
+    expected = [{"nodeid": "t::test_guest", "cases": [CASE.id], "level": "guest"}]
+    [result] = aggregate([entry("xml")], [CASE], expected=expected, host=host)
+    for level in ("host", "guest"):
+        assert result["levels"][level]["status"] == "error"
+        assert "no result from host h2 (qemu+tcp://10.251.2.2/system)" in result["levels"][level]["reason"]
+    why = "host h2 (qemu+tcp://10.251.2.2/system) unreachable: connection refused"
+    blame_host(blame_host([result], why), why)  # idempotent
+    assert result["levels"]["guest"]["reason"].startswith(why + "; ")
+    assert result["levels"]["guest"]["reason"].count(why) == 1
+    assert result["reason"].startswith("host: " + why)
+    assert result["levels"]["xml"] == aggregate([entry("xml")], [CASE])[0]["levels"]["xml"]
+    [alone] = aggregate([entry("xml")], [CASE])
+    assert "from host" not in alone["levels"]["host"]["reason"]  # single-host reasons unchanged
+
+
+def test_a_host_gone_after_its_run_turns_its_failures_into_errors():
+    """A failed check on a host found unreachable afterwards proves nothing about the driver."""
+    from conformance.report.aggregate import blame_host
+    [result] = aggregate([entry("xml", "failed", detail="libvirt error: client socket is closed"),
+                          entry("host"), entry("guest")], [CASE])
+    assert result["verdict"] == "fail"
+    why = "host h2 (qemu+tcp://10.251.2.2/system) unreachable: connection refused"
+    blame_host([result], why, fails=True)
+    xml = result["levels"]["xml"]
+    assert xml["status"] == "error" and xml["reason"].startswith(why) and "client socket" in xml["reason"]
+    assert result["verdict"] == "error" and result["level_reached"] == "none"
+    assert result["levels"]["host"]["status"] == "pass"
+    [kept] = blame_host(aggregate([entry("xml", "failed", detail="wrong")], [CASE]), why)
+    assert kept["levels"]["xml"]["status"] == "fail"  # without fails=True a failure stays
