@@ -114,14 +114,12 @@ def certify_host(settings: Settings, uri: str, selection: Selection, out: Path, 
     interrupted = settings.stop.summary()
     verdicts = _verdicts(results, cases, virt_type, settings, interrupted, title)
     problem = pytest_problem(results["exitstatus"], interrupted, out)
-    died = False
     if label and not interrupted and not blocker and (problem or any(v["verdict"] in ("fail", "error")
                                                                      for v in verdicts)):
         blocker = _unreachable(uri, title)  # did the host die under the run?
-        died = blocker is not None
     if blocker and not interrupted:
         from conformance.report.aggregate import blame_host
-        blame_host(verdicts, blocker, fails=died)
+        blame_host(verdicts, blocker)
         problem = blocker
     facts = {"error": blocker} if blocker else _host_facts(uri)
     report = _report(settings, verdicts, results, selection, uri, virt_type, reason, facts,

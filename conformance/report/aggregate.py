@@ -189,20 +189,16 @@ def _fail_skips(result: dict, levels, why: str) -> None:
                       reason=fresh["reason"])
 
 
-def blame_host(results: list[dict], why: str, fails: bool = False) -> list[dict]:
+def blame_host(results: list[dict], why: str) -> list[dict]:
     """Put ``why`` (e.g. ``host h2 (URI) unreachable: ...``) in front of the reason of every
-    level that errored or did not run, and of the case's reason. With ``fails`` (the host
-    was found gone after its run) a failed level becomes an error too: a check that failed
-    while its host went away proves nothing about the driver."""
+    level that errored or did not run, and of the case's reason. A failed level stays a
+    failure: its check reached a verdict (a check that failed because its host went away is
+    an error already, naming the host: fixtures.plugin)."""
     for result in results:
         blamed = False
         for level in LEVELS:
             entry = result["levels"][level]
-            if fails and entry["status"] == "fail":
-                entry["status"] = "error"
-                entry["reason"] = f"{why}; the check failed on a host that went away, so proves nothing: {entry['reason']}"
-                blamed = True
-            elif entry["status"] in ("error", "not-run") and not entry["reason"].startswith(why):
+            if entry["status"] in ("error", "not-run") and not entry["reason"].startswith(why):
                 entry["reason"] = f"{why}; {entry['reason']}"
                 blamed = True
         if blamed:

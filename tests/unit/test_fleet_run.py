@@ -164,15 +164,16 @@ def test_a_host_unreachable_from_the_start_runs_no_child(lab, tmp_path):
     assert all(row["hosts"]["h2"]["verdict"] == "error" for row in report["cases"])
 
 
-def test_failures_of_a_host_that_died_become_errors_naming_it(lab, tmp_path, monkeypatch):
-    """The define check failed with a closed socket as libvirtd vanished: no verdict on the driver."""
+def test_a_host_that_died_keeps_real_failures_and_names_itself_in_the_problem(lab, tmp_path, monkeypatch):
+    """Checks that reached a verdict before libvirtd vanished stay failures (the driver's);
+    the host is found unreachable after its run and named in its certification problem."""
     lab["dies"] = {"qemu+tcp://10.251.2.2/system"}
     real = host_certify.run_pytest
 
     def failing(settings, selection, uri, *rest):
         results = real(settings, selection, uri, *rest)
         if uri in lab["dies"]:
-            results["entries"] = [dict(e, outcome="failed", detail="libvirt error: client socket is closed")
+            results["entries"] = [dict(e, outcome="failed", detail="wrong watchdog model")
                                   for e in results["entries"]]
             results["exitstatus"] = 1
         return results
@@ -181,6 +182,9 @@ def test_failures_of_a_host_that_died_become_errors_naming_it(lab, tmp_path, mon
     with StopSignals() as stop:
         assert fleet(tmp_path, stop) == 1
     report = json.loads((tmp_path / "report.json").read_text())
-    verdicts = {row["hosts"]["h2"]["verdict"] for row in report["cases"]}
-    assert verdicts == {"error"}
-    assert "unreachable: connection refused" in report["cases"][0]["hosts"]["h2"]["reason"]
+    rows = [row["hosts"]["h2"] for row in report["cases"]]
+    assert "fail" in {r["verdict"] for r in rows} <= {"fail", "error"}
+    assert all("h2" in r["reason"] for r in rows if r["verdict"] == "error")
+    assert all("wrong watchdog model" in r["reason"] for r in rows if r["verdict"] == "fail")
+    [h2] = [h for h in report["hosts"] if h["label"] == "h2"]
+    assert "unreachable: connection refused" in h2["problem"]

@@ -177,17 +177,14 @@ def test_in_a_fleet_a_missing_result_names_the_host_and_blame_host_says_why():
     assert "from host" not in alone["levels"]["host"]["reason"]  # single-host reasons unchanged
 
 
-def test_a_host_gone_after_its_run_turns_its_failures_into_errors():
-    """A failed check on a host found unreachable afterwards proves nothing about the driver."""
+def test_a_host_gone_after_its_run_keeps_its_real_failures():
+    """A check that reached a verdict before the host went away stays a failure (the
+    driver's); errors of that host are blamed on it. A check that failed *because* the host
+    went away never reaches here as a failure: the lab turns it into an error naming the
+    host (fixtures.plugin, conformance.checks.define)."""
     from conformance.report.aggregate import blame_host
-    [result] = aggregate([entry("xml", "failed", detail="libvirt error: client socket is closed"),
-                          entry("host"), entry("guest")], [CASE])
-    assert result["verdict"] == "fail"
     why = "host h2 (qemu+tcp://10.251.2.2/system) unreachable: connection refused"
-    blame_host([result], why, fails=True)
-    xml = result["levels"]["xml"]
-    assert xml["status"] == "error" and xml["reason"].startswith(why) and "client socket" in xml["reason"]
-    assert result["verdict"] == "error" and result["level_reached"] == "none"
-    assert result["levels"]["host"]["status"] == "pass"
-    [kept] = blame_host(aggregate([entry("xml", "failed", detail="wrong")], [CASE]), why)
-    assert kept["levels"]["xml"]["status"] == "fail"  # without fails=True a failure stays
+    [kept] = blame_host(aggregate([entry("xml", "failed", detail="wrong"), entry("host"),
+                                   entry("guest")], [CASE]), why)
+    assert kept["levels"]["xml"]["status"] == "fail" and kept["verdict"] == "fail"
+    assert not kept["levels"]["xml"]["reason"].startswith(why)
