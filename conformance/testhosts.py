@@ -206,6 +206,29 @@ class NamespaceHost:
         except OSError:
             return None
 
+    def leftovers(self) -> list[str]:
+        """What a harness run could leave on this host, looked at from the host's side:
+        domains and storage pools (its libvirtd over tcp) and files under
+        /var/lib/conformance, /var/log/libvirt/qemu and /etc/libvirt/storage (over ssh)."""
+        import libvirt
+        found = []
+        conn = libvirt.open(self.tcp_uri)
+        try:
+            found += [f"domain {d.name()}" for d in conn.listAllDomains()]
+            for pool in conn.listAllStoragePools():
+                found.append(f"pool {pool.name()}")
+                if pool.isActive():
+                    found += [f"volume {v}" for v in pool.listVolumes()]
+        finally:
+            conn.close()
+        out = subprocess.run(["ssh", "-F", self.ssh_config, self.address,
+                              "find /var/lib/conformance /var/log/libvirt/qemu /etc/libvirt/storage "
+                              "-mindepth 1 -not -name autostart"],
+                             capture_output=True, text=True, timeout=30)
+        if out.returncode != 0:
+            raise TestHostError(f"{self.netns}: cannot list files over ssh: {out.stderr.strip()}")
+        return found + [f"file {p}" for p in out.stdout.split()]
+
     def kill_libvirtd(self) -> None:
         """SIGKILL this host's libvirtd (its guests stay up)."""
         with open(os.path.join(self.dir, "libvirtd.nspid")) as f:

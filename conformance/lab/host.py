@@ -26,6 +26,7 @@ from conformance.errors import HarnessError, HostCapabilityMissing
 COMMAND_TIMEOUT = 20.0  # seconds for one command over ssh (connect included)
 CONNECT_TIMEOUT = 10    # ssh ConnectTimeout
 MAX_READ = 16 << 20     # bytes of one remote file read
+MAX_SOCKET_DIR = 60     # ssh appends a temporary suffix to the control socket's path
 STANDARD_DEVICES = {"/dev/null": (1, 3), "/dev/zero": (1, 5), "/dev/random": (1, 8),
                     "/dev/urandom": (1, 9), "/dev/hwrng": (10, 183)}
 
@@ -118,6 +119,9 @@ class SshHost:
         self.keyfile = query.get("keyfile", [None])[0]
         self.no_verify = query.get("no_verify", ["0"])[0] == "1"
         self._dir = tempfile.mkdtemp(prefix="cfm-ssh-")
+        if len(self._dir) > MAX_SOCKET_DIR:  # a unix socket path has at most 107 bytes
+            os.rmdir(self._dir)
+            self._dir = tempfile.mkdtemp(prefix="cfm-ssh-", dir="/tmp")
         self.control_path = os.path.join(self._dir, "control")
         self._backend = None
 
