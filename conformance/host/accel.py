@@ -17,6 +17,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from conformance.errors import HarnessError, WaitTimeout
 from conformance.lab.runs import STATE_DIR
@@ -54,7 +55,8 @@ def _remote_key(lab, image) -> str:
         boot_id = lab.host.read_bytes("/proc/sys/kernel/random/boot_id", 64).decode().strip()
     except (OSError, HarnessError):
         boot_id = "no-shell"
-    return (f"{lab.uri}|{conn.getHostname()}|{boot_id}|{conn.getLibVersion()}|"
+    where = urlsplit(lab.uri)._replace(query="", fragment="").geturl()  # not keyfile=...
+    return (f"{where}|{conn.getHostname()}|{boot_id}|{conn.getLibVersion()}|"
             f"{conn.getVersion()}|{image.digest}")
 
 
