@@ -139,6 +139,14 @@ def _cache_entries() -> dict:
     return entries if isinstance(entries, dict) else {}
 
 
+def cached_local_choice() -> str | None:
+    """The newest cached probe result (virt type) for this machine's current boot, or None."""
+    boot_id = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    local = [e for k, e in _cache_entries().items() if k.startswith(f"{boot_id}|") and isinstance(e, dict)]
+    newest = max(local, key=lambda e: e.get("at", 0), default=None)
+    return newest.get("virt_type") if newest else None
+
+
 def _read_cache(key: str) -> Accelerator | None:
     data = _cache_entries().get(key)
     if not isinstance(data, dict):
