@@ -17,16 +17,17 @@ STATUS_COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "error": "#6a1b9a", "ski
                   "not-run": "#ef6c00", "n/a": "#cfcfcf"}
 
 
-def schema() -> dict:
-    return json.loads(resources.files("conformance.report").joinpath("report-schema.json").read_text())
+def schema(name: str = "report-schema.json") -> dict:
+    return json.loads(resources.files("conformance.report").joinpath(name).read_text())
 
 
-def finish(report: dict) -> dict:
-    """Add the digest and validate against the schema (raises jsonschema.ValidationError)."""
+def finish(report: dict, schema_name: str = "report-schema.json") -> dict:
+    """Add the digest and validate against the schema ``schema_name`` (raises
+    jsonschema.ValidationError)."""
     import jsonschema
     report = dict(report, digest="sha256:" + "0" * 64)
     report["digest"] = digest(report)
-    jsonschema.validate(report, schema())
+    jsonschema.validate(report, schema(schema_name))
     return report
 
 

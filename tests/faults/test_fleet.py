@@ -30,23 +30,9 @@ SELECT = [arg for case in CASES for arg in ("--case", case)]
 SMALL_MEMLOCK = 4 << 20  # the third host's libvirtd: a smaller RLIMIT_MEMLOCK than this host's
 
 
-@pytest.fixture
-def certify(tmp_path, lab):
-    runs = []
-
-    def start(*args) -> CertifyRun:
-        run = CertifyRun(tmp_path, [*args, *SELECT, "--accel", "qemu"], lab.connected())
-        runs.append(run)
-        return run
-
-    yield start
-    from conformance.lab.cleanup import cleanup
-    for run in runs:  # a failed test must not leak the run's guests
-        if run.proc.poll() is None:
-            run.proc.kill()
-            run.proc.wait(30)
-        for run_id in run.run_ids:
-            cleanup(lab.connected(), run_id=run_id)
+def certify_fleet(certify, *hosts: str) -> CertifyRun:
+    """`conformance certify` of the selected cases on ``hosts`` (``--host`` each), TCG."""
+    return certify(*[arg for host in hosts for arg in ("--host", host)], *SELECT, "--accel", "qemu")
 
 
 def running_guests(host) -> list[str]:
@@ -60,7 +46,7 @@ def test_three_hosts_certified_in_one_run_differ_and_leave_nothing(certify, name
     and no domain, volume, pool or file left on any host."""
     [h2] = namespace_hosts(1)
     [h3] = namespace_hosts(1, memlock=SMALL_MEMLOCK)
-    run = certify("--host", "qemu:///system", "--host", f"h2={h2.ssh_uri}", "--host", f"h3={h3.ssh_uri}")
+    run = certify_fleet(certify, "qemu:///system", f"h2={h2.ssh_uri}", f"h3={h3.ssh_uri}")
     assert run.finish(600) == 0, run.output()
     fleet = run.report()
     assert fleet["kind"] == "fleet" and fleet["certification"]["verdict"] == "certified", run.output()
@@ -89,7 +75,7 @@ def test_sigint_mid_run_stops_every_host_and_leaves_nothing(certify, namespace_h
     (fleet and per host) marked interrupted, nothing left on any host."""
     [h2] = namespace_hosts(1)
     [h3] = namespace_hosts(1, memlock=SMALL_MEMLOCK)
-    run = certify("--host", "qemu:///system", "--host", f"h2={h2.ssh_uri}", "--host", f"h3={h3.ssh_uri}")
+    run = certify_fleet(certify, "qemu:///system", f"h2={h2.ssh_uri}", f"h3={h3.ssh_uri}")
     run.wait_for(lambda: run.guests() and running_guests(h2) and running_guests(h3), 300,
                  "a guest running on each of the three hosts")
     run.signal(signal.SIGINT)
@@ -114,7 +100,7 @@ def test_a_host_whose_libvirtd_dies_errors_naming_it_the_others_unaffected(certi
     [steady] = namespace_hosts(1)
     doomed = NamespaceHost(free_index()).start()  # its own: it is not usable afterwards
     try:
-        run = certify("--host", f"steady={steady.ssh_uri}", "--host", f"doomed={doomed.ssh_uri}")
+        run = certify_fleet(certify, f"steady={steady.ssh_uri}", f"doomed={doomed.ssh_uri}")
         run.wait_for(lambda: running_guests(doomed), 300, "a guest running on the doomed host")
         doomed.kill_libvirtd()
         assert run.finish(600) == 1, run.output()
