@@ -3,7 +3,8 @@
 Selects domains by the ownership marker only (never by name); domains of runs whose
 process is still alive are kept unless ``--force``. ``--images`` instead prunes the guest
 image cache (images/prune.py): the newest ``--keep`` image and kernel dirs and the
-current image stay.
+current image stay. ``--host [NAME=]URI`` (repeatable) cleans several libvirt hosts: one
+that cannot be reached is reported (exit 1), the others are still cleaned.
 """
 
 from __future__ import annotations
@@ -12,9 +13,13 @@ import argparse
 
 from conformance.lab.connection import DEFAULT_URI
 
+HOST_TIMEOUT = 120.0  # seconds for one host's cleanup (open, list, destroy its guests)
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--libvirt-uri", default=DEFAULT_URI, help="libvirt URI (default %(default)s)")
+    parser.add_argument("--libvirt-uri", default=None, help=f"libvirt URI (default {DEFAULT_URI})")
+    parser.add_argument("--host", action="append", default=[], metavar="[NAME=]URI",
+                        help="clean this libvirt host (repeatable; instead of --libvirt-uri)")
     parser.add_argument("--run", default=None, help="only this run id (even if its process lives)")
     parser.add_argument("--force", action="store_true",
                         help="also remove domains of runs whose process is still alive")
@@ -35,32 +40,45 @@ def _count(text: str) -> int:
 def run(args) -> int:
     if args.images:
         return _prune_images(args)
-    from conformance.lab.cleanup import cleanup
-    from conformance.lab.connection import open_connection
+    if not args.host:
+        from conformance.fleet.cleaning import clean_one
+        _print(clean_one(args.libvirt_uri or DEFAULT_URI, {"run_id": args.run, "force": args.force}))
+        return 0
+    return _clean_hosts(args)
 
-    from conformance.lab.host import host_access
 
-    conn = open_connection(args.libvirt_uri)
-    host = host_access(args.libvirt_uri)
-    try:
-        report = cleanup(conn, run_id=args.run, force=args.force, host=host)
-    finally:
-        host.close()
-        conn.close()
+def _clean_hosts(args) -> int:
+    """Every ``--host`` in turn (each bounded); exit 1 when any host could not be cleaned."""
+    from conformance.errors import HostSpecError
+    from conformance.fleet.cleaning import clean_reports
+    from conformance.fleet.hosts import parse_hosts
+    if args.libvirt_uri:
+        raise HostSpecError("give either --libvirt-uri or --host, not both")
+    status = 0
+    for host in parse_hosts(args.host):
+        [(_, report, error)] = clean_reports([host.uri], HOST_TIMEOUT, run_id=args.run, force=args.force)
+        if error:
+            print(f"host {host.title}: cannot clean up: {error}")
+            status = 1
+        else:
+            _print(report, f"host {host.label}: ")
+    return status
+
+
+def _print(report, prefix: str = "") -> None:
     for name in report.removed_domains:
-        print(f"removed domain {name}")
+        print(f"{prefix}removed domain {name}")
     for name in report.kept_domains:
-        print(f"kept domain {name} (its run is still alive; --force to remove)")
+        print(f"{prefix}kept domain {name} (its run is still alive; --force to remove)")
     for name in report.removed_volumes:
-        print(f"removed volume {name}")
+        print(f"{prefix}removed volume {name}")
     for name in report.kept_volumes:
-        print(f"kept volume {name} (its run is still alive; --force to remove)")
+        print(f"{prefix}kept volume {name} (its run is still alive; --force to remove)")
     for path in report.removed_dirs:
-        print(f"removed {path}")
+        print(f"{prefix}removed {path}")
     if not (report.removed_domains or report.kept_domains or report.removed_dirs
             or report.removed_volumes or report.kept_volumes):
-        print("nothing to clean up")
-    return 0
+        print(f"{prefix}nothing to clean up")
 
 
 def _prune_images(args) -> int:

@@ -39,6 +39,12 @@ class DriverLoadError(HarnessError):
     exit_code = 3
 
 
+class HostSpecError(HarnessError):
+    """The hosts given to certify or cleanup (``--host``) are unusable: a duplicate URI or
+    label, a bad label, ``--shard`` with more hosts than independent case groups."""
+    exit_code = 2
+
+
 class HostCapabilityMissing(HarnessError):
     """The host lacks something a level needs; the message names it exactly."""
 

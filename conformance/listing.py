@@ -16,16 +16,13 @@ def _host_levels() -> dict[str, str]:
     """Level -> "yes" or why not, from cached facts (no probe boot is started here)."""
     import os
 
-    from conformance.host.accel import CACHE_FILE
+    from conformance.host.accel import cached_local_choice
     levels = {"xml": "yes"}
     if not os.path.exists("/run/libvirt/libvirt-sock"):
         levels["host"] = levels["guest"] = "no: libvirtd is not running"
         return levels
     levels["host"] = levels["guest"] = "yes"
-    try:
-        virt_type = json.loads(CACHE_FILE.read_text())["virt_type"]
-    except (OSError, ValueError, KeyError):
-        virt_type = None
+    virt_type = cached_local_choice()
     if virt_type != "kvm":
         levels["guest-kvm-only"] = ("no: accelerator is TCG (cached KVM probe)" if virt_type
                                     else "unknown: run `conformance host-check` to probe KVM")

@@ -6,7 +6,9 @@ it cannot abort the cleanup. :func:`supervise` runs a child in its own session, 
 stop request on to its whole process group (SIGINT, the child's teardown path), escalates
 to SIGKILL after a grace period, and finally kills whatever the child's descendants left
 running in other sessions (exec drivers, the Nova worker): the harness makes itself their
-subreaper, so orphans come back to it instead of to init.
+subreaper, so orphans come back to it instead of to init. Several children may be
+supervised side by side (one per host of a fleet): :func:`start_child` registers each, and
+:func:`kill_orphans` spares the registered ones.
 """
 
 from __future__ import annotations
@@ -16,12 +18,15 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 from conformance.process import kill_group, signal_group
 
 EXIT_STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143}
 PR_SET_CHILD_SUBREAPER = 36
+_SUPERVISED: set[int] = set()  # pids of children being supervised: not orphans
+_CHILDREN_LOCK = threading.RLock()  # start_child vs kill_orphans (a fresh child is no orphan)
 
 
 class StopSignals:
@@ -102,18 +107,33 @@ def _children_of(pid: int) -> list[int]:
     return found
 
 
+def start_child(argv, **popen) -> subprocess.Popen:
+    """``Popen(argv, start_new_session=True, **popen)``, registered as supervised until
+    :func:`supervise` has reaped it, so a concurrent :func:`kill_orphans` spares it."""
+    with _CHILDREN_LOCK:
+        proc = subprocess.Popen(argv, start_new_session=True, **popen)
+        _SUPERVISED.add(proc.pid)
+        return proc
+
+
 def kill_orphans(deadline: float = 10.0) -> list[int]:
-    """SIGKILL the process group of every remaining child of this process and reap it.
+    """SIGKILL the process group of every remaining child of this process and reap it,
+    except children started by :func:`start_child` and not yet reaped.
 
     Only meaningful after :func:`become_subreaper`: then these are descendants whose parent
     died (e.g. a driver process of a killed pytest worker). A child in this process's own
     group (e.g. the ssh that libvirt runs for a qemu+ssh:// connection) is killed alone:
     killing its group would kill this process. Returns the pids killed.
     """
+    with _CHILDREN_LOCK:
+        return _kill_orphans(deadline)
+
+
+def _kill_orphans(deadline: float) -> list[int]:
     killed = []
     end = time.monotonic() + deadline
     while time.monotonic() < end:
-        children = _children_of(os.getpid())
+        children = [pid for pid in _children_of(os.getpid()) if pid not in _SUPERVISED]
         if not children:
             break
         for pid in children:
@@ -154,4 +174,5 @@ def supervise(proc: subprocess.Popen, stop: StopSignals, grace: float, poll: flo
             status = kill_group(proc, wait=10)
             break
     kill_group(proc, wait=10)  # grandchildren that outlived the child in its group
+    _SUPERVISED.discard(proc.pid)  # reaped (or unreapable: then kill_orphans may try)
     return status if status is not None else -9

@@ -45,7 +45,7 @@ mkdir -p /run/libvirt /run/sshd /var/lib/libvirt/qemu /var/lib/libvirt/images /v
   /var/cache/libvirt/qemu
 virtlogd -d
 /usr/sbin/sshd -f "$D/sshd_config" -E "$D/sshd.log"
-libvirtd --listen -f /etc/libvirt/libvirtd.conf >"$D/libvirtd.log" 2>&1 &
+$LIMIT libvirtd --listen -f /etc/libvirt/libvirtd.conf >"$D/libvirtd.log" 2>&1 &
 echo $! > "$D/libvirtd.nspid"
 trap 'exit 0' TERM
 while :; do sleep 3600 & wait $! || true; done
@@ -70,8 +70,10 @@ class NamespaceHost:
 
     __test__ = False
 
-    def __init__(self, index: int, ready_timeout: float = 30.0):
-        self.index, self.ready_timeout = index, ready_timeout
+    def __init__(self, index: int, ready_timeout: float = 30.0, memlock: int | None = None):
+        """``memlock``: RLIMIT_MEMLOCK (bytes, soft = hard) of this host's libvirtd, e.g. to
+        lab a host whose locked-memory capability differs from the others'."""
+        self.index, self.ready_timeout, self.memlock = index, ready_timeout, memlock
         self.netns, self.veth = f"{PREFIX}{index}", f"cfmh{index}"
         self.host_address, self.address = f"10.251.{index}.1", f"10.251.{index}.2"
         self.dir: str | None = None
@@ -116,7 +118,8 @@ class NamespaceHost:
         try:
             self._prepare_dir()
             self._network()
-            env = dict(os.environ, D=self.dir)
+            limit = f"prlimit --memlock={self.memlock}:{self.memlock}" if self.memlock else ""
+            env = dict(os.environ, D=self.dir, LIMIT=limit)
             script = INIT_SCRIPT.replace("{tmpfs}", " ".join(PRIVATE_TMPFS))
             self.proc = subprocess.Popen(
                 ["ip", "netns", "exec", self.netns, "unshare", "--mount", "--pid", "--fork",
@@ -202,6 +205,29 @@ class NamespaceHost:
             return int(kids[0]) if kids else None
         except OSError:
             return None
+
+    def leftovers(self) -> list[str]:
+        """What a harness run could leave on this host, looked at from the host's side:
+        domains and storage pools (its libvirtd over tcp) and files under
+        /var/lib/conformance, /var/log/libvirt/qemu and /etc/libvirt/storage (over ssh)."""
+        import libvirt
+        found = []
+        conn = libvirt.open(self.tcp_uri)
+        try:
+            found += [f"domain {d.name()}" for d in conn.listAllDomains()]
+            for pool in conn.listAllStoragePools():
+                found.append(f"pool {pool.name()}")
+                if pool.isActive():
+                    found += [f"volume {v}" for v in pool.listVolumes()]
+        finally:
+            conn.close()
+        out = subprocess.run(["ssh", "-F", self.ssh_config, self.address,
+                              "find /var/lib/conformance /var/log/libvirt/qemu /etc/libvirt/storage "
+                              "-mindepth 1 -not -name autostart"],
+                             capture_output=True, text=True, timeout=30)
+        if out.returncode != 0:
+            raise TestHostError(f"{self.netns}: cannot list files over ssh: {out.stderr.strip()}")
+        return found + [f"file {p}" for p in out.stdout.split()]
 
     def kill_libvirtd(self) -> None:
         """SIGKILL this host's libvirtd (its guests stay up)."""

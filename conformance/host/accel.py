@@ -17,6 +17,7 @@ import time
 import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from conformance.errors import HarnessError, WaitTimeout
 from conformance.lab.runs import STATE_DIR
@@ -54,7 +55,8 @@ def _remote_key(lab, image) -> str:
         boot_id = lab.host.read_bytes("/proc/sys/kernel/random/boot_id", 64).decode().strip()
     except (OSError, HarnessError):
         boot_id = "no-shell"
-    return (f"{lab.uri}|{conn.getHostname()}|{boot_id}|{conn.getLibVersion()}|"
+    where = urlsplit(lab.uri)._replace(query="", fragment="").geturl()  # not keyfile=...
+    return (f"{where}|{conn.getHostname()}|{boot_id}|{conn.getLibVersion()}|"
             f"{conn.getVersion()}|{image.digest}")
 
 
@@ -135,6 +137,14 @@ def _cache_entries() -> dict:
         return {}
     entries = data.get("entries") if isinstance(data, dict) else None
     return entries if isinstance(entries, dict) else {}
+
+
+def cached_local_choice() -> str | None:
+    """The newest cached probe result (virt type) for this machine's current boot, or None."""
+    boot_id = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    local = [e for k, e in _cache_entries().items() if k.startswith(f"{boot_id}|") and isinstance(e, dict)]
+    newest = max(local, key=lambda e: e.get("at", 0), default=None)
+    return newest.get("virt_type") if newest else None
 
 
 def _read_cache(key: str) -> Accelerator | None:

@@ -26,6 +26,7 @@ from conformance.errors import HarnessError, HostCapabilityMissing
 COMMAND_TIMEOUT = 20.0  # seconds for one command over ssh (connect included)
 CONNECT_TIMEOUT = 10    # ssh ConnectTimeout
 MAX_READ = 16 << 20     # bytes of one remote file read
+MAX_SOCKET_DIR = 60     # ssh appends a temporary suffix to the control socket's path
 STANDARD_DEVICES = {"/dev/null": (1, 3), "/dev/zero": (1, 5), "/dev/random": (1, 8),
                     "/dev/urandom": (1, 9), "/dev/hwrng": (10, 183)}
 
@@ -52,9 +53,6 @@ class LocalHost:
         """The file's first ``limit`` bytes; FileNotFoundError when it does not exist."""
         with open(path, "rb") as f:
             return f.read(limit)
-
-    def exists(self, path: str) -> bool:
-        return os.path.exists(path)
 
     def char_device(self, path: str) -> tuple[int, int] | None:
         """(major, minor) when ``path`` is a character device on the host, else None."""
@@ -91,9 +89,6 @@ class NoShellHost:
     def read_bytes(self, path: str, limit: int = MAX_READ) -> bytes:
         self._missing(path)
 
-    def exists(self, path: str) -> bool:
-        self._missing(path)
-
     def char_device(self, path: str) -> tuple[int, int] | None:
         """Without a shell the device cannot be looked at: the standard names of Linux's
         entropy-like devices are trusted (they are the host's own /dev)."""
@@ -124,6 +119,9 @@ class SshHost:
         self.keyfile = query.get("keyfile", [None])[0]
         self.no_verify = query.get("no_verify", ["0"])[0] == "1"
         self._dir = tempfile.mkdtemp(prefix="cfm-ssh-")
+        if len(self._dir) > MAX_SOCKET_DIR:  # a unix socket path has at most 107 bytes
+            os.rmdir(self._dir)
+            self._dir = tempfile.mkdtemp(prefix="cfm-ssh-", dir="/tmp")
         self.control_path = os.path.join(self._dir, "control")
         self._backend = None
 
@@ -161,9 +159,6 @@ class SshHost:
                 raise FileNotFoundError(path)
             raise HostAccessError(f"cannot read {path} on the host of {self.uri}: {done.stderr.strip()}")
         return done.stdout_bytes
-
-    def exists(self, path: str) -> bool:
-        return self.run(["test", "-e", path]).rc == 0
 
     def char_device(self, path: str) -> tuple[int, int] | None:
         done = self.run(["stat", "-L", "-c", "%F/%t/%T", path])

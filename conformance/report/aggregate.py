@@ -7,7 +7,9 @@ is ``n/a`` only where the plan says no check exists (with that reason); otherwis
 should have reported and did not, which is an ``error`` (``not-run`` if the run was
 interrupted). Entries at level ``live`` (the driver must build the bootable domain) are a
 prerequisite of host and guest: their failure fails those levels, their pass alone verifies
-nothing (a level with only that pass still lacks its own check's result).
+nothing (a level with only that pass still lacks its own check's result). In a fleet run
+(``host`` given: ``label (uri)``) a missing result names the host it was missing from, and
+:func:`blame_host` puts why a host failed (e.g. unreachable) in front of its errors.
 """
 
 from __future__ import annotations
@@ -64,11 +66,17 @@ def _planned_na(planned: dict, case_id: str) -> dict[str, str]:
     return {level: value for level in LIVE_LEVELS} if isinstance(value, str) else dict(value)
 
 
-def missing(expected: list[dict], entries: list[dict], interrupted: bool) -> list[dict]:
+def no_result(host: str | None = None) -> str:
+    """The reason of a check that should have reported and did not (on ``host``)."""
+    return NO_RESULT if host is None else NO_RESULT.replace("no result:", f"no result from host {host}:")
+
+
+def missing(expected: list[dict], entries: list[dict], interrupted: bool,
+            host: str | None = None) -> list[dict]:
     """Entries for the selected items that never reported: not-run if the run was
     interrupted, else errors (the check should have run and did not)."""
     reported = {entry["nodeid"] for entry in entries}
-    status, reason = ("skipped", INTERRUPTED) if interrupted else ("failed", NO_RESULT)
+    status, reason = ("skipped", INTERRUPTED) if interrupted else ("failed", no_result(host))
     return [{"nodeid": item["nodeid"], "when": "missing", "outcome": status, "duration": 0.0,
              "detail": reason, "cases": item["cases"], "level": item["level"], "evidence": None}
             for item in expected if item["nodeid"] not in reported]
@@ -76,16 +84,17 @@ def missing(expected: list[dict], entries: list[dict], interrupted: bool) -> lis
 
 def aggregate(entries: list[dict], cases, planned: dict | None = None,
               max_level: str = "guest", interrupted: bool = False,
-              expected: list[dict] | None = None) -> list[dict]:
+              expected: list[dict] | None = None, host: str | None = None) -> list[dict]:
     """One dict per selected case: id, feature, name, levels{level: record}, verdict.
 
     ``planned`` maps a case id to the levels that have no check for it ({level: reason},
     or one reason for host and guest); every other level up to ``max_level`` must report.
     ``expected`` lists the selected items ({nodeid, cases, level}); one that did not report
-    counts as a check that did not run.
+    counts as a check that did not run. ``host`` (a fleet's ``label (uri)``) is named in
+    the reason of every missing result.
     """
     planned = planned or {}
-    entries = entries + missing(expected or [], entries, interrupted)
+    entries = entries + missing(expected or [], entries, interrupted, host)
     checks: dict[str, dict[str, list]] = {c.id: {lvl: [] for lvl in LEVELS} for c in cases}
     for entry in entries:
         status = _item_status(entry)
@@ -113,7 +122,7 @@ def aggregate(entries: list[dict], cases, planned: dict | None = None,
             elif level in na:
                 by_level[level] = _absent("n/a", na[level])
             else:
-                by_level[level] = _absent("not-run", INTERRUPTED) if interrupted else _absent("error", NO_RESULT)
+                by_level[level] = _absent("not-run", INTERRUPTED) if interrupted else _absent("error", no_result(host))
         results.append(_verdict(case, by_level))
     return results
 
@@ -178,6 +187,24 @@ def _fail_skips(result: dict, levels, why: str) -> None:
         fresh = _verdict(_CaseView(result), result["levels"])
         result.update(verdict=fresh["verdict"], level_reached=fresh["level_reached"],
                       reason=fresh["reason"])
+
+
+def blame_host(results: list[dict], why: str) -> list[dict]:
+    """Put ``why`` (e.g. ``host h2 (URI) unreachable: ...``) in front of the reason of every
+    level that errored or did not run, and of the case's reason. A failed level stays a
+    failure: its check reached a verdict (a check that failed because its host went away is
+    an error already, naming the host: fixtures.plugin)."""
+    for result in results:
+        blamed = False
+        for level in LEVELS:
+            entry = result["levels"][level]
+            if entry["status"] in ("error", "not-run") and not entry["reason"].startswith(why):
+                entry["reason"] = f"{why}; {entry['reason']}"
+                blamed = True
+        if blamed:
+            fresh = _verdict(_CaseView(result), result["levels"])
+            result.update(verdict=fresh["verdict"], level_reached=fresh["level_reached"], reason=fresh["reason"])
+    return results
 
 
 def require_features(results: list[dict], required: list[str]) -> list[dict]:

@@ -27,6 +27,7 @@ def pytest_addoption(parser):
     group.addoption("--cfm-results", default=None, help="write per-item results JSON here")
     group.addoption("--cfm-select", default=None, help="JSON selection file (features, ids, regex, levels)")
     group.addoption("--cfm-progress", default="auto", choices=("auto", "tty", "plain", "none"))
+    group.addoption("--cfm-label", default="", help="host label in progress lines (fleet runs)")
     # --conformance-config and the conformance_config fixture: fixtures/ (plugin fixtures.plugin)
 
 
@@ -156,12 +157,14 @@ def _show_progress(report) -> None:
     if mode == "none":
         return
     done, total, feature = _PROGRESS["done"], _PROGRESS["total"], _PROGRESS["feature"]
+    label = _CONFIG["config"].getoption("--cfm-label", "")
+    who = f"certify[{label}]" if label else "certify"
     if mode == "tty":
-        sys.stderr.write(f"\r\x1b[Kcertify: {done}/{total} items, now {feature}")
+        sys.stderr.write(f"\r\x1b[K{who}: {done}/{total} items, now {feature}")
         sys.stderr.flush()
     elif time.monotonic() - _PROGRESS["last"] >= 10 or done == total or done % 50 == 0:
         _PROGRESS["last"] = time.monotonic()
-        sys.stderr.write(f"certify: {done}/{total} items done, current feature {feature}\n")
+        sys.stderr.write(f"{who}: {done}/{total} items done, current feature {feature}\n")
         sys.stderr.flush()
 
 

@@ -78,19 +78,28 @@ def _started(report: dict) -> datetime:
 
 def write_subunit(report: dict, path: Path) -> None:
     """Encode ``report`` (a finished report.json dict) into ``path``."""
-    clock = _started(report)
     with open(path, "wb") as stream:
-        out = StreamResultToBytes(stream)
-        for case, level, entry in emitted(report):
-            name = test_id(case, level)
-            tags = {f"feature:{case['feature']}", f"operation:{operation(case)}",
-                    f"level:{level}", f"status:{entry['status']}"}
-            out.status(test_id=name, test_status="inprogress", test_tags=tags, timestamp=clock)
-            for file_name, mime, data in _attachments(entry):
-                chunks = [data[i:i + CHUNK] for i in range(0, len(data), CHUNK)] or [b""]
-                for number, chunk in enumerate(chunks, 1):
-                    out.status(test_id=name, file_name=file_name, file_bytes=chunk, mime_type=mime,
-                               eof=number == len(chunks), timestamp=clock)
-            clock += timedelta(seconds=entry.get("duration") or 0.0)
-            out.status(test_id=name, test_status=STATUS[entry["status"]], test_tags=tags,
-                       timestamp=clock)
+        emit(StreamResultToBytes(stream), report)
+
+
+def emit(out, report: dict, prefix: str = "", tags=()) -> None:
+    """Write ``report``'s tests to the subunit stream ``out``; ids get ``prefix`` in front
+    (a fleet's ``<host label>.``) and every test the extra ``tags``."""
+    clock = _started(report)
+    for case, level, entry in emitted(report):
+        name = prefix + test_id(case, level)
+        test_tags = {f"feature:{case['feature']}", f"operation:{operation(case)}",
+                     f"level:{level}", f"status:{entry['status']}", *tags}
+        _emit_test(out, name, test_tags, entry, clock)
+        clock += timedelta(seconds=entry.get("duration") or 0.0)
+
+
+def _emit_test(out, name: str, tags: set, entry: dict, clock: datetime) -> None:
+    out.status(test_id=name, test_status="inprogress", test_tags=tags, timestamp=clock)
+    for file_name, mime, data in _attachments(entry):
+        chunks = [data[i:i + CHUNK] for i in range(0, len(data), CHUNK)] or [b""]
+        for number, chunk in enumerate(chunks, 1):
+            out.status(test_id=name, file_name=file_name, file_bytes=chunk, mime_type=mime,
+                       eof=number == len(chunks), timestamp=clock)
+    done = clock + timedelta(seconds=entry.get("duration") or 0.0)
+    out.status(test_id=name, test_status=STATUS[entry["status"]], test_tags=tags, timestamp=done)

@@ -17,16 +17,17 @@ STATUS_COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "error": "#6a1b9a", "ski
                   "not-run": "#ef6c00", "n/a": "#cfcfcf"}
 
 
-def schema() -> dict:
-    return json.loads(resources.files("conformance.report").joinpath("report-schema.json").read_text())
+def schema(name: str = "report-schema.json") -> dict:
+    return json.loads(resources.files("conformance.report").joinpath(name).read_text())
 
 
-def finish(report: dict) -> dict:
-    """Add the digest and validate against the schema (raises jsonschema.ValidationError)."""
+def finish(report: dict, schema_name: str = "report-schema.json") -> dict:
+    """Add the digest and validate against the schema ``schema_name`` (raises
+    jsonschema.ValidationError)."""
     import jsonschema
     report = dict(report, digest="sha256:" + "0" * 64)
     report["digest"] = digest(report)
-    jsonschema.validate(report, schema())
+    jsonschema.validate(report, schema(schema_name))
     return report
 
 
@@ -49,10 +50,16 @@ def _headline(message: str) -> str:
 def write_junit(report: dict, path: Path) -> None:
     """One <testcase> per case and level run (classname = feature); the certification
     (verdict, level, per-level counts, skip reasons, headline) as suite properties."""
-    suite = etree.Element("testsuite", name=f"conformance[{_clean(report['driver'])}]")
+    etree.ElementTree(junit_suite(report)).write(str(path), xml_declaration=True, encoding="utf-8",
+                                                 pretty_print=True)
+
+
+def junit_suite(report: dict, name: str | None = None, extra=()) -> etree._Element:
+    """The <testsuite> of ``report`` (``extra``: more (name, value) suite properties)."""
+    suite = etree.Element("testsuite", name=name or f"conformance[{_clean(report['driver'])}]")
     props = etree.SubElement(suite, "properties")
-    for name, value in _junit_properties(report):
-        etree.SubElement(props, "property", name=name, value=_clean(value)[:4000])
+    for prop, value in [*_junit_properties(report), *extra]:
+        etree.SubElement(props, "property", name=prop, value=_clean(value)[:4000])
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for case in report["cases"]:
         for level in LEVELS:
@@ -76,7 +83,7 @@ def write_junit(report: dict, path: Path) -> None:
                 etree.SubElement(test, "skipped", message=message)
     for key, value in counts.items():
         suite.set(key, str(value))
-    etree.ElementTree(suite).write(str(path), xml_declaration=True, encoding="utf-8", pretty_print=True)
+    return suite
 
 
 def _junit_properties(report: dict):

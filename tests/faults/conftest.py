@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from faults.certify_child import CertifyRun
 from faults.child import ChildSession
 from faults.leftovers import leftovers
 
@@ -31,3 +32,24 @@ def assert_nothing_left(conn, child: ChildSession) -> None:
     assert child.run_ids(), "the child recorded no run id:\n" + child.output()
     left = leftovers(conn, child.run_ids(), child.pids(), child.paths)
     assert left == [], f"left behind: {left}\nchild output:\n{child.output()}"
+
+
+@pytest.fixture
+def certify(tmp_path, lab):
+    """``certify(*args, inject="")`` starts `conformance certify` (a CertifyRun); killed and
+    its guests removed at teardown."""
+    runs = []
+
+    def start(*args, inject: str = "") -> CertifyRun:
+        run = CertifyRun(tmp_path, args, lab.connected(), inject)
+        runs.append(run)
+        return run
+
+    yield start
+    from conformance.lab.cleanup import cleanup
+    for run in runs:  # a failed test must not leak the run's guests
+        if run.proc.poll() is None:
+            run.proc.kill()
+            run.proc.wait(30)
+        for run_id in run.run_ids:
+            cleanup(lab.connected(), run_id=run_id)

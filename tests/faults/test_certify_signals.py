@@ -10,29 +10,9 @@ import time
 import pytest
 from lxml import etree
 
-from faults.certify_child import CertifyRun
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
 STOP_BOUND = 60  # seconds from the signal to certify's exit (its grace is 30 s, then SIGKILL)
-
-
-@pytest.fixture
-def certify(tmp_path, lab):
-    runs = []
-
-    def start(*args, inject: str = "") -> CertifyRun:
-        run = CertifyRun(tmp_path, args, lab.connected(), inject)
-        runs.append(run)
-        return run
-
-    yield start
-    from conformance.lab.cleanup import cleanup
-    for run in runs:  # a failed test must not leak the run's guests
-        if run.proc.poll() is None:
-            run.proc.kill()
-            run.proc.wait(30)
-        for run_id in run.run_ids:
-            cleanup(lab.connected(), run_id=run_id)
 
 
 def stopped_in_time(run, signum) -> float:

@@ -13,7 +13,6 @@ import signal
 import subprocess
 from pathlib import Path
 
-import libvirt
 import pytest
 
 from conformance.lab.connection import open_connection

@@ -21,19 +21,6 @@ pytestmark = [pytest.mark.functional, pytest.mark.slow]
 libvirt = pytest.importorskip("libvirt")
 
 
-def _remote_state(host) -> str:
-    """Domains, pools, and files the harness could leave on ``host`` (over ssh)."""
-    with libvirt.open(host.tcp_uri) as conn:
-        domains = [d.name() for d in conn.listAllDomains()]
-        pools = [p.name() for p in conn.listAllStoragePools()]
-    files = subprocess.run(
-        ["ssh", "-F", host.ssh_config, host.address,
-         "find /var/lib/conformance /var/log/libvirt/qemu /etc/libvirt/storage -mindepth 1 "
-         "-not -name autostart"],
-        capture_output=True, text=True, timeout=30).stdout
-    return f"domains={domains} pools={pools} files={files.split()}"
-
-
 def _boot(lab, image, extra_specs):
     host_image = lab.host_image(image)
     name = f"instance-{uuid.uuid4().hex[:8]}"
@@ -65,8 +52,8 @@ def test_guest_on_remote_host_over_ssh(namespace_hosts, local_image):
         assert guest.name.encode() not in local
         assert guest.boot_ids() and guest.shell("cat /proc/sys/kernel/random/boot_id").text.strip() \
             == guest.boot_ids()[-1]
-        assert "pools=['cfm']" in _remote_state(host)
-    assert _remote_state(host) == "domains=[] pools=[] files=[]"
+        assert "pool cfm" in host.leftovers()
+    assert host.leftovers() == []
 
 
 def test_host_facts_without_shell_are_a_named_skip(namespace_hosts, local_image):
@@ -82,7 +69,7 @@ def test_host_facts_without_shell_are_a_named_skip(namespace_hosts, local_image)
             qemu.guest_cmdline(guest)
         assert lab.capabilities().unknown
     log = f"/var/log/libvirt/qemu/{guest.name}.log"
-    assert _remote_state(host) == f"domains=[] pools=[] files=['{log}']"
+    assert host.leftovers() == [f"file {log}"]
     subprocess.run(["ssh", "-F", host.ssh_config, host.address, f"rm -f {log}"], timeout=30, check=True)
 
 
@@ -103,10 +90,10 @@ def test_cleanup_removes_a_dead_runs_volumes_on_the_host(namespace_hosts, local_
         files.upload(local_image.initrd, "x-initrd")
     finally:
         conn.close()
-    assert "pools=['cfm']" in _remote_state(host)
+    assert "volume cfm-deadbeef-x-initrd" in host.leftovers()
     out = subprocess.run([sys.executable, "-m", "conformance.cli", "cleanup", "--libvirt-uri",
                           host.ssh_uri], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
     assert "removed volume cfm-deadbeef-x-initrd" in out.stdout
     assert "removed volume cfm-deadbeef.owner" in out.stdout
-    assert _remote_state(host) == "domains=[] pools=[] files=[]"
+    assert host.leftovers() == []

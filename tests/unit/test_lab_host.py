@@ -137,3 +137,17 @@ def test_remote_capabilities_unknown_without_shell():
     assert caps.libvirtd is None and "no shell on X" in caps.unknown
     reason = capabilities.locked_memory_blocker(caps, 256 << 20)
     assert reason.startswith("RLIMIT_MEMLOCK of the libvirt daemon cannot be measured: no shell on X")
+
+
+def test_ssh_control_socket_path_fits_a_unix_socket(monkeypatch, tmp_path):
+    """A deep TMPDIR (certify's temp dir inside a test's) must not break ssh: the control
+    socket's directory falls back to /tmp when the path would be too long for a socket."""
+    deep = tmp_path / ("d" * 80)
+    deep.mkdir()
+    monkeypatch.setattr("tempfile.tempdir", str(deep))
+    host = SshHost(SSH_URI)
+    try:
+        assert len(host.control_path) < 80 and host.control_path.startswith("/tmp/cfm-ssh-")
+    finally:
+        host.close()
+    assert not list(deep.iterdir())

@@ -155,3 +155,36 @@ def test_a_check_that_can_assert_nothing_is_na_and_a_failed_probe_is_an_error():
     [probe] = aggregate([entry("xml"), entry("host"),
                          entry("guest", "failed", detail="E dmesg failed", harness_error="GuestError")], [CASE])
     assert probe["levels"]["guest"]["status"] == "error" and probe["verdict"] == "error"
+
+
+def test_in_a_fleet_a_missing_result_names_the_host_and_blame_host_says_why():
+    """A host that died mid-run: its unreported checks are errors naming the host, and the
+    reason it died goes first; passed levels keep their status and an empty reason."""
+    from conformance.report.aggregate import blame_host
+    host = "h2 (qemu+tcp://10.251.2.2/system)"
+    expected = [{"nodeid": "t::test_guest", "cases": [CASE.id], "level": "guest"}]
+    [result] = aggregate([entry("xml")], [CASE], expected=expected, host=host)
+    for level in ("host", "guest"):
+        assert result["levels"][level]["status"] == "error"
+        assert "no result from host h2 (qemu+tcp://10.251.2.2/system)" in result["levels"][level]["reason"]
+    why = "host h2 (qemu+tcp://10.251.2.2/system) unreachable: connection refused"
+    blame_host(blame_host([result], why), why)  # idempotent
+    assert result["levels"]["guest"]["reason"].startswith(why + "; ")
+    assert result["levels"]["guest"]["reason"].count(why) == 1
+    assert result["reason"].startswith("host: " + why)
+    assert result["levels"]["xml"] == aggregate([entry("xml")], [CASE])[0]["levels"]["xml"]
+    [alone] = aggregate([entry("xml")], [CASE])
+    assert "from host" not in alone["levels"]["host"]["reason"]  # single-host reasons unchanged
+
+
+def test_a_host_gone_after_its_run_keeps_its_real_failures():
+    """A check that reached a verdict before the host went away stays a failure (the
+    driver's); errors of that host are blamed on it. A check that failed *because* the host
+    went away never reaches here as a failure: the lab turns it into an error naming the
+    host (fixtures.plugin, conformance.checks.define)."""
+    from conformance.report.aggregate import blame_host
+    why = "host h2 (qemu+tcp://10.251.2.2/system) unreachable: connection refused"
+    [kept] = blame_host(aggregate([entry("xml", "failed", detail="wrong"), entry("host"),
+                                   entry("guest")], [CASE]), why)
+    assert kept["levels"]["xml"]["status"] == "fail" and kept["verdict"] == "fail"
+    assert not kept["levels"]["xml"]["reason"].startswith(why)

@@ -1,0 +1,1 @@
+"""Certifying a fleet: several libvirt hosts in one ``conformance certify`` run."""

@@ -1,0 +1,190 @@
+"""certify_fleet end to end with the pytest children and libvirt faked: one child per host
+in parallel, a host that dies mid-run, --shard, a stop request, cleanup on every host."""
+
+import json
+import signal
+import threading
+
+import pytest
+
+from conformance import host_certify
+from conformance.catalogue import ALL_CASES
+from conformance.config import Config
+from conformance.fleet import cleaning
+from conformance.fleet.hosts import parse_hosts
+from conformance.fleet.run import certify_fleet, selections
+from conformance.host_certify import Settings
+from conformance.report.selection import Selection
+from conformance.report.verify import problems
+from conformance.stopping import StopSignals
+
+HOSTS = parse_hosts(["qemu:///system", "h2=qemu+tcp://10.251.2.2/system"])
+AGENT = Selection(features=["agent"], max_level="xml")
+
+
+def xml_pass(case_id):
+    return {"nodeid": f"t::test_case[{case_id}]", "when": "call", "outcome": "passed", "duration": 0.1,
+            "detail": "", "cases": [case_id], "feature": "agent", "level": "xml", "evidence": None}
+
+
+@pytest.fixture
+def lab(monkeypatch):
+    """Fake children: every host passes its cases, except hosts named in ``dies`` (first case
+    only, then the child dies and the host stops answering). Records what each child got."""
+    state = {"dies": set(), "ran": {}, "threads": set(), "stop_after": None}
+
+    def run_pytest(settings, selection, uri, parallel, out, label, scratch):
+        ids = [c.id for c in ALL_CASES if selection.case_wanted(c)]
+        state["ran"][label] = (ids, parallel, scratch)
+        state["started"].add(uri)
+        state["threads"].add(threading.current_thread().name)
+        if state["stop_after"] == label:
+            settings.stop._handle(signal.SIGINT, None)
+        if uri in state["dies"]:
+            expected = [{"nodeid": xml_pass(i)["nodeid"], "cases": [i], "level": "xml"} for i in ids]
+            return {"entries": [xml_pass(ids[0])], "expected": expected, "exitstatus": None}
+        return {"entries": [xml_pass(i) for i in ids], "expected": [], "exitstatus": 0}
+
+    monkeypatch.setattr(host_certify, "run_pytest", run_pytest)
+    state["started"] = set()  # URIs whose child ran: a dying host answers until then
+
+    def reachable(uri, timeout=0):
+        return "connection refused" if uri in state["dies"] & state["started"] else None
+
+    monkeypatch.setattr(host_certify, "reachable", reachable)
+    monkeypatch.setattr(host_certify, "_host_facts", lambda uri: {"libvirt_version": "9.0.0"})
+    return state
+
+
+def fleet(tmp_path, stop, selection=AGENT, shard=False):
+    settings = Settings("reference", "xml", "auto", Config(), stop, progress="none")
+    return certify_fleet(settings, HOSTS, selection, tmp_path, workers=4, shard=shard)
+
+
+def test_every_host_certifies_every_case_in_its_own_child(lab, tmp_path):
+    with StopSignals() as stop:
+        assert fleet(tmp_path, stop) == 0
+    wanted = [c.id for c in ALL_CASES if AGENT.case_wanted(c)]
+    assert {label: ran[0] for label, ran in lab["ran"].items()} == {"local": wanted, "h2": wanted}
+    assert {ran[1] for ran in lab["ran"].values()} == {2}  # 4 workers // 2 hosts
+    assert lab["threads"] == {"certify local", "certify h2"}
+    assert not lab["ran"]["h2"][2].exists()  # the fleet's scratch dir is gone
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["certification"]["verdict"] == "certified"
+    assert problems(tmp_path / "report.json") == (0, [])
+    for label in ("local", "h2"):
+        host = json.loads((tmp_path / "hosts" / label / "report.json").read_text())
+        assert host["format"] == 1 and "kind" not in host and host["host"]["label"] == label
+
+
+def test_a_host_that_dies_errors_naming_itself_and_spares_the_other(lab, tmp_path, capsys):
+    lab["dies"] = {"qemu+tcp://10.251.2.2/system"}
+    with StopSignals() as stop:
+        assert fleet(tmp_path, stop) == 1
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["certification"]["hosts"] == {"local": "certified", "h2": "not certified"}
+    first, *rest = report["cases"]
+    assert first["hosts"]["h2"]["verdict"] == "pass"  # delivered before the host died
+    for row in rest:
+        assert row["hosts"]["local"]["verdict"] == "pass"
+        reason = row["hosts"]["h2"]["reason"]
+        assert row["hosts"]["h2"]["verdict"] == "error"
+        assert reason.startswith("xml: host h2 (qemu+tcp://10.251.2.2/system) unreachable: connection refused")
+    inner = json.loads((tmp_path / "hosts" / "h2" / "report.json").read_text())
+    assert "no result from host h2 (qemu+tcp://10.251.2.2/system)" in inner["cases"][1]["levels"]["xml"]["reason"]
+    out = capsys.readouterr().out
+    assert "certify[local]: CERTIFIED" in out and "certify[h2]: NOT CERTIFIED" in out
+    assert out.splitlines()[-2].startswith("certify: FLEET NOT CERTIFIED: 1/2 hosts certified")
+
+
+def test_shard_splits_the_cases_once_across_hosts(lab, tmp_path):
+    with StopSignals() as stop:
+        assert fleet(tmp_path, stop, shard=True) == 0
+    shares = [set(ran[0]) for ran in lab["ran"].values()]
+    wanted = {c.id for c in ALL_CASES if AGENT.case_wanted(c)}
+    assert shares[0] and shares[1] and not shares[0] & shares[1] and shares[0] | shares[1] == wanted
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["mode"] == "shard" and all(len(row["hosts"]) == 1 for row in report["cases"])
+
+
+def test_shard_keeps_the_other_filters():
+    settings = Settings("reference", "xml", "auto", Config(), None)
+    picked = Selection(features=["agent", "rng"], exclude=["unset"], max_level="xml")
+    shares = selections(settings, HOSTS, picked, shard=True)
+    for share in shares.values():
+        assert share.features == ["agent", "rng"] and share.exclude == ["unset"] and share.ids
+
+
+def test_a_stop_marks_every_report_interrupted(lab, tmp_path):
+    lab["stop_after"] = "h2"
+    with StopSignals() as stop:
+        assert fleet(tmp_path, stop) == 130
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["certification"]["verdict"] == "interrupted"
+    for label in ("local", "h2"):  # also the host whose child had finished before the stop
+        host = json.loads((tmp_path / "hosts" / label / "report.json").read_text())
+        assert host["certification"]["verdict"] == "interrupted"
+
+
+def test_cleanup_after_a_stop_reaches_every_host_and_reports_failures(monkeypatch):
+    cleaned = []
+
+    def clean_one(uri, options):
+        if "dead" in uri:
+            raise RuntimeError("unreachable")
+        cleaned.append(uri)
+        return type("Report", (), {"removed_domains": [f"cfm-x-{len(cleaned)}"]})()
+
+    monkeypatch.setattr(cleaning, "clean_one", clean_one)
+    found = cleaning.clean_hosts(["qemu:///system", "qemu+tcp://dead/system", "qemu+tcp://b/system"], 10)
+    assert [(uri, error) for uri, _, error in found] == [
+        ("qemu:///system", None), ("qemu+tcp://dead/system", "unreachable"), ("qemu+tcp://b/system", None)]
+    assert sorted(cleaned) == ["qemu+tcp://b/system", "qemu:///system"]
+
+
+def test_a_host_whose_cleanup_hangs_is_abandoned_in_time(monkeypatch):
+    release = threading.Event()
+    monkeypatch.setattr(cleaning, "clean_one", lambda uri, options: release.wait(30))
+    try:
+        [(uri, report, error)] = cleaning.clean_reports(["qemu+tcp://slow/system"], 0.3)
+        assert report is None and error == "no answer within 0.3 s"
+    finally:
+        release.set()
+
+
+def test_a_host_unreachable_from_the_start_runs_no_child(lab, tmp_path):
+    lab["dies"] = {"qemu+tcp://10.251.2.2/system"}
+    lab["started"].add("qemu+tcp://10.251.2.2/system")  # never answers
+    with StopSignals() as stop:
+        assert fleet(tmp_path, stop) == 1
+    assert set(lab["ran"]) == {"local"}
+    report = json.loads((tmp_path / "report.json").read_text())
+    h2 = report["hosts"][1]
+    assert h2["accelerator"] == "unknown" and "unreachable: connection refused" in h2["problem"]
+    assert all(row["hosts"]["h2"]["verdict"] == "error" for row in report["cases"])
+
+
+def test_a_host_that_died_keeps_real_failures_and_names_itself_in_the_problem(lab, tmp_path, monkeypatch):
+    """Checks that reached a verdict before libvirtd vanished stay failures (the driver's);
+    the host is found unreachable after its run and named in its certification problem."""
+    lab["dies"] = {"qemu+tcp://10.251.2.2/system"}
+    real = host_certify.run_pytest
+
+    def failing(settings, selection, uri, *rest):
+        results = real(settings, selection, uri, *rest)
+        if uri in lab["dies"]:
+            results["entries"] = [dict(e, outcome="failed", detail="wrong watchdog model")
+                                  for e in results["entries"]]
+            results["exitstatus"] = 1
+        return results
+
+    monkeypatch.setattr(host_certify, "run_pytest", failing)
+    with StopSignals() as stop:
+        assert fleet(tmp_path, stop) == 1
+    report = json.loads((tmp_path / "report.json").read_text())
+    rows = [row["hosts"]["h2"] for row in report["cases"]]
+    assert "fail" in {r["verdict"] for r in rows} <= {"fail", "error"}
+    assert all("h2" in r["reason"] for r in rows if r["verdict"] == "error")
+    assert all("wrong watchdog model" in r["reason"] for r in rows if r["verdict"] == "fail")
+    [h2] = [h for h in report["hosts"] if h["label"] == "h2"]
+    assert "unreachable: connection refused" in h2["problem"]
