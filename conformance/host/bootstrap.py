@@ -129,7 +129,19 @@ def install(packages):
             raise BootstrapError(f"{' '.join(cmd[:3])} failed: {res.stderr.strip()[-2000:]}")
 
 
+REAPER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "reaper.py")
+
+
 def start_daemon(name):
+    """Start ``name -d``. libvirtd runs under reaper.py, which reaps its QEMU processes at
+    once (pid 1 of some machines takes seconds, and every guest stop waits for it)."""
+    if name == "libvirtd":
+        # The reaper outlives this call (it waits for the daemon and its guests); its own
+        # exit status is not the daemon's, so success is judged by the socket afterwards.
+        subprocess.Popen([sys.executable, REAPER, name, "-d"], cwd="/", start_new_session=True,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, close_fds=True)
+        return
     res = subprocess.run([name, "-d"], capture_output=True, text=True)
     if res.returncode != 0:
         raise BootstrapError(f"{name} -d failed: {res.stderr.strip()}")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from conformance.host.bootstrap import start_daemon
 from conformance.lab.connection import open_connection
 from conformance.waiters import wait_until
 from faults.conftest import assert_nothing_left
@@ -47,7 +48,8 @@ def _alive(pid: int) -> bool:
 
 
 def restart_libvirtd() -> None:
-    """Stop libvirtd (SIGTERM, bounded) and start it again with ``libvirtd -d``."""
+    """Stop libvirtd (SIGTERM, bounded) and start it again as the bootstrap does (under its
+    reaper)."""
     try:
         pid = int(PID_FILE.read_text().split()[0])
     except (OSError, ValueError, IndexError):
@@ -57,7 +59,7 @@ def restart_libvirtd() -> None:
             os.kill(pid, signal.SIGTERM)
             wait_until(lambda: not _alive(pid), 30, f"libvirtd {pid} did not stop")
     finally:
-        subprocess.run(["libvirtd", "-d"], check=True, timeout=60)
+        start_daemon("libvirtd")
         wait_until(lambda: open_connection().close() == 0 or True, 60, "libvirtd did not come back")
 
 

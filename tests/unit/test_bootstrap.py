@@ -1,5 +1,6 @@
 """Decision logic of the host bootstrap, with every system call mocked."""
 import subprocess
+import sys
 
 import pytest
 
@@ -68,6 +69,7 @@ def _mock_host(monkeypatch, dpkg_out, running, dirs_exist):
     monkeypatch.setattr(bs.os, "makedirs", lambda *a, **k: runs.append(["mkdir", a[0]]))
     monkeypatch.setattr(bs.os, "chmod", lambda *a, **k: None)
     monkeypatch.setattr(subprocess, "run", fake_run)
+    monkeypatch.setattr(subprocess, "Popen", lambda cmd, **kw: runs.append(cmd))
     return runs
 
 
@@ -102,7 +104,8 @@ def test_bootstrap_installs_missing_and_starts_daemons(monkeypatch):
     bs.bootstrap(out=printed.append)
     assert runs[0] == ["apt-get", "update"]
     assert runs[1] == ["apt-get", "install", "-y", "--no-install-recommends", "cpio"]
-    assert ["libvirtd", "-d"] in runs and ["virtlogd", "-d"] not in runs
+    assert [sys.executable, bs.REAPER, "libvirtd", "-d"] in runs  # under the reaper
+    assert ["virtlogd", "-d"] not in runs
     assert printed[:3] == ["installing 1 Debian packages with apt-get (first run only, about 2 min): cpio",
                            "installed: cpio", "started libvirtd"]
     assert [r[1] for r in runs if r[0] == "mkdir"] == bs.RUNTIME_DIRS
