@@ -84,7 +84,7 @@ class HostFiles:
         self._pool = None
         self._uploaded: dict[str, str] = {}   # local path -> host path
 
-    def _pool_(self) -> libvirt.virStoragePool:
+    def _ensure_pool(self) -> libvirt.virStoragePool:
         if self._pool is None:
             self._pool = pool(self._conn_of())
             self._write(f"{NAME_PREFIX}{self.run_id}{OWNER_SUFFIX}",
@@ -109,7 +109,7 @@ class HostFiles:
             return self._write(name, b"")
 
     def _write(self, name: str, data: bytes, retry: bool = True) -> str:
-        pool_ = self._pool if self._pool is not None else self._pool_()
+        pool_ = self._ensure_pool()
         conn = self._conn_of()
         try:
             try:
@@ -134,13 +134,13 @@ class HostFiles:
         """The first ``limit`` bytes of volume ``name`` (b"" when it does not exist)."""
         conn = self._conn_of()
         try:
-            volume = self._pool_().storageVolLookupByName(name)
+            volume = self._ensure_pool().storageVolLookupByName(name)
         except libvirt.libvirtError:
             return b""
         return download(conn, volume, limit)
 
     def delete(self, name: str) -> None:
-        delete_volume(self._pool_(), name)
+        delete_volume(self._ensure_pool(), name)
 
     def remove_all(self) -> list[str]:
         """Delete every volume of this run (the owner marker last); their names."""
