@@ -4,7 +4,8 @@ Host: a virtio-rng device exists iff RNG is allowed; its ``max-bytes``/``period`
 properties equal the requested rate (QEMU's "unlimited" default when no rate); its
 ``rng`` link points at an rng-random object whose ``filename`` is the requested backend.
 Guest: the hwrng core uses ``virtio_rng.N``; reading /dev/hwrng over a bounded window
-stays within the rate (see :func:`rate_bounds`) or, unlimited, is clearly faster; the
+stays within the rate (see :func:`rate_bounds`; a window below it is read again, see
+:data:`MAX_WINDOWS`) or, unlimited, is clearly faster; the
 bytes are not trivially non-random; rngd runs against the device. Disabled: the probe
 read the hwrng core's ``rng_available`` and listed the guest's virtio devices with the
 virtio_rng driver registered (so a virtio RNG would have shown), and neither shows one.
@@ -37,6 +38,11 @@ CHUNK = 64  # the guest hwrng core reads the device 64 bytes at a time (x86 cach
 LOW_FRACTION = 0.5
 MIN_CHUNKS = 12  # the window's budget, in chunks, that lets the bounds fail a ninth of the rate
 MIN_PERIODS, MIN_WINDOW_S, MAX_WINDOW_S = 2, 3.0, 30.0
+# A window below the lower bound is measured again, up to this many windows in all: QEMU
+# refills the quota from its own timer and a missed period is never made up, so a host
+# too loaded to run QEMU on time yields fewer bytes (seen once in CI: 2112 of 6080 B),
+# never more. One window within the bounds proves the rate; any window above fails at once.
+MAX_WINDOWS = 3
 VIRTIO_ENTROPY_ID = "0x0004"  # virtio device id of an entropy source (virtio spec 5.4)
 HWRNG = "/sys/class/misc/hw_random"
 
@@ -204,17 +210,15 @@ def check_guest(guest, rng: Expected | None) -> dict:
         window = window_for(rng)
     except NotApplicable as exc:
         raise NotApplicable(exc.reason, {"hwrng": current}) from None
-    count, sample = read_window(guest, window)
-    evidence = {"hwrng": current, "window_s": window, "bytes": count,
-                "bytes_per_s": round(count / window, 1), "rng_quality": state.get("rng_quality")}
     if rng.limited:
-        low, high = rate_bounds(rng.rate_bytes, rng.rate_period, window)
-        evidence["bounds"] = [low, high]
-        expect(low <= count <= high, FEATURE, GUEST, "bytes read within the rate limit",
-               [low, high], count, **evidence)
+        count, sample, evidence = read_limited(guest, rng, window)
+        evidence = {"hwrng": current, **evidence, "rng_quality": state.get("rng_quality")}
     else:
+        count, sample = read_window(guest, window)
         low = int(UNLIMITED_MIN_BYTES_PER_S * window)
-        evidence["bounds"] = [low, None]
+        evidence = {"hwrng": current, "window_s": window, "bytes": count,
+                    "bytes_per_s": round(count / window, 1), "bounds": [low, None],
+                    "rng_quality": state.get("rng_quality")}
         expect(count >= low, FEATURE, GUEST, "unlimited RNG too slow", f">= {low}", count,
                **evidence)
     problems = randomness_problems(sample)
@@ -222,6 +226,24 @@ def check_guest(guest, rng: Expected | None) -> dict:
            problems, sample_head=sample[:16].hex(), **evidence)
     evidence["rngd"] = check_rngd(guest)
     return evidence
+
+
+def read_limited(guest, rng: Expected, window: float) -> tuple[int, bytes, dict]:
+    """Read windows until one is within :func:`rate_bounds` (at most MAX_WINDOWS):
+    (bytes, sample, evidence). Fails on the first window above the upper bound, or when
+    every window stayed below the lower one."""
+    low, high = rate_bounds(rng.rate_bytes, rng.rate_period, window)
+    counts = []
+    while True:
+        count, sample = read_window(guest, window)
+        counts.append(count)
+        evidence = {"window_s": window, "bytes": count, "bytes_per_s": round(count / window, 1),
+                    "bounds": [low, high], "windows": counts}
+        if low <= count <= high:
+            return count, sample, evidence
+        if count > high or len(counts) == MAX_WINDOWS:
+            expect(False, FEATURE, GUEST, "bytes read within the rate limit", [low, high],
+                   count if count > high else counts, **evidence)
 
 
 def check_rngd(guest, seconds: int = 2) -> dict:

@@ -102,6 +102,40 @@ def test_guest_limited_within_bounds():
         rng.check_guest(guest_reading(0, b""), LIMITED)
 
 
+def guest_reading_windows(counts):
+    """A guest whose successive /dev/hwrng windows read ``counts`` bytes."""
+    guest = guest_reading(0, b"")
+    answers = iter(counts)
+
+    def window(_script):
+        count = next(answers)
+        return CommandResult(0, f"{count}\n" + os.urandom(min(count, 4096)).hex(" ") + "\n")
+    guest.shell[1] = ("/dev/hwrng of=", window)
+    return guest
+
+
+def test_guest_limited_low_window_is_read_again():
+    """A window below the bound (a starved reader) is read again; in bounds then passes,
+    with every window in the evidence."""
+    evidence = rng.check_guest(guest_reading_windows([100, 1000, 3000]), LIMITED)
+    assert evidence["bytes"] == 3000 and evidence["windows"] == [100, 1000, 3000]
+
+
+def test_guest_limited_too_slow_in_every_window_fails():
+    """A device below the rate in all MAX_WINDOWS windows fails, naming every window."""
+    counts = [100] * rng.MAX_WINDOWS + [3000]
+    with pytest.raises(LiveCheckFailed, match=r"within the rate.*got \[100, 100, 100\]"):
+        rng.check_guest(guest_reading_windows(counts), LIMITED)
+
+
+def test_guest_limited_too_fast_fails_at_once():
+    """A window above the upper bound fails without another window: load cannot speed a
+    device up."""
+    with pytest.raises(LiveCheckFailed, match="got 60000") as failure:
+        rng.check_guest(guest_reading_windows([100, 60000, 3000]), LIMITED)
+    assert failure.value.evidence["windows"] == [100, 60000]
+
+
 def test_guest_unlimited_must_be_fast_and_random():
     """Unlimited must exceed the floor (64 KiB/s: a quarter of the slowest measured 280 KB/s,
     16x the fastest catalogue limit); /dev/zero-like bytes fail."""
