@@ -17,7 +17,7 @@ import libvirt
 import libvirt_qemu
 from lxml import etree
 
-from conformance.errors import GuestError, HarnessError
+from conformance.errors import GuestError, HarnessError, WaitTimeout
 from conformance.lab.events import EventHub
 from conformance.lab.host import LocalHost
 from conformance.waiters import wait_until, wait_until_or_raise
@@ -26,6 +26,8 @@ BOOT_MARKER = re.compile(rb"CONFORMANCE-BOOT boot_id=([0-9a-f-]{36})")
 MAX_OUTPUT = 1 << 20          # bytes kept of one guest-exec stream
 MAX_CONSOLE = 4 << 20         # bytes of console log read
 MAX_AGENT_ANSWER = 4 << 20    # characters of one agent answer (libvirt RPC string cap)
+GUEST_SETSID = "/usr/bin/setsid"  # busybox: exec in place in a new session (pid = session id)
+GUEST_KILL = "/bin/kill"
 STATES = {libvirt.VIR_DOMAIN_RUNNING: "running", libvirt.VIR_DOMAIN_PAUSED: "paused",
           libvirt.VIR_DOMAIN_SHUTOFF: "shutoff", libvirt.VIR_DOMAIN_SHUTDOWN: "shutdown",
           libvirt.VIR_DOMAIN_CRASHED: "crashed", libvirt.VIR_DOMAIN_BLOCKED: "blocked",
@@ -176,20 +178,42 @@ class Guest:
         return self.agent("guest-info")
 
     def exec(self, argv, timeout: float = 30) -> CommandResult:
-        """Run ``argv`` in the guest through guest-exec; wait (bounded) for it to exit."""
+        """Run ``argv`` in the guest through guest-exec; wait (bounded) for it to exit.
+
+        The command leads a session (and process group) of its own: past ``timeout`` the
+        group is killed, so nothing it started outlives the check (guests are shared)."""
         argv = [str(a) for a in argv]
-        started = self.agent("guest-exec", path=argv[0], arg=argv[1:], **{"capture-output": True})
+        started = self.agent("guest-exec", path=GUEST_SETSID, arg=argv,
+                             **{"capture-output": True})
         pid = started["pid"]
 
         def finished():
             status = self.agent("guest-exec-status", pid=pid)
             return status if status.get("exited") else None
 
-        status = wait_until_or_raise(finished, timeout, f"guest-exec of {argv[0]!r} did not exit",
-                                     interval=0.05, detail=lambda: f"guest pid {pid}")
+        try:
+            status = wait_until_or_raise(finished, timeout,
+                                         f"guest-exec of {argv[0]!r} did not exit",
+                                         interval=0.05, detail=lambda: f"guest pid {pid}")
+        except WaitTimeout as timed_out:
+            raise WaitTimeout(timed_out.what, timed_out.timeout, timed_out.last,
+                              f"{timed_out.detail}; {self._kill_group(pid)}") from None
         return CommandResult(status.get("exitcode", -status.get("signal", 1) or -1),
                              _decode(status.get("out-data")), _decode(status.get("err-data")),
                              tuple(argv))
+
+    def _kill_group(self, pid: int) -> str:
+        """SIGKILL the process group ``pid`` leads in the guest; say how that went (best effort:
+        a guest that does not answer the agent cannot be helped here)."""
+        try:
+            kill = self.agent("guest-exec", timeout=5, path=GUEST_KILL,
+                              arg=["-KILL", f"-{pid}"])["pid"]
+            wait_until(lambda: self.agent("guest-exec-status", timeout=5, pid=kill)["exited"],
+                       5, "guest kill did not exit", interval=0.05)
+            self.agent("guest-exec-status", timeout=5, pid=pid)  # qemu-ga forgets it once read
+        except (HarnessError, libvirt.libvirtError) as exc:
+            return f"killing its process group failed: {exc}"
+        return "its process group was killed"
 
     def shell(self, command: str, timeout: float = 30) -> CommandResult:
         """Run a command with the guest's /bin/sh (the command runs inside the guest only)."""

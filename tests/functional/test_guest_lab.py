@@ -44,6 +44,22 @@ def test_exec_that_never_exits_times_out_with_a_named_error(booted_guest):
     assert time.monotonic() - started < 10
 
 
+def test_exec_past_its_deadline_is_killed_with_its_children(booted_guest):
+    """A timed-out command and what it started are killed in the guest (guests are shared:
+    a leftover reader would skew the next check); the error says so."""
+    with pytest.raises(WaitTimeout, match="its process group was killed"):
+        booted_guest.shell("sleep 1001 & sleep 1002", timeout=1)
+    left = booted_guest.shell("ps -o pid,args | grep '[s]leep 100' || true").text
+    assert left == ""
+
+
+def test_exec_leads_its_own_session(booted_guest):
+    """The command's pid is its session and process group id (what the kill relies on)."""
+    stat = booted_guest.shell("echo $$; cat /proc/$$/stat").text.split()
+    pid, pgrp, session = stat[0], stat[5], stat[6]
+    assert pgrp == session == pid
+
+
 def test_testinfra_host_runs_through_the_agent(guest_host):
     """A testinfra Host backed by the guest agent sees the guest, not the host."""
     assert guest_host.file("/proc/cpuinfo").exists
