@@ -1,18 +1,22 @@
-"""Prune the image cache: keep the newest N image and kernel dirs and every one in use. Stdlib only.
+"""Prune the image cache: keep the newest N image and kernel dirs, every one in use and
+every one used in the last RECENT_S seconds. Stdlib only.
 
 Image dirs are ``<cache-dir>/<64 hex>/`` and kernel dirs ``<cache-dir>/kernels/<64 hex>/``
 (images/build.py, images/minimal_kernel.py). "Newest" is the mtime of a dir's
 manifest.json: set when it is built, renewed by :func:`mark_used` on every cache hit, so
-an image a session keeps using stays. A kernel is in use when a kept image names it
-(manifest ``kernel_key``).
+an image a session keeps using stays, and one used within RECENT_S stays whatever its rank
+(another checkout running its suite now may have started with it). A kernel is in use
+when a kept image names it (manifest ``kernel_key``).
 Callers hold the cache's build lock, so no build is half-published while this runs.
 """
 import json
 import os
 import re
 import shutil
+import time
 
 KEEP = 3
+RECENT_S = 24 * 3600
 KEY = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -34,9 +38,11 @@ def mark_used(path):
         pass
 
 
-def to_remove(dirs, keep, in_use):
-    """Paths of ``dirs`` (newest first) beyond the newest ``keep`` whose key is not in ``in_use``."""
-    return [path for _, path in dirs[keep:] if os.path.basename(path) not in in_use]
+def to_remove(dirs, keep, in_use, used_before=float("inf")):
+    """Paths of ``dirs`` (newest first) beyond the newest ``keep`` whose key is not in
+    ``in_use`` and that were last used before ``used_before`` (a time stamp)."""
+    return [path for mtime, path in dirs[keep:]
+            if os.path.basename(path) not in in_use and mtime < used_before]
 
 
 def kernel_key_of(image_dir):
@@ -47,15 +53,16 @@ def kernel_key_of(image_dir):
         return None
 
 
-def prune(cache_dir, keep=KEEP, in_use=(), kernels_in_use=()):
+def prune(cache_dir, keep=KEEP, in_use=(), kernels_in_use=(), recent_s=RECENT_S, now=None):
     """Remove old image and kernel dirs; return the removed paths (images first)."""
     if keep < 0:
         raise ValueError("keep must be >= 0")
+    used_before = (time.time() if now is None else now) - recent_s
     images = cache_dirs(cache_dir)
-    removed = to_remove(images, keep, set(in_use))
+    removed = to_remove(images, keep, set(in_use), used_before)
     kept_kernels = {kernel_key_of(path) for _, path in images if path not in removed}
     removed += to_remove(cache_dirs(os.path.join(cache_dir, "kernels")), keep,
-                         kept_kernels | set(kernels_in_use))
+                         kept_kernels | set(kernels_in_use), used_before)
     for path in removed:
         shutil.rmtree(path)
     return removed

@@ -45,6 +45,18 @@ def names(path):
     return sorted(n for n in os.listdir(path) if len(n) == 64)
 
 
+def test_keeps_what_was_used_recently(build, tmp_path):
+    """Dirs used within recent_s stay beyond the newest ``keep`` (a concurrent checkout may
+    be booting them); older ones go."""
+    cache = str(tmp_path)
+    fill(cache)
+    removed = build.cache_prune.prune(cache, keep=1, recent_s=350, now=1_700_000_000)
+    assert names(cache) == [key(1), key(2), key(3)]
+    assert sorted(removed) == sorted([os.path.join(cache, key(4)), os.path.join(cache, key(5)),
+                                      os.path.join(cache, "kernels", key(4)),
+                                      os.path.join(cache, "kernels", key(5))])
+
+
 def test_keeps_the_newest_and_what_is_in_use(build, tmp_path):
     """keep=2: images 1, 2 and the in-use 5 stay; kernels of kept images and the current one stay."""
     cache = str(tmp_path)
