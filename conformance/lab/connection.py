@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from urllib.parse import parse_qsl, urlsplit
 
 import libvirt
 
@@ -35,6 +36,18 @@ def start_event_loop() -> None:
         _loop_started = True
 
 
+def non_interactive(uri: str) -> str:
+    """``uri`` for libvirt.open in a run nobody answers: an ``+ssh`` URI gets ``no_tty=1``
+    unless it sets no_tty, so a password or host-key question fails at once with ssh's own
+    message instead of waiting for a terminal until the open's deadline."""
+    parts = urlsplit(uri)
+    if not parts.scheme.endswith("+ssh"):
+        return uri
+    if any(key == "no_tty" for key, _ in parse_qsl(parts.query, keep_blank_values=True)):
+        return uri
+    return parts._replace(query=f"{parts.query}&no_tty=1" if parts.query else "no_tty=1").geturl()
+
+
 def open_connection(uri: str = DEFAULT_URI) -> libvirt.virConnect:
     """Open ``uri`` (events enabled). A local daemon that does not answer raises
     HostCapabilityMissing (this machine is not set up); a remote one HostUnreachable."""
@@ -56,13 +69,13 @@ def open_connection(uri: str = DEFAULT_URI) -> libvirt.virConnect:
 def _open_bounded(uri: str, timeout: float) -> libvirt.virConnect:
     """libvirt.open in a helper thread, given up after ``timeout`` (libvirt has no connect
     timeout: a host that drops packets would block for minutes). A connection that opens
-    after the deadline is closed by the helper thread."""
+    after the deadline is closed by the helper thread. ssh never asks: :func:`non_interactive`."""
     result: dict = {}
     done, lock = threading.Event(), threading.Lock()
 
     def opener() -> None:
         try:
-            conn, error = libvirt.open(uri), None
+            conn, error = libvirt.open(non_interactive(uri)), None
         except libvirt.libvirtError as exc:
             conn, error = None, exc
         with lock:

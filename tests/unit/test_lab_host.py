@@ -1,5 +1,6 @@
 """Shell access to the libvirt host: transport by URI, bounded commands, no-shell honesty."""
 
+import re
 import time
 
 import libvirt
@@ -74,6 +75,27 @@ def test_remote_open_is_bounded(monkeypatch):
     with pytest.raises(HostUnreachable, match=r"qemu\+tcp://h/system unreachable: no answer"):
         connection._open_bounded("qemu+tcp://h/system", 0.3)
     assert time.monotonic() - started < 2
+
+
+@pytest.mark.parametrize("uri, opened", [
+    ("qemu+ssh://root@h/system", "qemu+ssh://root@h/system?no_tty=1"),
+    ("qemu+ssh://h:2222/system?keyfile=/k", "qemu+ssh://h:2222/system?keyfile=/k&no_tty=1"),
+    ("qemu+ssh://h/system?no_tty=0", "qemu+ssh://h/system?no_tty=0"),
+    ("qemu+tcp://h/system", "qemu+tcp://h/system"),
+    ("qemu+libssh2://h/system", "qemu+libssh2://h/system"),
+])
+def test_ssh_never_waits_for_a_terminal(monkeypatch, uri, opened):
+    """libvirt's ssh transport gets no_tty=1 unless the URI sets it; the error names the
+    user's URI."""
+    seen = []
+
+    def refuse(uri):
+        seen.append(uri)
+        raise libvirt.libvirtError("Host key verification failed")
+    monkeypatch.setattr(connection.libvirt, "open", refuse)
+    with pytest.raises(HostUnreachable, match=re.escape(uri)):
+        connection.open_connection(uri)
+    assert seen == [opened]
 
 
 def test_remote_refusal_is_unreachable_local_is_missing(monkeypatch):
