@@ -121,6 +121,12 @@ def test_guest_limited_low_window_is_read_again():
     assert evidence["bytes"] == 3000 and evidence["windows"] == [100, 1000, 3000]
 
 
+def test_guest_unlimited_slow_window_is_read_again():
+    """Unlimited: a window under the floor is read again too; the floor must hold in one."""
+    evidence = rng.check_guest(guest_reading_windows([1000, 500000]), URANDOM)
+    assert evidence["windows"] == [1000, 500000] and evidence["bounds"] == [131072, None]
+
+
 def test_guest_limited_too_slow_in_every_window_fails():
     """A device below the rate in all MAX_WINDOWS windows fails, naming every window."""
     counts = [100] * rng.MAX_WINDOWS + [3000]
