@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from urllib.parse import parse_qsl, urlsplit
 
 import libvirt
@@ -29,8 +30,13 @@ def start_event_loop() -> None:
         libvirt.virEventRegisterDefaultImpl()
 
         def run() -> None:
+            # An error of one iteration must not end the loop: events and keepalive
+            # (how a dead connection is noticed) would stop silently.
             while True:
-                libvirt.virEventRunDefaultImpl()
+                try:
+                    libvirt.virEventRunDefaultImpl()
+                except Exception:  # noqa: BLE001 - keep serving; the next iteration retries
+                    time.sleep(0.1)
 
         threading.Thread(target=run, name="libvirt-events", daemon=True).start()
         _loop_started = True

@@ -9,7 +9,9 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import math
 import re
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,6 +30,7 @@ MAX_CONSOLE = 4 << 20         # bytes of console log read
 MAX_AGENT_ANSWER = 4 << 20    # characters of one agent answer (libvirt RPC string cap)
 GUEST_SETSID = "/usr/bin/setsid"  # busybox: exec in place in a new session (pid = session id)
 GUEST_KILL = "/bin/kill"
+KILL_WAIT = 5  # seconds for the kill of a timed-out command's process group
 STATES = {libvirt.VIR_DOMAIN_RUNNING: "running", libvirt.VIR_DOMAIN_PAUSED: "paused",
           libvirt.VIR_DOMAIN_SHUTOFF: "shutoff", libvirt.VIR_DOMAIN_SHUTDOWN: "shutdown",
           libvirt.VIR_DOMAIN_CRASHED: "crashed", libvirt.VIR_DOMAIN_BLOCKED: "blocked",
@@ -186,9 +189,12 @@ class Guest:
         started = self.agent("guest-exec", path=GUEST_SETSID, arg=argv,
                              **{"capture-output": True})
         pid = started["pid"]
+        deadline = time.monotonic() + timeout
 
         def finished():
-            status = self.agent("guest-exec-status", pid=pid)
+            # an agent that stalls may not carry the wait past its deadline by its own 10 s
+            left = max(1, min(10, math.ceil(deadline - time.monotonic())))
+            status = self.agent("guest-exec-status", timeout=left, pid=pid)
             return status if status.get("exited") else None
 
         try:
@@ -206,11 +212,12 @@ class Guest:
         """SIGKILL the process group ``pid`` leads in the guest; say how that went (best effort:
         a guest that does not answer the agent cannot be helped here)."""
         try:
-            kill = self.agent("guest-exec", timeout=5, path=GUEST_KILL,
+            kill = self.agent("guest-exec", timeout=KILL_WAIT, path=GUEST_KILL,
                               arg=["-KILL", f"-{pid}"])["pid"]
-            wait_until(lambda: self.agent("guest-exec-status", timeout=5, pid=kill)["exited"],
-                       5, "guest kill did not exit", interval=0.05)
-            self.agent("guest-exec-status", timeout=5, pid=pid)  # qemu-ga forgets it once read
+            wait_until(lambda: self.agent("guest-exec-status", timeout=KILL_WAIT,
+                                          pid=kill)["exited"],
+                       KILL_WAIT, "guest kill did not exit", interval=0.05)
+            self.agent("guest-exec-status", timeout=KILL_WAIT, pid=pid)  # qemu-ga forgets it once read
         except (HarnessError, libvirt.libvirtError) as exc:
             return f"killing its process group failed: {exc}"
         return "its process group was killed"
