@@ -100,23 +100,21 @@ def certify_host(settings: Settings, uri: str, selection: Selection, out: Path, 
     say(label, f"preparing: {len(cases)} cases, driver {settings.driver}"
         + ("" if settings.level == "xml" else ", choosing the accelerator"))
     blocker = f"host {title}: {failed}" if failed else _unreachable(uri, title) if label else None
-    if blocker:
-        virt_type, reason = "unknown", blocker
-    elif settings.level == "xml":
-        virt_type, reason = "qemu", "not needed: --level xml"
-    else:
-        virt_type, reason = _accelerator(uri, settings.accel)
-    say(label, f"driver {settings.driver}; {len(cases)} cases; levels up to {settings.level}; "
-        f"accelerator {virt_type} ({reason})")
-    results = {"entries": [], "expected": [], "exitstatus": None}
-    if not settings.stop.requested and not blocker:
-        results = run_pytest(settings, selection, uri, parallel, out, label, scratch)
-    interrupted = settings.stop.summary()
-    verdicts = _verdicts(results, cases, virt_type, settings, interrupted, title)
-    problem = pytest_problem(results["exitstatus"], interrupted, out)
-    if label and not interrupted and not blocker and (problem or any(v["verdict"] in ("fail", "error")
-                                                                     for v in verdicts)):
-        blocker = _unreachable(uri, title)  # did the host die under the run?
+    with HostPreparation(uri, settings, blocker, label) as prepared:
+        virt_type, reason = prepared.virt_type, prepared.reason
+        say(label, f"driver {settings.driver}; {len(cases)} cases; levels up to {settings.level}; "
+            f"accelerator {virt_type} ({reason})")
+        results = {"entries": [], "expected": [], "exitstatus": None}
+        if not settings.stop.requested and not blocker:
+            results = run_pytest(settings, selection, uri, parallel, out, label, scratch,
+                                 prepared.child_env)
+        interrupted = settings.stop.summary()
+        verdicts = _verdicts(results, cases, virt_type, settings, interrupted, title)
+        problem = pytest_problem(results["exitstatus"], interrupted, out)
+        if label and not interrupted and not blocker and (
+                problem or any(v["verdict"] in ("fail", "error") for v in verdicts)):
+            blocker = _unreachable(uri, title)  # did the host die under the run?
+        prepared.lost = blocker
     if blocker and not interrupted:
         from conformance.report.aggregate import blame_host
         blame_host(verdicts, blocker)
@@ -162,6 +160,60 @@ def reachable(uri: str, timeout: float = REACH_TIMEOUT) -> str | None:
     except HarnessError as exc:
         return str(exc)
     return found["why"]
+
+
+class HostPreparation:
+    """What a host's run needs before its pytest child starts, undone when the run ends:
+    the accelerator, and on a remote host the guest image uploaded once for the whole run.
+    The child's labs adopt those volumes (``child_env``, :data:`storage.SHARED_ENV`) instead
+    of uploading per worker; they are removed with this lab when the run ends (left alone
+    on a host found ``lost``, which cannot be reached; ``cleanup --host`` removes them)."""
+
+    def __init__(self, uri: str, settings: Settings, blocker: str | None, label: str | None):
+        self.uri, self.settings, self.label = uri, settings, label
+        self.virt_type, self.reason = "unknown", blocker
+        self.child_env: dict[str, str] = {}
+        self.lost: str | None = None
+        self._lab = None
+        self._skip = blocker is not None
+
+    def __enter__(self) -> HostPreparation:
+        if self._skip:
+            return self
+        if self.settings.level == "xml":
+            self.virt_type, self.reason = "qemu", "not needed: --level xml"
+            return self
+        from conformance.host.accel import choose
+        from conformance.lab.image import load_image
+        from conformance.lab.lab import Lab
+        from conformance.lab.storage import shared_env
+        try:
+            image = load_image()
+            self._lab = Lab(self.uri)
+            if self._lab.remote:
+                self._lab.host_image(image)
+                self.child_env = shared_env(self.uri, self._lab.files.uploaded)
+            chosen = choose(self._lab, image, self.settings.accel)
+            self.virt_type, self.reason = chosen.virt_type, chosen.reason
+        except HarnessError as exc:
+            self.virt_type, self.reason = "unknown", f"no guests can run here: {exc}"
+        if self._lab is not None and not self.child_env:
+            self._close()  # nothing shared: the lab is not needed during the run
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._close()
+
+    def _close(self) -> None:
+        lab, self._lab = self._lab, None
+        if lab is None:
+            return
+        if self.lost:
+            lab.unreachable = self.lost  # no 30 s of reconnecting to a host known lost
+        try:
+            lab.close()
+        except HarnessError as exc:
+            say(self.label, f"could not remove the run's image volumes on {self.uri}: {exc}")
 
 
 def _accelerator(uri: str, accel: str) -> tuple[str, str]:

@@ -22,20 +22,22 @@ STOP_GRACE = 30.0  # seconds between the stop request and SIGKILL of the pytest 
 
 
 def run_pytest(settings, selection, uri, parallel, out: Path, label: str | None,
-               scratch: Path | None) -> dict:
-    """Run pytest in its own session; its temp files live in (and go with) a temp dir of
-    ours: its own (orphans killed before it goes), or one under the fleet's ``scratch``."""
+               scratch: Path | None, env: dict[str, str] | None = None) -> dict:
+    """Run pytest in its own session (``env``: added to its environment); its temp files
+    live in (and go with) a temp dir of ours: its own (orphans killed before it goes), or
+    one under the fleet's ``scratch``."""
     if scratch is not None:
         return _pytest_child(settings, selection, uri, parallel, out, label,
-                             Path(tempfile.mkdtemp(prefix=f"{label}-", dir=scratch)))
+                             Path(tempfile.mkdtemp(prefix=f"{label}-", dir=scratch)), env)
     with tempfile.TemporaryDirectory(prefix="cfm-certify-") as tmp:
         try:
-            return _pytest_child(settings, selection, uri, parallel, out, label, Path(tmp))
+            return _pytest_child(settings, selection, uri, parallel, out, label, Path(tmp), env)
         finally:
             kill_orphans()  # driver processes in other sessions, before their temp files go
 
 
-def _pytest_child(settings, selection, uri, parallel, out: Path, label, tmp: Path) -> dict:
+def _pytest_child(settings, selection, uri, parallel, out: Path, label, tmp: Path,
+                  env: dict[str, str] | None) -> dict:
     tests = XML_TESTS + ([] if settings.level == "xml" else LIVE_TESTS)
     select, results = tmp / "select.json", tmp / "results.jsonl"
     child_tmp = tmp / "tmp"
@@ -50,9 +52,10 @@ def _pytest_child(settings, selection, uri, parallel, out: Path, label, tmp: Pat
             "--junitxml", str(out / "pytest-junit.xml")]
     if parallel > 1:  # loadgroup: a guest group's items (xdist_group marks) on one worker
         argv += ["-n", str(parallel), "--dist", "loadgroup"]
-    env = dict(os.environ, CONFORMANCE_DRIVER=settings.driver, TMPDIR=str(child_tmp))
+    child_env = dict(os.environ, **(env or {}), CONFORMANCE_DRIVER=settings.driver,
+                     TMPDIR=str(child_tmp))
     with open(out / "pytest.log", "w") as log:
-        proc = start_child(argv, cwd=REPO, stdout=log, stderr=None, env=env,
+        proc = start_child(argv, cwd=REPO, stdout=log, stderr=None, env=child_env,
                            preexec_fn=default_signals)
         code = supervise(proc, settings.stop, grace=STOP_GRACE)
     return read_results(results, code)

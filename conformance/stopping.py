@@ -122,8 +122,10 @@ def kill_orphans(deadline: float = 10.0) -> list[int]:
 
     Only meaningful after :func:`become_subreaper`: then these are descendants whose parent
     died (e.g. a driver process of a killed pytest worker). A child in this process's own
-    group (e.g. the ssh that libvirt runs for a qemu+ssh:// connection) is killed alone:
-    killing its group would kill this process. Returns the pids killed.
+    group is spared: no orphan can be there (every child we supervise leads a session of
+    its own), so it is ours and in use, e.g. the ssh that libvirt runs for a live
+    qemu+ssh:// connection (killing its group would even kill this process). Returns the
+    pids killed.
     """
     with _CHILDREN_LOCK:
         return _kill_orphans(deadline)
@@ -133,15 +135,13 @@ def _kill_orphans(deadline: float) -> list[int]:
     killed = []
     end = time.monotonic() + deadline
     while time.monotonic() < end:
-        children = [pid for pid in _children_of(os.getpid()) if pid not in _SUPERVISED]
+        children = [pid for pid in _children_of(os.getpid())
+                    if pid not in _SUPERVISED and not _in_our_group(pid)]
         if not children:
             break
         for pid in children:
             try:
-                group = os.getpgid(pid)
-                if group == os.getpgrp():
-                    raise PermissionError("our own group")
-                os.killpg(group, signal.SIGKILL)
+                os.killpg(os.getpgid(pid), signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 try:
                     os.kill(pid, signal.SIGKILL)
@@ -153,6 +153,13 @@ def _kill_orphans(deadline: float) -> list[int]:
                 pass
             killed.append(pid)
     return killed
+
+
+def _in_our_group(pid: int) -> bool:
+    try:
+        return os.getpgid(pid) == os.getpgrp()
+    except ProcessLookupError:
+        return False
 
 
 def supervise(proc: subprocess.Popen, stop: StopSignals, grace: float, poll: float = 0.2) -> int:

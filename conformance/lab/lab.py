@@ -34,7 +34,10 @@ class Lab:
     Use as a context manager.
     """
 
-    def __init__(self, uri: str = DEFAULT_URI, run: Run | None = None, virt_type: str = "qemu"):
+    def __init__(self, uri: str = DEFAULT_URI, run: Run | None = None, virt_type: str = "qemu",
+                 shared_volumes: dict[str, str] | None = None):
+        """``shared_volumes``: boot files another process of this run uploaded to the host
+        (local path -> volume path, :func:`storage.shared_volumes`), used, not uploaded again."""
         self.uri = uri
         self.conn = open_connection(uri)
         self.hub = EventHub(self.conn)
@@ -47,6 +50,8 @@ class Lab:
         self._capabilities = None
         self._guests: list[Guest] = []
         self._lock = threading.Lock()
+        if self.files is not None and shared_volumes:
+            self.files.adopt(shared_volumes)
 
     def __enter__(self) -> "Lab":
         return self
@@ -60,8 +65,8 @@ class Lab:
 
     def host_image(self, image):
         """``image`` as this lab's host sees it: the same files locally; on a remote host
-        its kernel, initramfs and firmware ROM uploaded (once per run) as volumes of the
-        harness pool."""
+        its kernel, initramfs and firmware ROM as volumes of the harness pool (uploaded once
+        per lab, or adopted from ``shared_volumes``)."""
         if not self.remote:
             return image
         upload = self.files.upload

@@ -8,11 +8,17 @@ files there are volumes named ``cfm-<run-id>-...``: the guest kernel and initram
 guest (created empty before the guest is defined, read back with a bounded download), and
 ``cfm-<run-id>.owner``: the run's ownership marker, which cleanup reads to decide whether
 the run is dead. Nothing here reads or writes a path on the harness for the host.
+
+``certify`` uploads the image once per host for the whole run (its own run's volumes) and
+hands the volumes to its pytest child in :data:`SHARED_ENV`; the child's labs adopt them
+(:meth:`HostFiles.adopt`) instead of uploading again, and certify removes them at the end.
 """
 
 from __future__ import annotations
 
 import io
+import json
+import os
 import threading
 
 import libvirt
@@ -25,6 +31,7 @@ POOL_NAME = "cfm"
 POOL_DIR = "/var/lib/conformance/pool"
 OWNER_SUFFIX = ".owner"
 CHUNK = 256 << 10
+SHARED_ENV = "CFM_SHARED_VOLUMES"  # certify -> its pytest child: {"uri", "files"}
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
 
@@ -73,6 +80,22 @@ def _volume_xml(name: str, capacity: int) -> str:
             "</target></volume>")
 
 
+def shared_env(uri: str, uploaded: dict[str, str]) -> dict[str, str]:
+    """The environment that hands ``uploaded`` (local path -> volume path on the host of
+    ``uri``) to a child process."""
+    return {SHARED_ENV: json.dumps({"uri": uri, "files": uploaded})} if uploaded else {}
+
+
+def shared_volumes(uri: str, environ=os.environ) -> dict[str, str]:
+    """The volumes a parent certify uploaded to the host of ``uri`` (empty when none)."""
+    try:
+        shared = json.loads(environ.get(SHARED_ENV) or "{}")
+    except ValueError:
+        return {}
+    files = shared.get("files") if isinstance(shared, dict) and shared.get("uri") == uri else None
+    return {str(k): str(v) for k, v in files.items()} if isinstance(files, dict) else {}
+
+
 class HostFiles:
     """One run's volumes in the harness pool of one host (thread-safe)."""
 
@@ -81,14 +104,19 @@ class HostFiles:
         self.run_id = run_id
         self.owner = owner
         self._lock = threading.Lock()
-        self._pool = None
+        self._pool = self._pool_conn = None
         self._uploaded: dict[str, str] = {}   # local path -> host path
 
     def _ensure_pool(self) -> libvirt.virStoragePool:
-        if self._pool is None:
-            self._pool = pool(self._conn_of())
-            self._write(f"{NAME_PREFIX}{self.run_id}{OWNER_SUFFIX}",
-                        etree.tostring(self.owner.element()))
+        """The pool on the live connection (looked up again after a reconnect: a pool
+        handle dies with its connection); the owner marker is written on first use."""
+        conn = self._conn_of()
+        if self._pool is None or self._pool_conn is not conn:
+            first = self._pool is None
+            self._pool, self._pool_conn = pool(conn), conn
+            if first:
+                self._write(f"{NAME_PREFIX}{self.run_id}{OWNER_SUFFIX}",
+                            etree.tostring(self.owner.element()))
         return self._pool
 
     def name(self, suffix: str) -> str:
@@ -101,6 +129,30 @@ class HostFiles:
                 with open(local_path, "rb") as f:
                     self._uploaded[local_path] = self._write(self.name(suffix), f.read())
             return self._uploaded[local_path]
+
+    @property
+    def uploaded(self) -> dict[str, str]:
+        """Local path -> volume path of every file uploaded (or adopted) so far."""
+        with self._lock:
+            return dict(self._uploaded)
+
+    def adopt(self, uploaded: dict[str, str]) -> list[str]:
+        """Use volumes another process uploaded (local path -> volume path) instead of
+        uploading those files again; one that no longer exists is uploaded after all.
+        The adopted volumes stay that process's: never deleted here. The paths adopted."""
+        try:
+            conn, adopted = self._conn_of(), []
+        except HarnessError:
+            return []  # the host is gone: the first upload will say so
+        with self._lock:
+            for local_path, volume_path in uploaded.items():
+                try:
+                    conn.storageVolLookupByPath(volume_path)
+                except libvirt.libvirtError:
+                    continue
+                self._uploaded.setdefault(local_path, volume_path)
+                adopted.append(volume_path)
+        return adopted
 
     def create_empty(self, name: str) -> str:
         """A new empty volume (replacing one of that name); its path on the host."""
@@ -146,7 +198,7 @@ class HostFiles:
         """Delete every volume of this run (the owner marker last); their names."""
         if self._pool is None:
             return []
-        return remove_run(self._pool, self.run_id)
+        return remove_run(self._ensure_pool(), self.run_id)
 
 
 def download(conn: libvirt.virConnect, volume: libvirt.virStorageVol, limit: int) -> bytes:

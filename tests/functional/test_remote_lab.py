@@ -56,6 +56,27 @@ def test_guest_on_remote_host_over_ssh(namespace_hosts, local_image):
     assert host.leftovers() == []
 
 
+def test_workers_adopt_the_image_certify_uploaded_once(namespace_hosts, local_image):
+    """A lab given the volumes another process of the run uploaded (what certify hands its
+    pytest child) boots from them, uploads no image of its own and leaves them in place;
+    the uploader's close removes them, and the pool."""
+    from conformance.lab import storage
+    from conformance.lab.lab import Lab
+    host = namespace_hosts(1)[0]
+    uri = host.ssh_uri
+    with Lab(uri) as parent:
+        uploaded = parent.host_image(local_image)
+        env = storage.shared_env(uri, parent.files.uploaded)
+        with Lab(uri, shared_volumes=storage.shared_volumes(uri, env)) as worker:
+            host_image, guest = _boot(worker, local_image, {})
+            assert (host_image.kernel, host_image.initrd) == (uploaded.kernel, uploaded.initrd)
+            volumes = storage.run_volumes(storage.pool(worker.conn, create=False))
+            assert not [v for v in volumes[worker.run.id] if local_image.digest in v]
+        assert guest.destroyed
+        assert f"volume {os.path.basename(uploaded.kernel)}" in host.leftovers()
+    assert host.leftovers() == []
+
+
 def test_host_facts_without_shell_are_a_named_skip(namespace_hosts, local_image):
     """Over qemu+tcp the guest still boots (volumes, console by download), but QEMU's /proc
     cannot be read: HostCapabilityMissing names the URI, so such checks skip, never pass.
