@@ -13,6 +13,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 
 import pytest
 from lxml import etree
@@ -40,14 +41,44 @@ def running_guests(host) -> list[str]:
         return [d.name() for d in conn.listAllDomains() if d.isActive()]
 
 
+class ImageUploads(threading.Thread):
+    """The run ids of the image volumes (vmlinuz, initrd) seen on ``host`` while it runs."""
+
+    def __init__(self, host):
+        super().__init__(daemon=True)
+        self.host, self.runs, self.done = host, set(), threading.Event()
+
+    def run(self):
+        with libvirt.open(self.host.tcp_uri) as conn:
+            while not self.done.wait(0.2):
+                try:
+                    pool = conn.storagePoolLookupByName("cfm")
+                    pool.refresh(0)
+                    names = pool.listVolumes()
+                except libvirt.libvirtError:
+                    continue  # no pool yet, or gone
+                self.runs |= {n.split("-")[1] for n in names if n.endswith(("-vmlinuz", "-initrd"))}
+
+    def stop(self) -> set[str]:
+        self.done.set()
+        self.join(10)
+        return self.runs
+
+
 def test_three_hosts_certified_in_one_run_differ_and_leave_nothing(certify, namespace_hosts):
-    """Local + two remote hosts: every host certified, the per-host matrix in report.json,
-    junit.xml and report.html, the locked-memory difference found, the digests verified,
-    and no domain, volume, pool or file left on any host."""
+    """Local + two remote hosts: every host certified, the image uploaded to each remote host
+    once, the per-host matrix in report.json, junit.xml and report.html, the locked-memory
+    difference found, the digests verified, and no domain, volume, pool or file left on any
+    host."""
     [h2] = namespace_hosts(1)
     [h3] = namespace_hosts(1, memlock=SMALL_MEMLOCK)
+    uploads = [ImageUploads(h2), ImageUploads(h3)]
+    for watch in uploads:
+        watch.start()
     run = certify_fleet(certify, "qemu:///system", f"h2={h2.ssh_uri}", f"h3={h3.ssh_uri}")
     assert run.finish(600) == 0, run.output()
+    # the image went to each remote host once (certify's upload, adopted by its workers)
+    assert [len(watch.stop()) for watch in uploads] == [1, 1]
     fleet = run.report()
     assert fleet["kind"] == "fleet" and fleet["certification"]["verdict"] == "certified", run.output()
     assert [h["label"] for h in fleet["hosts"]] == ["local", "h2", "h3"]
