@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 from conformance.process import default_signals
-from conformance.stopping import kill_orphans, start_child, supervise
+from conformance.stopping import children, kill_orphans, start_child, supervise
 
 REPO = Path(__file__).resolve().parents[1]
 XML_TESTS = ["tests/conformance/test_xml_catalogue.py"]
@@ -29,11 +29,12 @@ def run_pytest(settings, selection, uri, parallel, out: Path, label: str | None,
     if scratch is not None:
         return _pytest_child(settings, selection, uri, parallel, out, label,
                              Path(tempfile.mkdtemp(prefix=f"{label}-", dir=scratch)), env)
+    ours = children()  # e.g. the ssh of certify's own live qemu+ssh:// connection
     with tempfile.TemporaryDirectory(prefix="cfm-certify-") as tmp:
         try:
             return _pytest_child(settings, selection, uri, parallel, out, label, Path(tmp), env)
         finally:
-            kill_orphans()  # driver processes in other sessions, before their temp files go
+            kill_orphans(spare=ours)  # driver processes in other sessions, before their temp files go
 
 
 def _pytest_child(settings, selection, uri, parallel, out: Path, label, tmp: Path,

@@ -116,32 +116,40 @@ def start_child(argv, **popen) -> subprocess.Popen:
         return proc
 
 
-def kill_orphans(deadline: float = 10.0) -> list[int]:
+def children() -> set[int]:
+    """This process's children now (what :func:`kill_orphans` should ``spare`` later:
+    taken before a child session starts, they are ours, e.g. the ssh of a live
+    qemu+ssh:// connection, not orphans of that session)."""
+    return set(_children_of(os.getpid()))
+
+
+def kill_orphans(deadline: float = 10.0, spare: set[int] = frozenset()) -> list[int]:
     """SIGKILL the process group of every remaining child of this process and reap it,
-    except children started by :func:`start_child` and not yet reaped.
+    except children started by :func:`start_child` and not yet reaped, and ``spare``.
 
     Only meaningful after :func:`become_subreaper`: then these are descendants whose parent
     died (e.g. a driver process of a killed pytest worker). A child in this process's own
-    group is spared: no orphan can be there (every child we supervise leads a session of
-    its own), so it is ours and in use, e.g. the ssh that libvirt runs for a live
-    qemu+ssh:// connection (killing its group would even kill this process). Returns the
-    pids killed.
+    group (e.g. the ssh that libvirt runs for a qemu+ssh:// connection) is killed alone:
+    killing its group would kill this process. Returns the pids killed.
     """
     with _CHILDREN_LOCK:
-        return _kill_orphans(deadline)
+        return _kill_orphans(deadline, spare)
 
 
-def _kill_orphans(deadline: float) -> list[int]:
+def _kill_orphans(deadline: float, spare: set[int]) -> list[int]:
     killed = []
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         children = [pid for pid in _children_of(os.getpid())
-                    if pid not in _SUPERVISED and not _in_our_group(pid)]
+                    if pid not in _SUPERVISED and pid not in spare]
         if not children:
             break
         for pid in children:
             try:
-                os.killpg(os.getpgid(pid), signal.SIGKILL)
+                group = os.getpgid(pid)
+                if group == os.getpgrp():
+                    raise PermissionError("our own group")
+                os.killpg(group, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 try:
                     os.kill(pid, signal.SIGKILL)
@@ -153,13 +161,6 @@ def _kill_orphans(deadline: float) -> list[int]:
                 pass
             killed.append(pid)
     return killed
-
-
-def _in_our_group(pid: int) -> bool:
-    try:
-        return os.getpgid(pid) == os.getpgrp()
-    except ProcessLookupError:
-        return False
 
 
 def supervise(proc: subprocess.Popen, stop: StopSignals, grace: float, poll: float = 0.2) -> int:

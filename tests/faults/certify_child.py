@@ -104,7 +104,7 @@ class CertifyRun:
     def left_behind(self) -> list[str]:
         """Domains, run dirs, files, processes and temp files of this certify run still there."""
         found = leftovers(self.conn, self.run_ids, set(self.pids), self.paths)
-        found += [f"process {pid}" for pid, started in self.pids.items()
+        found += [f"process {pid} ({_cmdline(pid)})" for pid, started in self.pids.items()
                   if process_start_time(pid) == started]
         found += [f"temp {p}" for p in self.tmp_root.iterdir()]
         return found
@@ -120,3 +120,11 @@ class CertifyRun:
         junit = etree.parse(str(self.out / "junit.xml"))
         assert junit.find(".//property[@name='certification']").get("value") == "interrupted"
         assert "CERTIFIED," not in self.output()
+
+
+def _cmdline(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return f.read(300).replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return "gone"

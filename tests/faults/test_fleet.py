@@ -20,7 +20,7 @@ from lxml import etree
 
 from faults.certify_child import CertifyRun
 
-pytestmark = [pytest.mark.functional, pytest.mark.slow]
+pytestmark = [pytest.mark.functional, pytest.mark.slow, pytest.mark.exclusive]
 libvirt = pytest.importorskip("libvirt")
 
 CASES = ["a81c5eb3-9125-4132-8aa6-2aaba2c29c7c",   # agent yes: guest agent, level guest
@@ -99,6 +99,21 @@ def test_three_hosts_certified_in_one_run_differ_and_leave_nothing(certify, name
     assert verify.returncode == 0, verify.stdout + verify.stderr
     assert run.left_behind() == []
     assert h2.leftovers() == [] and h3.leftovers() == []
+
+
+def test_one_remote_host_certified_alone_leaves_nothing(certify, namespace_hosts):
+    """A single remote host (certify's single-host path: its own lab stays connected over
+    ssh while the pytest child runs and orphans are killed after it): certified, the image
+    uploaded once, and nothing left there or here."""
+    [h2] = namespace_hosts(1)
+    uploads = ImageUploads(h2)
+    uploads.start()
+    run = certify_fleet(certify, f"h2={h2.ssh_uri}")
+    assert run.finish(600) == 0, run.output()
+    assert len(uploads.stop()) == 1
+    assert run.report()["certification"]["verdict"] == "certified", run.output()
+    assert run.left_behind() == []
+    assert h2.leftovers() == []
 
 
 def test_sigint_mid_run_stops_every_host_and_leaves_nothing(certify, namespace_hosts):

@@ -33,7 +33,7 @@ def lab(monkeypatch):
     only, then the child dies and the host stops answering). Records what each child got."""
     state = {"dies": set(), "ran": {}, "threads": set(), "stop_after": None}
 
-    def run_pytest(settings, selection, uri, parallel, out, label, scratch):
+    def run_pytest(settings, selection, uri, parallel, out, label, scratch, env=None):
         ids = [c.id for c in ALL_CASES if selection.case_wanted(c)]
         state["ran"][label] = (ids, parallel, scratch)
         state["started"].add(uri)

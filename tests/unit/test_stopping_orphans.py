@@ -1,4 +1,4 @@
-"""kill_orphans never kills the harness itself nor its own live children."""
+"""kill_orphans never kills the harness itself (a child sharing its process group)."""
 
 import subprocess
 import sys
@@ -8,20 +8,35 @@ import os, subprocess, sys, time
 from conformance.stopping import kill_orphans
 same_group = subprocess.Popen(["sleep", "30"])                         # like libvirt's ssh
 own_group = subprocess.Popen(["sleep", "30"], start_new_session=True)  # like a driver
-started = time.monotonic()
 killed = kill_orphans(deadline=5)
-print(killed == [own_group.pid], same_group.poll() is None, time.monotonic() - started < 2,
-      flush=True)
-same_group.kill()
+print(sorted(killed) == sorted([same_group.pid, own_group.pid]), flush=True)
 """
 
 
-def test_child_in_our_group_is_spared_others_are_killed():
-    """A child in the harness's own process group (libvirt's ssh for a live qemu+ssh://
-    connection) is ours and in use: spared, without waiting out the deadline (killing its
-    group killed the harness once: exit -9 at the end of a remote certify; killing it alone
-    cut certify's own connection to the host). Children in their own groups are killed with
-    their group."""
+def test_child_in_our_group_is_killed_alone():
+    """A child in the harness's own process group (libvirt's ssh for a qemu+ssh:// URI) is
+    killed by pid; killing its group would kill the harness (it did: exit -9 at the end of
+    a remote certify). Children in their own groups are killed with their group."""
     done = subprocess.run([sys.executable, "-c", SCRIPT], capture_output=True, text=True, timeout=30,
                           start_new_session=True)
-    assert (done.returncode, done.stdout) == (0, "True True True\n"), done.stderr
+    assert (done.returncode, done.stdout) == (0, "True\n"), done.stderr
+
+
+SPARE = """
+import subprocess
+from conformance.stopping import children, kill_orphans
+ours = subprocess.Popen(["sleep", "30"])                                  # certify's own ssh
+ours_now = children()
+orphan = subprocess.Popen(["sleep", "30"], start_new_session=True)        # a run's leftover
+killed = kill_orphans(deadline=5, spare=ours_now)
+print(killed == [orphan.pid], ours.poll() is None, flush=True)
+ours.kill()
+"""
+
+
+def test_children_from_before_a_run_are_spared():
+    """What existed before the pytest child started (certify's own qemu+ssh:// transport,
+    still in use) is spared; what appeared since is killed."""
+    done = subprocess.run([sys.executable, "-c", SPARE], capture_output=True, text=True, timeout=30,
+                          start_new_session=True)
+    assert (done.returncode, done.stdout) == (0, "True True\n"), done.stderr
