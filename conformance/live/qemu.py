@@ -142,3 +142,36 @@ def pci_functions(guest) -> list[dict]:
 def cpu_qom_path(guest) -> str:
     """QOM path of vCPU 0."""
     return guest.qmp("query-cpus-fast")[0]["qom-path"]
+
+
+CPU_SNAPSHOT = ("cat /proc/{pid}/task/*/schedstat 2>/dev/null; echo @; head -1 /proc/stat; "
+                "echo @; cat /proc/loadavg")
+CLOCK_TICKS = 100  # USER_HZ of /proc/stat on Linux x86
+
+
+def cpu_snapshot(guest) -> dict | None:
+    """How much CPU the guest's QEMU was denied so far, on its libvirt host: its threads'
+    summed run-queue wait (ns, /proc/PID/task/*/schedstat), the host's stolen time (ticks,
+    /proc/stat) and load average; None when the host cannot be read (no shell, QEMU gone).
+    Two snapshots around a measurement tell whether the host starved it."""
+    from conformance.errors import HarnessError
+    host = getattr(guest, "host", None)
+    if host is None:
+        return None
+    try:
+        out = host.run(["sh", "-c", CPU_SNAPSHOT.format(pid=int(guest.pid))]).stdout
+        tasks, stat, load = out.split("@\n")
+        waits = [int(line.split()[1]) for line in tasks.splitlines() if line.strip()]
+        steal = int(stat.split()[8])
+        return {"qemu_wait_ns": sum(waits), "steal_ticks": steal, "load1": float(load.split()[0])}
+    except (HarnessError, OSError, ValueError, IndexError):
+        return None
+
+
+def cpu_denied(before: dict | None, after: dict | None) -> dict | None:
+    """What the host denied QEMU between two :func:`cpu_snapshot` (seconds), or None."""
+    if not before or not after:
+        return None
+    return {"qemu_waited_s": round((after["qemu_wait_ns"] - before["qemu_wait_ns"]) / 1e9, 2),
+            "host_stolen_s": round((after["steal_ticks"] - before["steal_ticks"]) / CLOCK_TICKS, 2),
+            "load1": after["load1"]}

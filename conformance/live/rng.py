@@ -15,6 +15,7 @@ Figures: ``benchmarks/rng_rate.py``.
 from __future__ import annotations
 
 import math
+import time
 import zlib
 from dataclasses import dataclass
 
@@ -44,6 +45,7 @@ MIN_PERIODS, MIN_WINDOW_S, MAX_WINDOW_S = 2, 3.0, 30.0
 # never more. One window within the bounds proves the rate (or, unlimited, the floor);
 # any window above the upper bound fails at once.
 MAX_WINDOWS = 3
+RETRY_PAUSE_S = 2.0  # before window n (n >= 2): (n - 1) x this, to get past a burst of load
 VIRTIO_ENTROPY_ID = "0x0004"  # virtio device id of an entropy source (virtio spec 5.4)
 HWRNG = "/sys/class/misc/hw_random"
 
@@ -228,14 +230,21 @@ def check_guest(guest, rng: Expected | None) -> dict:
 def read_within(guest, window: float, low: int, high: int | None,
                 what: str) -> tuple[int, bytes, dict]:
     """Read windows until one holds ``low``..``high`` bytes (``high`` None: no upper bound),
-    at most MAX_WINDOWS: (bytes, sample, evidence). Fails naming ``what`` on the first window
-    above ``high``, or when every window stayed below ``low``."""
+    at most MAX_WINDOWS, pausing longer before each retry: (bytes, sample, evidence). Fails
+    naming ``what`` on the first window above ``high``, or when every window stayed below
+    ``low``. The evidence has, per window, the CPU the host denied QEMU meanwhile
+    (:func:`qemu.cpu_denied`), so a reader can tell a starved measurement from a slow device."""
     counts: list[int] = []
+    denied: list[dict | None] = []  # per window: CPU the host denied QEMU (load evidence)
     while True:
+        if counts:
+            time.sleep(RETRY_PAUSE_S * len(counts))
+        before = qemu.cpu_snapshot(guest)
         count, sample = read_window(guest, window)
+        denied.append(qemu.cpu_denied(before, qemu.cpu_snapshot(guest)))
         counts.append(count)
         evidence = {"window_s": window, "bytes": count, "bytes_per_s": round(count / window, 1),
-                    "bounds": [low, high], "windows": counts}
+                    "bounds": [low, high], "windows": counts, "cpu_denied": denied}
         too_many = high is not None and count > high
         if low <= count and not too_many:
             return count, sample, evidence

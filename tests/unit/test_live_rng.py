@@ -9,6 +9,15 @@ from conformance.live import LiveCheckFailed, NotApplicable, rng
 from conformance.live.fakes import CommandResult, FakeGuest
 
 URANDOM = rng.Expected("/dev/urandom")
+
+
+@pytest.fixture(autouse=True)
+def pauses(monkeypatch):
+    """The pauses before retried windows, recorded instead of slept."""
+    slept = []
+    monkeypatch.setattr(rng.time, "sleep", slept.append)
+    return slept
+
 LIMITED = rng.Expected("/dev/urandom", 1024, 1000)
 
 
@@ -114,11 +123,13 @@ def guest_reading_windows(counts):
     return guest
 
 
-def test_guest_limited_low_window_is_read_again():
-    """A window below the bound (a starved reader) is read again; in bounds then passes,
-    with every window in the evidence."""
+def test_guest_limited_low_window_is_read_again(pauses):
+    """A window below the bound (a starved reader) is read again after a growing pause; in
+    bounds then passes, with every window in the evidence."""
     evidence = rng.check_guest(guest_reading_windows([100, 1000, 3000]), LIMITED)
     assert evidence["bytes"] == 3000 and evidence["windows"] == [100, 1000, 3000]
+    assert pauses == [rng.RETRY_PAUSE_S, 2 * rng.RETRY_PAUSE_S]
+    assert evidence["cpu_denied"] == [None, None, None]  # a fake guest has no host
 
 
 def test_guest_unlimited_slow_window_is_read_again():
@@ -214,3 +225,28 @@ def test_expected_from_reference_settings():
     assert rng.expected_from(RngSettings("/dev/urandom", 1024, 1000)) == LIMITED
     assert not rng.expected_from(RngSettings("/dev/urandom")).limited
     assert rng.expected_from(None) is None
+
+
+class SnapshotHost:
+    """A libvirt host whose CPU snapshot command answers ``outputs`` in turn."""
+    local = False
+
+    def __init__(self, *outputs):
+        self.outputs = list(outputs)
+
+    def run(self, argv, timeout=20):
+        assert "/proc/4242/task/*/schedstat" in argv[-1]
+        return CommandResult(0, self.outputs.pop(0))
+
+
+def test_cpu_denied_measures_qemu_waits_and_steal():
+    """Run-queue waits of QEMU's threads are summed, the host's steal is in ticks of 10 ms."""
+    from conformance.live import qemu
+    guest = FakeGuest()
+    guest.host = SnapshotHost("1 1000000000 3\n2 500000000 4\n@\ncpu  1 2 3 4 5 6 7 100 0 0\n@\n0.5 0 0 1/9 1\n",
+                              "1 2000000000 3\n2 900000000 4\n@\ncpu  1 2 3 4 5 6 7 180 0 0\n@\n3.25 0 0 1/9 1\n")
+    before, after = qemu.cpu_snapshot(guest), qemu.cpu_snapshot(guest)
+    assert qemu.cpu_denied(before, after) == {"qemu_waited_s": 1.4, "host_stolen_s": 0.8,
+                                              "load1": 3.25}
+    guest.host = SnapshotHost("garbage")
+    assert qemu.cpu_snapshot(guest) is None and qemu.cpu_denied(None, after) is None
