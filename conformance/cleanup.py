@@ -1,7 +1,8 @@
 """``conformance cleanup``: remove guests and run directories that dead runs left behind.
 
 Selects domains by the ownership marker only (never by name); domains of runs whose
-process is still alive are kept unless ``--force``. ``--images`` instead prunes the guest
+process is still alive are kept unless ``--force``. Temp dirs of a certify process that is
+gone (killed with SIGKILL) are removed from this machine too (``lab.runs.remove_dead_temp_dirs``). ``--images`` instead prunes the guest
 image cache (images/prune.py): the newest ``--keep`` image and kernel dirs and the
 current image stay. ``--host [NAME=]URI`` (repeatable) cleans several libvirt hosts: one
 that cannot be reached is reported (exit 1), the others are still cleaned.
@@ -40,9 +41,14 @@ def _count(text: str) -> int:
 def run(args) -> int:
     if args.images:
         return _prune_images(args)
+    from conformance.lab.runs import remove_dead_temp_dirs
+    temp_dirs = [] if args.run else remove_dead_temp_dirs()  # certify's, on this machine
+    for path in temp_dirs:
+        print(f"removed {path}")
     if not args.host:
         from conformance.fleet.cleaning import clean_one
-        _print(clean_one(args.libvirt_uri or DEFAULT_URI, {"run_id": args.run, "force": args.force}))
+        _print(clean_one(args.libvirt_uri or DEFAULT_URI, {"run_id": args.run, "force": args.force}),
+               quiet=bool(temp_dirs))
         return 0
     return _clean_hosts(args)
 
@@ -65,7 +71,8 @@ def _clean_hosts(args) -> int:
     return status
 
 
-def _print(report, prefix: str = "") -> None:
+def _print(report, prefix: str = "", quiet: bool = False) -> None:
+    """What ``report`` removed and kept; "nothing to clean up" unless ``quiet``."""
     for name in report.removed_domains:
         print(f"{prefix}removed domain {name}")
     for name in report.kept_domains:
@@ -76,7 +83,7 @@ def _print(report, prefix: str = "") -> None:
         print(f"{prefix}kept volume {name} (its run is still alive; --force to remove)")
     for path in report.removed_dirs:
         print(f"{prefix}removed {path}")
-    if not (report.removed_domains or report.kept_domains or report.removed_dirs
+    if not (quiet or report.removed_domains or report.kept_domains or report.removed_dirs
             or report.removed_volumes or report.kept_volumes):
         print(f"{prefix}nothing to clean up")
 

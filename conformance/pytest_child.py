@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
-from conformance.process import default_signals
+from conformance.lab.runs import owned_temp_dir
+from conformance.process import stop_with_parent
 from conformance.stopping import children, kill_orphans, start_child, supervise
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,11 +32,12 @@ def run_pytest(settings, selection, uri, parallel, out: Path, label: str | None,
         return _pytest_child(settings, selection, uri, parallel, out, label,
                              Path(tempfile.mkdtemp(prefix=f"{label}-", dir=scratch)), env)
     ours = children()  # e.g. the ssh of certify's own live qemu+ssh:// connection
-    with tempfile.TemporaryDirectory(prefix="cfm-certify-") as tmp:
-        try:
-            return _pytest_child(settings, selection, uri, parallel, out, label, Path(tmp), env)
-        finally:
-            kill_orphans(spare=ours)  # driver processes in other sessions, before their temp files go
+    tmp = owned_temp_dir("cfm-certify-")  # `cleanup` removes it if we are SIGKILLed
+    try:
+        return _pytest_child(settings, selection, uri, parallel, out, label, tmp, env)
+    finally:
+        kill_orphans(spare=ours)  # driver processes in other sessions, before their temp files go
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def _pytest_child(settings, selection, uri, parallel, out: Path, label, tmp: Path,
@@ -57,7 +60,7 @@ def _pytest_child(settings, selection, uri, parallel, out: Path, label, tmp: Pat
                      TMPDIR=str(child_tmp))
     with open(out / "pytest.log", "w") as log:
         proc = start_child(argv, cwd=REPO, stdout=log, stderr=None, env=child_env,
-                           preexec_fn=default_signals)
+                           preexec_fn=stop_with_parent())
         code = supervise(proc, settings.stop, grace=STOP_GRACE)
     return read_results(results, code)
 

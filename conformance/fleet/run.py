@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import shutil
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import replace
@@ -21,6 +20,7 @@ from pathlib import Path
 from conformance.errors import HarnessError
 from conformance.fleet.hosts import Host
 from conformance.host_certify import HostOutcome, Settings, certify_host, say, versions
+from conformance.lab.runs import owned_temp_dir
 from conformance.report.selection import Selection
 from conformance.stopping import kill_orphans
 
@@ -56,7 +56,7 @@ def certify_fleet(settings: Settings, hosts: list[Host], selection: Selection, o
     say(None, f"fleet of {len(hosts)} hosts ({', '.join(h.title for h in hosts)}); "
         f"{'cases sharded across them' if shard else 'every case on every host'}; "
         f"{per_host} workers per host")
-    scratch = Path(tempfile.mkdtemp(prefix="cfm-fleet-"))
+    scratch = owned_temp_dir("cfm-fleet-")  # `cleanup` removes it if we are SIGKILLed
     try:
         outcomes = run_hosts(settings, hosts, shares, out, per_host, scratch)
     finally:

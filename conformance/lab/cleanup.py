@@ -18,8 +18,7 @@ from lxml import etree
 
 from conformance.lab import storage
 from conformance.lab.guest import remove_domain
-from conformance.lab.runs import OWNER_NS, STATE_DIR, Owner, process_start_time
-
+from conformance.lab.runs import OWNER_NS, STATE_DIR, Owner, owner_alive
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
 
@@ -72,7 +71,7 @@ def cleanup(conn: libvirt.virConnect, run_id: str | None = None, force: bool = F
     for run_dir in sorted(runs.iterdir()) if runs.is_dir() else ():
         if run_id is not None and run_dir.name != run_id:
             continue
-        if run_id is None and not force and _run_dir_alive(run_dir):
+        if run_id is None and not force and owner_alive(run_dir):
             continue
         shutil.rmtree(run_dir, ignore_errors=True)
         report.removed_dirs.append(str(run_dir))
@@ -92,11 +91,3 @@ def _cleanup_volumes(conn, run_id, force, report: CleanupReport) -> None:
             continue
         report.removed_volumes += storage.remove_run(pool, run)
     storage.remove_pool_if_empty(conn)
-
-
-def _run_dir_alive(run_dir: Path) -> bool:
-    try:
-        pid, started = (run_dir / "owner").read_text().split()
-    except (OSError, ValueError):
-        return False
-    return process_start_time(int(pid)) == started

@@ -15,6 +15,8 @@ import os
 import secrets
 import shutil
 import socket
+import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,3 +106,44 @@ class Run:
 
     def remove(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
+
+
+TEMP_PREFIXES = ("cfm-certify-", "cfm-fleet-")  # certify's temp dirs (pytest child, fleet)
+UNOWNED_TEMP_AGE_S = 3600  # such a dir without an owner file (older harness) is stale after
+
+
+def owned_temp_dir(prefix: str) -> Path:
+    """A new temp dir with an ``owner`` file (pid and start time, as a run dir has), so that
+    ``conformance cleanup`` can remove it once its process is dead (killed with SIGKILL)."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    pid = os.getpid()
+    (path / "owner").write_text(f"{pid} {process_start_time(pid) or ''}\n")
+    return path
+
+
+def owner_alive(directory: Path) -> bool:
+    """Whether the process named by ``directory/owner`` ("pid start-time") still runs."""
+    try:
+        pid, started = (directory / "owner").read_text().split()
+    except (OSError, ValueError):
+        return False
+    return process_start_time(int(pid)) == started
+
+
+def remove_dead_temp_dirs(temp_root: str | None = None, now: float | None = None) -> list[str]:
+    """Remove certify temp dirs (TEMP_PREFIXES) whose owner is dead, or that have no owner
+    file and are older than UNOWNED_TEMP_AGE_S; the paths removed."""
+    root = Path(temp_root or tempfile.gettempdir())
+    now = time.time() if now is None else now
+    removed = []
+    for path in sorted(root.iterdir()) if root.is_dir() else ():
+        if not path.name.startswith(TEMP_PREFIXES) or not path.is_dir() or path.is_symlink():
+            continue
+        if (path / "owner").exists():
+            if owner_alive(path):
+                continue
+        elif now - path.stat().st_mtime < UNOWNED_TEMP_AGE_S:
+            continue
+        shutil.rmtree(path, ignore_errors=True)
+        removed.append(str(path))
+    return removed

@@ -94,3 +94,29 @@ def test_sigterm_during_report_writing(certify):
     assert run.finish(STOP_BOUND) == 143, run.output()
     run.assert_interrupted("SIGTERM")
     assert run.left_behind() == []
+
+
+def test_sigkill_stops_the_pytest_child_and_cleanup_removes_the_rest(certify):
+    """SIGKILL cannot be handled by certify itself: its pytest child gets SIGINT (the
+    parent-death signal) and destroys its guests; `conformance cleanup` then removes the
+    temp dir certify could not, and nothing of the run is left."""
+    import os
+    import subprocess
+    import sys
+
+    from conformance.waiters import wait_until
+    run = certify("--feature", "watchdog")  # a minute of guests: the child cannot just finish
+    run.wait_for(lambda: run.guests(), 180, "a guest of the run to be booting")
+    run.signal(signal.SIGKILL)
+    assert run.finish(10) == -signal.SIGKILL
+    children = [pid for pid in run.pids if pid != run.proc.pid]
+    wait_until(lambda: not [p for p in children if os.path.exists(f"/proc/{p}")], 20,
+               "the pytest child to stop after certify was killed")
+    assert run.guests() == []  # the child destroyed them itself
+    assert [p.name for p in run.tmp_root.iterdir() if p.name.startswith("cfm-certify-")]
+    done = subprocess.run([sys.executable, "-m", "conformance.cli", "cleanup"], capture_output=True,
+                          text=True, timeout=120, check=False,
+                          env={**os.environ, "TMPDIR": str(run.tmp_root)})
+    assert done.returncode == 0 and "removed " in done.stdout and "cfm-certify-" in done.stdout, \
+        done.stdout + done.stderr
+    assert run.left_behind() == []
