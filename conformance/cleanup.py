@@ -2,9 +2,9 @@
 
 Selects domains by the ownership marker only (never by name); domains of runs whose
 process is still alive are kept unless ``--force``. Temp dirs of a certify process that is
-gone (killed with SIGKILL) are removed from this machine too (``lab.runs.remove_dead_temp_dirs``). ``--images`` instead prunes the guest
-image cache (images/prune.py): the newest ``--keep`` image and kernel dirs and the
-current image stay. ``--host [NAME=]URI`` (repeatable) cleans several libvirt hosts: one
+gone (killed with SIGKILL) are removed from this machine too
+(``lab.runs.remove_dead_temp_dirs``). ``--images`` instead prunes the guest image cache
+(images/prune.py): the newest ``--keep`` image and kernel dirs and the current image stay. ``--host [NAME=]URI`` (repeatable) cleans several libvirt hosts: one
 that cannot be reached is reported (exit 1), the others are still cleaned.
 """
 

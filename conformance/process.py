@@ -6,6 +6,7 @@ the pytest child of ``conformance certify`` and the fault tests' child sessions.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import signal
 import subprocess
@@ -19,7 +20,15 @@ def default_signals() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
-PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36  # linux/prctl.h
+
+
+def prctl(option: int, value: int) -> bool:
+    """Linux prctl(2) with one argument; False if it failed or is unsupported."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
 
 
 def stop_with_parent(signum: int = signal.SIGINT):
@@ -27,13 +36,11 @@ def stop_with_parent(signum: int = signal.SIGINT):
     thread that starts it dies, even by SIGKILL (Linux parent-death signal), so that a
     killed ``certify`` does not leave its pytest child running on. Made before the fork:
     a parent that is already gone when the child gets there stops it at once."""
-    import ctypes
     parent = os.getpid()
-    libc = ctypes.CDLL(None, use_errno=True)
 
     def preexec() -> None:
         default_signals()
-        libc.prctl(PR_SET_PDEATHSIG, signum, 0, 0, 0)
+        prctl(PR_SET_PDEATHSIG, signum)
         if os.getppid() != parent:
             os.kill(os.getpid(), signum)
     return preexec

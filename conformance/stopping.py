@@ -13,7 +13,6 @@ supervised side by side (one per host of a fleet): :func:`start_child` registers
 
 from __future__ import annotations
 
-import ctypes
 import os
 import signal
 import subprocess
@@ -21,10 +20,9 @@ import sys
 import threading
 import time
 
-from conformance.process import kill_group, signal_group
+from conformance.process import PR_SET_CHILD_SUBREAPER, kill_group, prctl, signal_group
 
 EXIT_STATUS = {signal.SIGINT: 130, signal.SIGTERM: 143}
-PR_SET_CHILD_SUBREAPER = 36
 _SUPERVISED: set[int] = set()  # pids of children being supervised: not orphans
 _CHILDREN_LOCK = threading.RLock()  # start_child vs kill_orphans (a fresh child is no orphan)
 
@@ -85,11 +83,7 @@ class StopSignals:
 
 def become_subreaper() -> bool:
     """Orphaned descendants are re-parented to this process (Linux); False if unsupported."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        return libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
+    return prctl(PR_SET_CHILD_SUBREAPER, 1)
 
 
 def _children_of(pid: int) -> list[int]:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 
+from conformance.errors import HarnessError
+
 PERIPHERALS = "/machine/peripheral"
 PROC = "/proc"  # unit tests point this at a fake tree
 
@@ -154,7 +156,6 @@ def cpu_snapshot(guest) -> dict | None:
     summed run-queue wait (ns, /proc/PID/task/*/schedstat), the host's stolen time (ticks,
     /proc/stat) and load average; None when the host cannot be read (no shell, QEMU gone).
     Two snapshots around a measurement tell whether the host starved it."""
-    from conformance.errors import HarnessError
     host = getattr(guest, "host", None)
     if host is None:
         return None
