@@ -250,3 +250,40 @@ def test_cpu_denied_measures_qemu_waits_and_steal():
                                               "load1": 3.25}
     guest.host = SnapshotHost("garbage")
     assert qemu.cpu_snapshot(guest) is None and qemu.cpu_denied(None, after) is None
+
+
+def catalogue_rates() -> list[tuple[int, int]]:
+    """Every (rate_bytes, rate_period) a live RNG case of the catalogue boots with (also the
+    flavor before a resize)."""
+    from conformance.catalogue import ALL_CASES
+    from conformance.catalogue.expected import expected_outcome
+    from conformance.live.lifecycle import live_requests
+    from conformance.live.plan import live_request
+    rates = set()
+    for case in ALL_CASES:
+        requests = ([live_request(case, "qemu")] if case.operation == "create"
+                    else list(live_requests(case, "qemu")))
+        for request in requests:
+            outcome = expected_outcome(request)
+            settings = outcome.features.rng if outcome.accepted else None
+            if settings is not None and settings.rate_bytes and settings.rate_period:
+                rates.add((settings.rate_bytes, settings.rate_period))
+    return sorted(rates)
+
+
+@pytest.mark.parametrize("rate_bytes, period", catalogue_rates())
+def test_bounds_tell_a_device_at_07x_or_14x_from_the_rate(rate_bytes, period):
+    """On an idle host (the device model, every timer phase), a correct device always lands
+    within the bounds, a device at 0.7x of the rate always below them and one at 1.4x always
+    above them, at every rate the catalogue boots."""
+    from tests.unit.rng_device_model import count_range
+    window = rng.window_for(rng.Expected("/dev/urandom", rate_bytes, period))
+    low, high = rng.rate_bounds(rate_bytes, period, window)
+    fewest, most = count_range(rate_bytes, period, window)
+    assert low <= fewest and most <= high, (window, low, high, fewest, most)
+    assert count_range(rate_bytes, period, window, 0.7)[1] < low, (window, low)
+    assert count_range(rate_bytes, period, window, 1.4)[0] > high, (window, high)
+
+
+def test_catalogue_has_rates_to_prove():
+    assert {(1024, 1000), (2048, 500), (4096, 2000)} <= set(catalogue_rates())
