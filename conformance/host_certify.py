@@ -110,7 +110,7 @@ def certify_host(settings: Settings, uri: str, selection: Selection, out: Path, 
                                  prepared.child_env)
         interrupted = settings.stop.summary()
         verdicts = _verdicts(results, cases, virt_type, settings, interrupted, title)
-        problem = pytest_problem(results["exitstatus"], interrupted, out)
+        problem = pytest_problem(results["exitstatus"], interrupted, out, results.get("stderr", ""))
         if label and not interrupted and not blocker and (
                 problem or any(v["verdict"] in ("fail", "error") for v in verdicts)):
             blocker = _unreachable(uri, title)  # did the host die under the run?

@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import subprocess
 import sys
 import tempfile
+import threading
 from pathlib import Path
 
 from conformance.lab.runs import owned_temp_dir
@@ -49,7 +52,7 @@ def _pytest_child(settings, selection, uri, parallel, out: Path, label, tmp: Pat
     selection.save(str(select))
     argv = [sys.executable, "-m", "pytest", *tests, "-p", "conformance.report.collector",
             "--cfm-results", str(results), "--cfm-select", str(select),
-            "--cfm-progress", settings.progress, *(["--cfm-label", label] if label else []),
+            "--cfm-progress", _progress(settings.progress), *(["--cfm-label", label] if label else []),
             "--driver", settings.driver, "--libvirt-uri", uri, "--accel", settings.accel,
             *(["--conformance-config", settings.config_path] if settings.config_path else []),
             "--results-dir", str(out), "-p", "no:cacheprovider", "-q", "-rN",
@@ -59,10 +62,48 @@ def _pytest_child(settings, selection, uri, parallel, out: Path, label, tmp: Pat
     child_env = dict(os.environ, **(env or {}), CONFORMANCE_DRIVER=settings.driver,
                      TMPDIR=str(child_tmp))
     with open(out / "pytest.log", "w") as log:
-        proc = start_child(argv, cwd=REPO, stdout=log, stderr=None, env=child_env,
+        proc = start_child(argv, cwd=REPO, stdout=log, stderr=subprocess.PIPE, env=child_env,
                            preexec_fn=stop_with_parent())
+        tail = _Tail(proc.stderr)
         code = supervise(proc, settings.stop, grace=STOP_GRACE)
-    return read_results(results, code)
+    return {**read_results(results, code), "stderr": tail.text()}
+
+
+def _progress(mode: str) -> str:
+    """The child's stderr is a pipe (see :class:`_Tail`): "auto" is decided here, by ours."""
+    return ("tty" if sys.stderr.isatty() else "plain") if mode == "auto" else mode
+
+
+class _Tail:
+    """What a child wrote on stderr, passed on to ours as it comes (progress lines); the
+    last :data:`TAIL_BYTES` kept (pytest's usage errors are only there)."""
+    TAIL_BYTES = 8192
+
+    def __init__(self, stream):
+        self._stream, self._kept, self._done = stream, b"", threading.Event()
+        self._thread = threading.Thread(target=self._pump, args=(stream,), daemon=True,
+                                        name="pytest child stderr")
+        self._thread.start()
+
+    def _pump(self, stream) -> None:
+        try:
+            while chunk := os.read(stream.fileno(), 4096):
+                sys.stderr.buffer.write(chunk)
+                sys.stderr.flush()
+                self._kept = (self._kept + chunk)[-self.TAIL_BYTES:]
+        except (OSError, ValueError):
+            pass
+        finally:
+            self._done.set()
+
+    def text(self, wait: float = 2.0) -> str:
+        """The tail; waits up to ``wait`` s for the end of the stream (a grandchild that
+        outlived the child may hold it open: then what came so far)."""
+        if self._done.wait(wait):
+            self._stream.close()
+        return self._kept.decode(errors="replace")
+
+
 
 
 def read_results(path: Path, code: int) -> dict:
@@ -90,14 +131,52 @@ def read_results(path: Path, code: int) -> dict:
             (None if code < 0 or not lines else code)}
 
 
-def pytest_problem(exitstatus, interrupted, out: Path) -> str | None:
-    """Why the pytest run itself cannot back a verdict (None when it can)."""
-    if interrupted:
+def pytest_problem(exitstatus, interrupted, out: Path, stderr: str = "") -> str | None:
+    """Why the pytest run itself cannot back a verdict, in one line with its cause (None
+    when it can): an INTERNALERROR (at collection or later) from ``out``/pytest.log, a usage
+    error from the child's ``stderr`` (its tail), no test collected, or its death."""
+    if interrupted or exitstatus in (0, 1):
         return None
+    log = out / "pytest.log"
     if exitstatus is None:
-        return f"pytest wrote no final result (it died); see {out}/pytest.log"
+        return f"pytest wrote no final result (it died); see {log}"
     if exitstatus == 5:
-        return f"pytest collected no test for this selection; see {out}/pytest.log"
-    if exitstatus not in (0, 1):
-        return f"pytest ended with status {exitstatus}; see {out}/pytest.log"
+        return f"pytest collected no test for this selection; see {log}"
+    try:
+        text = log.read_text(errors="replace")
+    except OSError:
+        text = ""
+    cause = internal_error(text) or usage_error(stderr) or _last_error(text + "\n" + stderr)
+    what = {2: "pytest was interrupted (collection errors)", 3: "pytest INTERNALERROR",
+            4: "pytest usage error"}.get(exitstatus, f"pytest ended with status {exitstatus}")
+    if cause:
+        return f"{what}{'' if cause.startswith('at ') else ':'} {cause} (see {log})"[:600]
+    return f"{what} (status {exitstatus}) without a message; see {log}"
+
+
+_EXCEPTION = re.compile(r"^INTERNALERROR>(?: E)?\s+([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)\w*: .*)$")
+
+
+def internal_error(log: str) -> str | None:
+    """``at collection: Type: message`` (or ``Type: message``) of the first exception an
+    INTERNALERROR block of a pytest log names (a worker's, shown first, is the root cause)."""
+    lines = log.splitlines()
+    for index, line in enumerate(lines):
+        found = _EXCEPTION.match(line)
+        if found and not found[1].startswith("AssertionError: Traceback"):
+            during = "\n".join(lines[:index])
+            where = "at collection: " if "pytest_collection" in during or "perform_collect" in during else ""
+            return f"{where}{found[1].strip()}"
     return None
+
+
+def usage_error(stderr: str) -> str | None:
+    """pytest's own ``ERROR: ...`` line (a usage error: unknown option, missing file)."""
+    errors = [line[len("ERROR: "):].strip() for line in stderr.splitlines() if line.startswith("ERROR: ")]
+    return errors[0] if errors else None
+
+
+def _last_error(text: str) -> str | None:
+    found = [line.strip() for line in text.splitlines()
+             if re.match(r"^(E\s+)?[A-Za-z_][\w.]*(Error|Exception): ", line.strip())]
+    return re.sub(r"^E\s+", "", found[-1]) if found else None
