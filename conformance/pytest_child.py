@@ -1,4 +1,4 @@
-"""The pytest child of one host's certification: ``pytest tests/conformance`` in its own
+"""The pytest child of one host's certification: ``pytest`` of the suite in its own
 session against one libvirt URI, with the collector plugin; its streamed results read back
 whatever the child's fate (:func:`read_results`).
 """
@@ -16,14 +16,32 @@ import threading
 from pathlib import Path
 
 from conformance.lab.runs import owned_temp_dir
+from conformance.locations import InstallationIncomplete, suite_dir
 from conformance.process import stop_with_parent
 from conformance.stopping import children, kill_orphans, start_child, supervise
 
-REPO = Path(__file__).resolve().parents[1]
-XML_TESTS = ["tests/conformance/test_xml_catalogue.py"]
-LIVE_TESTS = ["tests/conformance/test_live_requests.py", "tests/conformance/test_live_features.py",
-              "tests/conformance/test_live_locked_memory.py", "tests/conformance/test_live_lifecycle.py"]
+# modules of the suite (conformance.locations.suite_dir: a checkout's tests/conformance, or
+# the installed conformance/suite)
+XML_TESTS = ["test_xml_catalogue.py"]
+LIVE_TESTS = ["test_live_requests.py", "test_live_features.py", "test_live_locked_memory.py",
+              "test_live_lifecycle.py"]
 STOP_GRACE = 30.0  # seconds between the stop request and SIGKILL of the pytest child's group
+TEST_TIMEOUT = 600  # seconds per test (pytest-timeout), as the checkout's pytest.ini says
+
+
+def suite_argv(modules: list[str]) -> tuple[list[str], Path]:
+    """pytest's arguments for ``modules`` of the suite, and the directory to run it in.
+    Everything is explicit (no ini file is read: an installed suite has none): markers come
+    from the plugin (fixtures.plugin), rootdir is the suite's grandparent (node ids
+    ``tests/conformance/test_x.py::...`` in a checkout, ``conformance/suite/...`` installed)."""
+    suite = suite_dir()
+    missing = [name for name in modules if not (suite / name).is_file()]
+    if missing:
+        raise InstallationIncomplete(f"the certification suite in {suite} lacks {', '.join(missing)}")
+    root = suite.parent.parent
+    return [*(str((suite / name).relative_to(root)) for name in modules), "-c", os.devnull,
+            "--rootdir", str(root), "--confcutdir", str(suite), "--strict-markers",
+            "--timeout", str(TEST_TIMEOUT)], root
 
 
 def run_pytest(settings, selection, uri, parallel, out: Path, label: str | None,
@@ -45,7 +63,7 @@ def run_pytest(settings, selection, uri, parallel, out: Path, label: str | None,
 
 def _pytest_child(settings, selection, uri, parallel, out: Path, label, tmp: Path,
                   env: dict[str, str] | None) -> dict:
-    tests = XML_TESTS + ([] if settings.level == "xml" else LIVE_TESTS)
+    tests, root = suite_argv(XML_TESTS + ([] if settings.level == "xml" else LIVE_TESTS))
     select, results = tmp / "select.json", tmp / "results.jsonl"
     child_tmp = tmp / "tmp"
     child_tmp.mkdir()
@@ -62,7 +80,7 @@ def _pytest_child(settings, selection, uri, parallel, out: Path, label, tmp: Pat
     child_env = dict(os.environ, **(env or {}), CONFORMANCE_DRIVER=settings.driver,
                      TMPDIR=str(child_tmp))
     with open(out / "pytest.log", "w") as log:
-        proc = start_child(argv, cwd=REPO, stdout=log, stderr=subprocess.PIPE, env=child_env,
+        proc = start_child(argv, cwd=root, stdout=log, stderr=subprocess.PIPE, env=child_env,
                            preexec_fn=stop_with_parent())
         tail = _Tail(proc.stderr)
         code = supervise(proc, settings.stop, grace=STOP_GRACE)
