@@ -30,7 +30,8 @@ TEST_TIMEOUT = 600  # seconds per test (pytest-timeout), as the checkout's pytes
 
 
 def suite_argv(modules: list[str]) -> tuple[list[str], Path]:
-    """pytest's arguments for ``modules`` of the suite, and the directory to run it in.
+    """pytest's arguments for ``modules`` of the suite (absolute paths: the child runs in
+    our working directory, where a driver's relative command is), and its rootdir.
     Everything is explicit (no ini file is read: an installed suite has none): markers come
     from the plugin (fixtures.plugin), rootdir is the suite's grandparent (node ids
     ``tests/conformance/test_x.py::...`` in a checkout, ``conformance/suite/...`` installed)."""
@@ -39,7 +40,7 @@ def suite_argv(modules: list[str]) -> tuple[list[str], Path]:
     if missing:
         raise InstallationIncomplete(f"the certification suite in {suite} lacks {', '.join(missing)}")
     root = suite.parent.parent
-    return [*(str((suite / name).relative_to(root)) for name in modules), "-c", os.devnull,
+    return [*(str(suite / name) for name in modules), "-c", os.devnull,
             "--rootdir", str(root), "--confcutdir", str(suite), "--strict-markers",
             "--timeout", str(TEST_TIMEOUT)], root
 
@@ -63,7 +64,7 @@ def run_pytest(settings, selection, uri, parallel, out: Path, label: str | None,
 
 def _pytest_child(settings, selection, uri, parallel, out: Path, label, tmp: Path,
                   env: dict[str, str] | None) -> dict:
-    tests, root = suite_argv(XML_TESTS + ([] if settings.level == "xml" else LIVE_TESTS))
+    tests, _ = suite_argv(XML_TESTS + ([] if settings.level == "xml" else LIVE_TESTS))
     select, results = tmp / "select.json", tmp / "results.jsonl"
     child_tmp = tmp / "tmp"
     child_tmp.mkdir()
@@ -80,7 +81,7 @@ def _pytest_child(settings, selection, uri, parallel, out: Path, label, tmp: Pat
     child_env = dict(os.environ, **(env or {}), CONFORMANCE_DRIVER=settings.driver,
                      TMPDIR=str(child_tmp))
     with open(out / "pytest.log", "w") as log:
-        proc = start_child(argv, cwd=root, stdout=log, stderr=subprocess.PIPE, env=child_env,
+        proc = start_child(argv, cwd=os.getcwd(), stdout=log, stderr=subprocess.PIPE, env=child_env,
                            preexec_fn=stop_with_parent())
         tail = _Tail(proc.stderr)
         code = supervise(proc, settings.stop, grace=STOP_GRACE)
@@ -164,12 +165,21 @@ def pytest_problem(exitstatus, interrupted, out: Path, stderr: str = "") -> str 
         text = log.read_text(errors="replace")
     except OSError:
         text = ""
+    stopped = _exit_message(text)
+    if stopped:  # pytest.exit(): e.g. the judged driver cannot be loaded
+        return f"pytest stopped: {stopped} (see {log})"[:600]
     cause = internal_error(text) or usage_error(stderr) or _last_error(text + "\n" + stderr)
     what = {2: "pytest was interrupted (collection errors)", 3: "pytest INTERNALERROR",
             4: "pytest usage error"}.get(exitstatus, f"pytest ended with status {exitstatus}")
     if cause:
         return f"{what}{'' if cause.startswith('at ') else ':'} {cause} (see {log})"[:600]
     return f"{what} (status {exitstatus}) without a message; see {log}"
+
+
+def _exit_message(log: str) -> str | None:
+    """The reason given to ``pytest.exit()`` (pytest prints ``!... Exit: REASON !...``)."""
+    found = re.search(r"^!+ (?:_pytest\.outcomes\.)?Exit: (.*?) !+$", log, re.MULTILINE)
+    return found[1] if found else None
 
 
 _EXCEPTION = re.compile(r"^INTERNALERROR>(?: E)?\s+([A-Za-z_][\w.]*(?:Error|Exception|Exit|Interrupt)\w*: .*)$")

@@ -62,5 +62,12 @@ def test_bare_status_is_never_the_whole_story(tmp_path):
         assert problem and "see" in problem and not problem.startswith("pytest ended with status")
 
 
+def test_exit_reason_is_the_cause(tmp_path):
+    (tmp_path / "pytest.log").write_text("493 deselected in 0.47s\n! _pytest.outcomes.Exit: --driver "
+                                         "'exec:x': exec driver command not found: x !\n")
+    assert pytest_problem(3, None, tmp_path).startswith(
+        "pytest stopped: --driver 'exec:x': exec driver command not found: x (see ")
+
+
 def test_no_problem_when_pytest_ran(tmp_path):
     assert pytest_problem(0, None, tmp_path) is None and pytest_problem(1, None, tmp_path) is None
