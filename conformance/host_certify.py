@@ -122,6 +122,7 @@ def certify_host(settings: Settings, uri: str, selection: Selection, out: Path, 
     facts = {"error": blocker} if blocker else _host_facts(uri)
     report = _report(settings, verdicts, results, selection, uri, virt_type, reason, facts,
                      started, clock)
+    report["host"]["workers"] = parallel  # what a fleet report says of it (conformance merge)
     if label:
         report["host"]["label"] = label
     _certification(report, certification(verdicts, settings.level, interrupted, problem, settings.scope))
