@@ -1,4 +1,4 @@
-"""A driver whose every answer is refused (not XML, a DOCTYPE) is certified at full level
+"""A driver whose every answer is refused (not XML, a DOCTYPE, over the size cap) is certified at full level
 without a crash: each case fails at every level, with the driver's own fault as its reason
 (its live tests have no guest to boot, so they are absent), in every exec mode."""
 
@@ -18,6 +18,7 @@ BROKEN = Path(__file__).resolve().parents[1] / "broken_drivers"
     ("exec", "exec_junk.py", "not-xml"),
     ("exec-stream", "exec_junk.py", "not-xml"),
     ("exec2-stream", "exec_doctype.py", "unsafe"),
+    ("exec2", "exec_huge_xml.py", "bad-output"),  # over the output size cap
 ])
 def test_every_case_carries_the_drivers_fault(tmp_path, mode, script, kind):
     driver = f"{mode}:{sys.executable} {BROKEN / script}"
