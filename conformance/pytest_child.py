@@ -93,6 +93,23 @@ def _progress(mode: str) -> str:
     return ("tty" if sys.stderr.isatty() else "plain") if mode == "auto" else mode
 
 
+_STDERR = threading.Lock()  # a fleet's hosts pass their children's lines on in whole chunks
+
+
+def _pass_on(chunk: bytes) -> None:
+    """``chunk`` to our stderr; a stderr that cannot take it never stops the draining."""
+    with _STDERR:
+        try:
+            binary = getattr(sys.stderr, "buffer", None)
+            if binary is not None:
+                binary.write(chunk)
+            else:
+                sys.stderr.write(chunk.decode(errors="replace"))
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass
+
+
 class _Tail:
     """What a child wrote on stderr, passed on to ours as it comes (progress lines); the
     last :data:`TAIL_BYTES` kept (pytest's usage errors are only there)."""
@@ -107,9 +124,8 @@ class _Tail:
     def _pump(self, stream) -> None:
         try:
             while chunk := os.read(stream.fileno(), 4096):
-                sys.stderr.buffer.write(chunk)
-                sys.stderr.flush()
                 self._kept = (self._kept + chunk)[-self.TAIL_BYTES:]
+                _pass_on(chunk)
         except (OSError, ValueError):
             pass
         finally:
