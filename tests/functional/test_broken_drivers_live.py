@@ -16,13 +16,16 @@ from conformance.catalogue import ALL_CASES
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
 TESTS = Path(__file__).resolve().parents[1]
 SERVED = f"{sys.executable} -m conformance.cli driver-exec"
-# module, mode, (feature, case name), guest statuses allowed (KVM-only checks skip on TCG)
+FAILED = {"fail"}
+# the guest's agent never connects: the guest is never ready, so no live check can run
+NEVER_READY = {"fail", "error"}
+# module, mode, (feature, case name), host and guest statuses allowed (KVM-only checks skip on TCG)
 LIVE = [
-    ("watchdog_flavor_wins", "python", ("watchdog", "image-reset-beats-flavor-pause"), {"fail"}),
-    ("rng_drops_rate", "exec", ("rng", "rate"), {"fail"}),
-    ("hide_ignores_legacy", "exec-stream", ("hidden_hypervisor", "legacy-true"), {"fail", "skip"}),
-    ("agent_wrong_target", "python", ("agent", "yes"), {"fail", "error"}),
-    ("watchdog_dropped_on_resize", "exec2-stream", ("watchdog", "resize-changes-action"), {"fail"}),
+    ("watchdog_flavor_wins", "python", ("watchdog", "image-reset-beats-flavor-pause"), FAILED, FAILED),
+    ("rng_drops_rate", "exec", ("rng", "rate"), FAILED, FAILED),
+    ("hide_ignores_legacy", "exec-stream", ("hidden_hypervisor", "legacy-true"), FAILED, {"fail", "skip"}),
+    ("agent_wrong_target", "python", ("agent", "yes"), NEVER_READY, NEVER_READY),
+    ("watchdog_dropped_on_resize", "exec2-stream", ("watchdog", "resize-changes-action"), FAILED, FAILED),
 ]
 
 
@@ -31,8 +34,8 @@ def spec(module: str, mode: str) -> str:
     return python if mode == "python" else f"{mode}:{SERVED} {python}"
 
 
-@pytest.mark.parametrize("module, mode, case, guest", LIVE, ids=[f"{m}-{mode}" for m, mode, _, _ in LIVE])
-def test_broken_driver_is_caught_at_every_level(tmp_path, module, mode, case, guest):
+@pytest.mark.parametrize("module, mode, case, host, guest", LIVE, ids=[f"{m}-{mode}" for m, mode, *_ in LIVE])
+def test_broken_driver_is_caught_at_every_level(tmp_path, module, mode, case, host, guest):
     case_id = next(c.id for c in ALL_CASES if (c.feature, c.name) == case)
     config = tmp_path / "conformance.conf"  # the agent of agent_wrong_target never answers
     config.write_text("[timeouts]\nagent = 45\nwatchdog = 45\n")
@@ -46,5 +49,5 @@ def test_broken_driver_is_caught_at_every_level(tmp_path, module, mode, case, gu
     assert report["certification"]["problem"] is None, report["certification"]
     [result] = report["cases"]
     levels = {level: result["levels"][level]["status"] for level in ("xml", "host", "guest")}
-    assert levels["xml"] == "fail" and levels["host"] == "fail", (levels, result["reason"])
+    assert levels["xml"] == "fail" and levels["host"] in host, (levels, result["reason"])
     assert levels["guest"] in guest, (levels, result["levels"]["guest"]["reason"])
