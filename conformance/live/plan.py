@@ -144,10 +144,14 @@ def live_request(case, virt_type: str, **identity) -> Request:
     return replace(request, virt_type=virt_type, image=image, **identity)
 
 
-def live_cases(driver, virt_type: str = "qemu") -> tuple[list[LiveCase], list[NotLive]]:
-    """Accepted cases (reference and judged driver agree to build a domain) and the rest."""
+def live_cases(driver, virt_type: str = "qemu",
+               wanted: tuple[str, ...] | None = None) -> tuple[list[LiveCase], list[NotLive]]:
+    """Accepted cases (reference and judged driver agree to build a domain) and the rest;
+    only the ``wanted`` case ids when given (the driver is asked about those only)."""
     live, other = [], []
     for case in CASES:
+        if wanted is not None and case.id not in wanted:
+            continue
         request = live_request(case, virt_type)
         expected = expected_outcome(request)
         if not expected.accepted:
@@ -167,8 +171,8 @@ def live_cases(driver, virt_type: str = "qemu") -> tuple[list[LiveCase], list[No
     return live, other
 
 
-def groups(driver, virt_type: str = "qemu") -> list[GuestGroup]:
-    return group(live_cases(driver, virt_type)[0])
+def groups(driver, virt_type: str = "qemu", wanted: tuple[str, ...] | None = None) -> list[GuestGroup]:
+    return group(live_cases(driver, virt_type, wanted)[0])
 
 
 @functools.lru_cache(maxsize=None)
@@ -182,14 +186,16 @@ def judged_driver(driver_spec: str, exec_timeout: float | None = None):
 
 
 @functools.lru_cache(maxsize=None)
-def groups_of(driver_spec: str, exec_timeout: float | None = None) -> tuple[GuestGroup, ...]:
-    """Groups of :func:`judged_driver` ``(driver_spec, exec_timeout)``, computed once per
-    process.
+def groups_of(driver_spec: str, exec_timeout: float | None = None,
+              wanted: tuple[str, ...] | None = None) -> tuple[GuestGroup, ...]:
+    """Groups of :func:`judged_driver` ``(driver_spec, exec_timeout)`` (of the ``wanted``
+    cases only, when given: a certification of a few cases asks the driver about those),
+    computed once per process.
 
     Deterministic (catalogue order), so every xdist worker parametrizes alike. The virt
     type here only serves grouping; guests are rebuilt for the real accelerator.
     """
-    return tuple(groups(judged_driver(driver_spec, exec_timeout)))
+    return tuple(groups(judged_driver(driver_spec, exec_timeout), wanted=wanted))
 
 
 def boot_request(case_id: str, virt_type: str, boot: Boot, instance_name: str,

@@ -23,7 +23,7 @@ import pytest
 from conformance.live import GUEST, HOST, lifecycle, plan, record, trails
 from conformance.live.grouping import config_key
 from fixtures.background import destroy_later, drain
-from fixtures.driver import config_of, driver_spec_of
+from fixtures.driver import config_of, pairs_of
 from fixtures.guests import watchdog_fires
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
@@ -39,8 +39,7 @@ def pytest_generate_tests(metafunc):
     if "live_group" not in metafunc.fixturenames:
         return
     checks = plan.HOST_CHECKS if metafunc.function.__name__ == "test_host" else plan.GUEST_CHECKS
-    pairs = lifecycle.pairs_of(driver_spec_of(metafunc.config),
-                               config_of(metafunc.config).exec_driver_timeout)
+    pairs = pairs_of(metafunc.config)
     params = [pytest.param(p, id=f"{p.operation}-{p.feature}-{p.name}-{p.case_id[:8]}-"
                                  f"{trail[0].case_id[:8]}")
               for trail in trails.plan_trails(list(pairs)) for p in trail if p.feature in checks]

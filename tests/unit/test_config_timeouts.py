@@ -89,7 +89,7 @@ def test_exec_driver_key_bounds_each_request(tmp_path):
 def test_collection_time_groups_use_the_exec_key(tmp_path, monkeypatch):
     from conformance.live import plan
     seen = []
-    monkeypatch.setattr(plan, "groups_of", lambda spec, timeout: seen.append((spec, timeout)) or ())
+    monkeypatch.setattr(plan, "groups_of", lambda spec, timeout, wanted: seen.append((spec, timeout)) or ())
     groups_of(FakePytestConfig(config_with(tmp_path, exec_driver=4), driver="exec:x"))
     assert seen == [("exec:x", 4.0)]
 
