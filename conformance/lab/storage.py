@@ -97,13 +97,15 @@ def shared_volumes(uri: str, environ=os.environ) -> dict[str, str]:
 
 
 class HostFiles:
-    """One run's volumes in the harness pool of one host (thread-safe)."""
+    """One run's volumes in the harness pool of one host (thread-safe: the pool handle is
+    set up under its own lock, uploads under another)."""
 
     def __init__(self, conn_of, run_id: str, owner: Owner):
         self._conn_of = conn_of  # callable: the live connection (reopened after a restart)
         self.run_id = run_id
         self.owner = owner
         self._lock = threading.Lock()
+        self._pool_lock = threading.RLock()  # _pool and _pool_conn (the marker write re-enters)
         self._pool = self._pool_conn = None
         self._uploaded: dict[str, str] = {}   # local path -> host path
 
@@ -111,13 +113,14 @@ class HostFiles:
         """The pool on the live connection (looked up again after a reconnect: a pool
         handle dies with its connection); the owner marker is written on first use."""
         conn = self._conn_of()
-        if self._pool is None or self._pool_conn is not conn:
-            first = self._pool is None
-            self._pool, self._pool_conn = pool(conn), conn
-            if first:
-                self._write(f"{NAME_PREFIX}{self.run_id}{OWNER_SUFFIX}",
-                            etree.tostring(self.owner.element()))
-        return self._pool
+        with self._pool_lock:
+            if self._pool is None or self._pool_conn is not conn:
+                first = self._pool is None
+                self._pool, self._pool_conn = pool(conn), conn
+                if first:
+                    self._write(f"{NAME_PREFIX}{self.run_id}{OWNER_SUFFIX}",
+                                etree.tostring(self.owner.element()))
+            return self._pool
 
     def name(self, suffix: str) -> str:
         return f"{NAME_PREFIX}{self.run_id}-{suffix}"
@@ -170,7 +173,8 @@ class HostFiles:
                 if not retry:
                     raise
                 # another run removed the pool just as it became empty: set it up again
-                self._pool = pool(conn)
+                with self._pool_lock:
+                    self._pool, self._pool_conn = pool(conn), conn
                 return self._write(name, data, retry=False)
             if data:
                 stream = conn.newStream(0)
@@ -196,8 +200,9 @@ class HostFiles:
 
     def remove_all(self) -> list[str]:
         """Delete every volume of this run (the owner marker last); their names."""
-        if self._pool is None:
-            return []
+        with self._pool_lock:
+            if self._pool is None:
+                return []
         return remove_run(self._ensure_pool(), self.run_id)
 
 
