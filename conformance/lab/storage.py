@@ -7,7 +7,7 @@ files there are volumes named ``cfm-<run-id>-...``: the guest kernel and initram
 (uploaded once per image hash per run, shared by all its guests), one console log per
 guest (created empty before the guest is defined, read back with a bounded download), and
 ``cfm-<run-id>.owner``: the run's ownership marker, which cleanup reads to decide whether
-the run is dead. Nothing here reads or writes a path on the harness for the host.
+the run is dead (one it cannot read yet is being written: the run is alive for an hour). Nothing here reads or writes a path on the harness for the host.
 
 ``certify`` uploads the image once per host for the whole run (its own run's volumes) and
 hands the volumes to its pytest child in :data:`SHARED_ENV`; the child's labs adopt them
@@ -20,6 +20,7 @@ import io
 import json
 import os
 import threading
+import time
 
 import libvirt
 from lxml import etree
@@ -30,6 +31,7 @@ from conformance.lab.runs import NAME_PREFIX, Owner
 POOL_NAME = "cfm"
 POOL_DIR = "/var/lib/conformance/pool"
 OWNER_SUFFIX = ".owner"
+MARKER_GRACE_S = 3600  # an owner marker unreadable for longer was cut short by a dead writer
 CHUNK = 256 << 10
 SHARED_ENV = "CFM_SHARED_VOLUMES"  # certify -> its pytest child: {"uri", "files"}
 
@@ -253,12 +255,33 @@ def run_volumes(pool_: libvirt.virStoragePool) -> dict[str, list[str]]:
     return runs
 
 
-def run_owner(conn: libvirt.virConnect, pool_: libvirt.virStoragePool, run_id: str) -> Owner | None:
-    """The ownership marker volume of ``run_id`` (None if absent or unreadable)."""
+def run_alive(conn: libvirt.virConnect, pool_: libvirt.virStoragePool, run_id: str,
+              now: float | None = None) -> bool:
+    """Whether ``run_id`` may still be running, by its ownership marker volume: its owner
+    lives; or the marker exists but cannot be read yet (created before its upload finishes)
+    and is younger than MARKER_GRACE_S. A run without a marker, or whose marker stayed
+    unreadable past the grace period (its writer died mid-upload), is dead."""
     try:
         volume = pool_.storageVolLookupByName(f"{NAME_PREFIX}{run_id}{OWNER_SUFFIX}")
-        return Owner.from_element(etree.fromstring(download(conn, volume, 4096), _PARSER))
-    except (libvirt.libvirtError, StorageError, etree.XMLSyntaxError):
+    except libvirt.libvirtError:
+        return False
+    try:
+        owner = Owner.from_element(etree.fromstring(download(conn, volume, 4096), _PARSER))
+    except (StorageError, etree.XMLSyntaxError):
+        owner = None
+    if owner is not None:
+        return owner.alive()
+    written = _modified(volume)
+    return written is None or (time.time() if now is None else now) - written < MARKER_GRACE_S
+
+
+def _modified(volume: libvirt.virStorageVol) -> float | None:
+    """When ``volume`` was last written (its host's clock, seconds since the epoch), or None
+    when libvirt does not say."""
+    try:
+        stamp = etree.fromstring(volume.XMLDesc(0).encode(), _PARSER).findtext("target/timestamps/mtime")
+        return float(stamp) if stamp else None
+    except (libvirt.libvirtError, etree.XMLSyntaxError, ValueError):
         return None
 
 
