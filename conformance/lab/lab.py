@@ -39,19 +39,37 @@ class Lab:
         """``shared_volumes``: boot files another process of this run uploaded to the host
         (local path -> volume path, :func:`storage.shared_volumes`), used, not uploaded again."""
         self.uri = uri
-        self.conn = open_connection(uri)
-        self.hub = EventHub(self.conn)
-        self.run = (run or Run()).create()
         self.virt_type = virt_type
-        self.host = host_access(uri)
-        self.files = None if self.host.local else storage.HostFiles(self.connected, self.run.id,
-                                                                    self.run.owner)
         self.unreachable: str | None = None
         self._capabilities = None
         self._guests: list[Guest] = []
         self._lock = threading.Lock()
-        if self.files is not None and shared_volumes:
-            self.files.adopt(shared_volumes)
+        self.hub = self.run = self.host = None
+        self.conn = open_connection(uri)
+        try:
+            self.hub = EventHub(self.conn)
+            self.run = run or Run()
+            self.run.create()
+            self.host = host_access(uri)
+            self.files = None if self.host.local else storage.HostFiles(
+                self.connected, self.run.id, self.run.owner)
+            if self.files is not None and shared_volumes:
+                self.files.adopt(shared_volumes)
+        except BaseException:
+            self._abandon()
+            raise
+
+    def _abandon(self) -> None:
+        """Undo a half-made ``__init__``: what it opened or created so far goes again."""
+        for part in (self.hub, self.host):
+            if part is not None:
+                part.close()
+        if self.run is not None:
+            self.run.remove()
+        try:
+            self.conn.close()
+        except libvirt.libvirtError:
+            pass
 
     def __enter__(self) -> "Lab":
         return self
