@@ -42,6 +42,25 @@ def channel_states(xml) -> list[str]:
         "devices/channel/target[@type='virtio']") if t.get("name") == PORT_NAME]
 
 
+def has_channel(guest) -> bool:
+    """Whether ``guest``'s domain has a virtio channel named org.qemu.guest_agent.0 (without
+    one no qemu-ga can ever connect: nothing to wait for)."""
+    return any(t.get("name") == PORT_NAME
+               for t in guest.live_xml().iterfind("devices/channel/target[@type='virtio']"))
+
+
+def require_channel(guest, expected: bool, level: str) -> None:
+    """When the request enables the agent (``expected``: the case's image, or the harness's
+    command channel), the driver's domain must have the agent channel; its absence is the
+    driver's failure at ``level`` (every check of that guest at that level), not an agent
+    that never connected."""
+    if not expected or has_channel(guest):
+        return
+    names = [t.get("name") for t in guest.live_xml().iterfind("devices/channel/target")]
+    expect(False, FEATURE, level, "the domain has no guest agent channel although the request "
+           "enables the agent", f"a virtio channel named {PORT_NAME}", names or "no channel")
+
+
 def _serial_port_names(guest) -> list[str]:
     names = []
     for path in qemu.devices_of_type(guest, "virtserialport"):
