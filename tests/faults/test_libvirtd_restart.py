@@ -1,5 +1,7 @@
 """libvirtd restarted under a running session: the run ends with a clear error and
-nothing of it is left (the lab reopens its connection to clean up).
+nothing of it is left (the lab reopens its connection to clean up); restarted in the middle
+of a certification, no case fails: the checks it cut are errors naming the host, the
+others keep their verdicts.
 
 Destructive for the host's daemon: every libvirt client loses its connection (guests keep
 running, QEMU does not depend on libvirtd). Kept short; libvirtd is restarted in
@@ -8,6 +10,7 @@ running, QEMU does not depend on libvirtd). Kept short; libvirtd is restarted in
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from pathlib import Path
@@ -84,3 +87,40 @@ def test_libvirtd_restarted_mid_run(child_session, lab, tmp_path):
     assert "AgentError" in output or "libvirtError" in output or "closed" in output, output
     conn = lab.connected()  # the parent's own connection died with libvirtd as well
     assert_nothing_left(conn, child)
+
+
+def _restartable() -> None:
+    if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+        pytest.skip("restarts libvirtd, which would cut the libvirt connections of this "
+                    "session's other xdist workers mid-test: run it without -n")
+    if not PID_FILE.is_file():
+        pytest.skip(f"libvirtd pid file {PID_FILE} missing (libvirtd not started with -d?)")
+
+
+def test_libvirtd_restarted_mid_certification_fails_no_case(certify, lab):
+    """libvirtd is killed and started again while a certification's guests run (both
+    workers busy): afterwards no case and no level is a failure; a check the restart cut
+    (a libvirt call in flight, a watchdog event lost while the daemon was down) is an error
+    naming the host; the lab looks every guest up again (domain handle and event callbacks
+    on the new connection), so the checks after the restart pass; nothing is left."""
+    _restartable()
+    run = certify("--feature", "watchdog", "--feature", "agent")
+    run.wait_for(lambda: len(run.guests()) >= 2, 300, "certify never had two guests running")
+    try:
+        restart_libvirtd()
+    finally:
+        run.conn = lab.connected()  # the test's own connection died with libvirtd as well
+    rc = run.finish(900)
+    report = run.report()
+    cases = report["cases"]
+    assert rc in (0, 1), run.output()
+    failed = [(c["name"], level, entry["reason"][:300]) for c in cases
+              for level, entry in c["levels"].items() if entry["status"] == "fail"]
+    assert failed == [], json.dumps(failed, indent=1)
+    unnamed = [(c["name"], level, entry["reason"][:300]) for c in cases
+               for level, entry in c["levels"].items()
+               if entry["status"] == "error" and "qemu:///system" not in entry["reason"]]
+    assert unnamed == [], json.dumps(unnamed, indent=1)
+    verdicts = {c["verdict"] for c in cases}
+    assert "pass" in verdicts and verdicts <= {"pass", "error", "skip"}, verdicts
+    assert run.left_behind() == []
