@@ -141,3 +141,37 @@ def test_a_missing_agent_channel_is_the_drivers_failure(level):
     assert failed.value.level == level and failed.value.feature == "agent"
     assert agent.require_channel(healthy(), True, level) is None
     assert agent.require_channel(guest, False, level) is None
+
+
+def lost(*_args, **_kwargs):
+    from conformance.errors import HostUnreachable
+    raise HostUnreachable("qemu:///system", "the connection broke during the call")
+
+
+def test_host_check_cut_by_a_lost_connection_is_the_hosts_error():
+    """A live-XML read cut by libvirtd going away ends the wait for the channel with the
+    host's error instead of waiting on and failing the driver with 'never connected'."""
+    from conformance.errors import HostUnreachable
+    guest = FakeGuest(xml=CHANNEL.format(name=agent.PORT_NAME, state="disconnected"), qom=dict(PORT))
+    reads = []
+
+    def live_xml():
+        reads.append(1)
+        if len(reads) == 2:
+            lost()
+        return FakeGuest.live_xml(guest)
+    guest.live_xml = live_xml
+    with pytest.raises(HostUnreachable, match="qemu:///system"):
+        agent.check_host(guest, True, timeout=0.5)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_guest_check_cut_by_a_lost_host_is_the_hosts_error(enabled):
+    """An agent command cut by the host going away is not an agent that does not answer
+    (enabled) nor one refused 'for another reason' (disabled)."""
+    from conformance.errors import HostUnreachable
+    guest = healthy(console=NO_PORT + BOOT)
+    guest.agent = lost
+    guest.ping = lost
+    with pytest.raises(HostUnreachable, match="qemu:///system"):
+        agent.check_guest(guest, enabled)

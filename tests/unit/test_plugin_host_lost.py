@@ -1,0 +1,55 @@
+"""fixtures.plugin: a check during which the lab had to reconnect to libvirt (libvirtd went
+away and came back) decided nothing: its failure is an error naming the host."""
+
+import subprocess
+import sys
+
+from conformance.catalogue import CASES
+from conformance.certify import read_results
+from conformance.report.aggregate import aggregate
+
+SUITE = '''
+import pytest
+from conformance.catalogue import CASES
+from fixtures import lab as lab_fixtures
+
+
+class FakeLab:
+    uri = "qemu:///system"
+    reconnects = 0
+
+    def connected(self):
+        return self
+
+
+LAB = FakeLab()
+
+
+@pytest.fixture(autouse=True)
+def session_lab():
+    lab_fixtures._SESSION["lab"] = LAB
+    yield
+    lab_fixtures._SESSION.pop("lab", None)
+
+
+@pytest.mark.parametrize("case", CASES[:2], ids=lambda c: c.slug)
+def test_case(case):
+    if case is CASES[0]:
+        LAB.reconnects += 1  # libvirtd restarted while this check ran
+        assert False, "watchdog never fired"
+    assert False, "a real failure of the driver"
+'''
+
+
+def test_a_failure_during_a_reconnect_is_an_error_naming_the_host(tmp_path):
+    (tmp_path / "test_restart.py").write_text(SUITE)
+    results = tmp_path / "results.jsonl"
+    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "conformance.report.collector",
+                           "-p", "no:cacheprovider", "--cfm-results", str(results), "-q",
+                           str(tmp_path / "test_restart.py")],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    entries = read_results(results, done.returncode)["entries"]
+    verdicts = aggregate(entries, CASES[:2], {c.id: {"host": "-", "guest": "-"} for c in CASES[:2]})
+    assert [v["verdict"] for v in verdicts] == ["error", "fail"], done.stdout[-3000:]
+    assert "qemu:///system" in verdicts[0]["reason"] and "reconnect" in verdicts[0]["reason"]
+    assert "qemu:///system" not in verdicts[1]["reason"]
