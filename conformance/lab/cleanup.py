@@ -18,7 +18,7 @@ import libvirt
 from lxml import etree
 
 from conformance.lab import storage
-from conformance.lab.guest import remove_domain
+from conformance.lab.teardown import remove_domain
 from conformance.lab.runs import OWNER_NS, STATE_DIR, Owner, owner_alive
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)

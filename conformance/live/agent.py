@@ -7,13 +7,16 @@ Guest: guest-ping, guest-info (version; guest-exec supported and enabled) and a
 guest-exec round trip that echoes a nonce. Without the agent libvirt must refuse
 agent commands as "not configured" (not merely "not connected") and the guest's init
 must report on the console, before the boot marker of the boot now running (so the
-search ran to its end in this boot), that it found no agent port.
+search ran to its end in this boot), that it found no agent port. A live-XML read or an
+agent command cut by the host going away is the host's error (HostUnreachable), never a
+failure of these checks.
 """
 
 from __future__ import annotations
 
 import uuid
 
+from conformance.errors import GuestError, HostUnreachable, WaitTimeout
 from conformance.live import GUEST, HOST, clip, expect
 from conformance.live import qemu
 from conformance.live.shell import text
@@ -81,8 +84,9 @@ def check_host(guest, enabled: bool, timeout: float = 60) -> dict:
            PORT_NAME, ports, xml_states=channel_states(guest.live_xml()))
     try:
         states = wait_until(lambda: (s := channel_states(guest.live_xml())) and
-                            "connected" in s and s, timeout, "agent channel not connected")
-    except Exception as exc:  # noqa: BLE001 - reported as a check failure with what was seen
+                            "connected" in s and s, timeout, "agent channel not connected",
+                            fatal=(HostUnreachable,))
+    except WaitTimeout as exc:  # reported as a check failure with what was seen
         states = channel_states(guest.live_xml())
         expect(False, FEATURE, HOST, "agent channel never reached state='connected'",
                ["connected"], states, qemu_ports=ports, error=clip(exc))
@@ -94,7 +98,7 @@ def check_guest(guest, enabled: bool) -> dict:
     if not enabled:
         try:
             answer = guest.agent("guest-ping")
-        except Exception as exc:  # noqa: BLE001 - libvirt.libvirtError expected
+        except GuestError as exc:  # AgentError: libvirt's refusal (a lost host propagates)
             message = str(exc)
             expect(NOT_CONFIGURED in message, FEATURE, GUEST,
                    "agent refused for another reason than 'not configured'",
@@ -110,7 +114,7 @@ def check_guest(guest, enabled: bool) -> dict:
     try:
         guest.ping()
         info = guest.info()
-    except Exception as exc:  # noqa: BLE001 - libvirt.libvirtError: the agent is unreachable
+    except GuestError as exc:  # AgentError: the agent is unreachable (a lost host propagates)
         expect(False, FEATURE, GUEST, "the guest agent does not answer", "guest-ping answered",
                clip(exc))
     commands = {c["name"]: c.get("enabled", True) for c in info.get("supported_commands", [])}
