@@ -23,13 +23,7 @@ class FakeLab:
 
 
 LAB = FakeLab()
-
-
-@pytest.fixture(autouse=True)
-def session_lab():
-    lab_fixtures._SESSION["lab"] = LAB
-    yield
-    lab_fixtures._SESSION.pop("lab", None)
+lab_fixtures._SESSION["lab"] = LAB  # the session's lab, made before these items run
 
 
 @pytest.mark.parametrize("case", CASES[:2], ids=lambda c: c.slug)
