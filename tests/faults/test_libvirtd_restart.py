@@ -66,9 +66,10 @@ def restart_libvirtd() -> None:
 
 
 def test_libvirtd_restarted_mid_run(child_session, lab, tmp_path):
-    """A child session's guest runs while libvirtd is killed and restarted: the child
-    ends with a clear error (its agent connection is gone), and afterwards no domain,
-    run dir, log or socket of that run is left."""
+    """A child session's guest runs while libvirtd is killed and restarted: the child rides
+    it out (its guest is looked up again on the new connection) or, when the restart cut
+    one of its agent calls, ends with an error naming the host; either way no domain, run
+    dir, log or socket of that run is left afterwards."""
     if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
         pytest.skip("restarts libvirtd, which would cut the libvirt connections of this "
                     "session's other xdist workers mid-test: run it without -n")
@@ -83,8 +84,9 @@ def test_libvirtd_restarted_mid_run(child_session, lab, tmp_path):
         (tmp_path / "record" / "done").write_text("")
     rc = child.finish(180)
     output = child.output()
-    assert rc == 1, output
-    assert "AgentError" in output or "libvirtError" in output or "closed" in output, output
+    assert rc in (0, 1), output
+    if rc == 1:
+        assert "HostUnreachable: libvirt host qemu:///system" in output, output
     conn = lab.connected()  # the parent's own connection died with libvirtd as well
     assert_nothing_left(conn, child)
 
