@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import threading
 from pathlib import Path
 
@@ -60,8 +61,8 @@ class Watch:
             self.hung = (f"driver {self.name!r} is hung: {HUNG_AFTER} requests in a row got no "
                          f"answer{deadline}; its later requests are not sent (the last: "
                          f"{fault.detail})")[:1500]
-        if self.shared is not None:
-            _declare(self.shared, self.name, self.hung)
+        if self.shared is None or _declare(self.shared, self.name, self.hung):
+            _say(self.hung)  # once per session: the first process to declare it
         raise DriverHung(self.hung) from fault
 
 
@@ -152,18 +153,28 @@ def _read_declaration(path: Path, name: str) -> str | None:
     return data.get(name) if isinstance(data, dict) else None
 
 
-def _declare(path: Path, name: str, why: str) -> None:
-    """Add ``name``'s declaration to the shared file (atomically: workers may read it now)."""
+def _declare(path: Path, name: str, why: str) -> bool:
+    """Add ``name``'s declaration to the shared file (atomically: workers may read it now);
+    whether this process declared it first."""
     try:
         data = json.loads(path.read_text())
     except (OSError, ValueError):
         data = {}
     if not isinstance(data, dict) or name in data:
-        return
+        return False
     data[name] = why
     temp = path.with_name(f"{path.name}.{os.getpid()}")
     try:
         temp.write_text(json.dumps(data))
         os.replace(temp, path)
     except OSError:
+        pass
+    return True
+
+
+def _say(why: str) -> None:
+    try:
+        sys.stderr.write(f"conformance: {why}\n")
+        sys.stderr.flush()
+    except (OSError, ValueError):
         pass
