@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import libvirt
 
-from conformance.errors import GuestError, HostUnreachable
+from conformance.errors import GuestError, HarnessError, HostUnreachable
 
 
 class DomainGone(GuestError):
@@ -85,10 +85,8 @@ class DomainLink:
         """The domain's events, oldest first, across reconnects."""
         try:
             self.domain  # noqa: B018 - follows a reconnect to the new connection's hub
-        except GuestError:
-            pass
-        except HostUnreachable:
-            pass  # the host is gone: what was received so far
+        except HarnessError:
+            pass  # the host or the domain is gone: what was received so far
         return self._earlier_events + self._hub.events(self.uuid)
 
     def forget(self) -> None:
