@@ -99,6 +99,18 @@ def _restartable() -> None:
         pytest.skip(f"libvirtd pid file {PID_FILE} missing (libvirtd not started with -d?)")
 
 
+def live_results(run) -> int:
+    """Host and guest check results certify's pytest child has streamed so far."""
+    found = 0
+    for path in run.tmp_root.glob("cfm-certify-*/results.jsonl"):
+        try:
+            lines = path.read_text().splitlines()
+        except OSError:
+            continue
+        found += sum('"level": "host"' in line or '"level": "guest"' in line for line in lines)
+    return found
+
+
 def test_libvirtd_restarted_mid_certification_fails_no_case(certify, lab):
     """libvirtd is killed and started again while a certification's guests run (both
     workers busy): afterwards no case and no level is a failure; a check the restart cut
@@ -107,7 +119,8 @@ def test_libvirtd_restarted_mid_certification_fails_no_case(certify, lab):
     on the new connection), so the checks after the restart pass; nothing is left."""
     _restartable()
     run = certify("--feature", "watchdog", "--feature", "agent")
-    run.wait_for(lambda: len(run.guests()) >= 2, 300, "certify never had two guests running")
+    run.wait_for(lambda: live_results(run) >= 3 and len(run.guests()) >= 2, 300,
+                 "certify never had two guests running with live checks under way")
     try:
         restart_libvirtd()
     finally:
