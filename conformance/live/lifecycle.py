@@ -164,9 +164,10 @@ def boot_xmls(driver, pair: LifecyclePair, virt_type: str, boot: Boot, instance_
 def apply(lab, guest, placement, after_xml: str, operation: str) -> None:
     """Do ``operation`` to the running ``guest`` as Nova's compute host does: stop the domain
     (hard: ``destroy``), define the regenerated ``after_xml`` for the same domain (sandboxed
-    with the guest's own placement: same libvirt name, uuid and console), start it."""
+    with the guest's own placement: same libvirt name, uuid and console), start it. A stop
+    or start cut by libvirtd going away is HostUnreachable (conformance.lab.link)."""
     try:
-        guest.domain.destroy()
+        guest.link.call(f"the {operation}'s destroy", lambda domain: domain.destroy())
     except libvirt.libvirtError as exc:
         raise GuestError(f"{guest.name}: {operation}: destroy failed: {exc.get_error_message()}") from None
     guest.wait_for_state("shutoff", STOP_TIMEOUT)
@@ -176,7 +177,7 @@ def apply(lab, guest, placement, after_xml: str, operation: str) -> None:
                          f"{domain.UUIDString()}, not the instance's {guest.uuid}")
     guest.restarted()
     try:
-        guest.domain.create()
+        guest.link.call(f"the {operation}'s start", lambda domain: domain.create())
     except libvirt.libvirtError as exc:
         raise GuestError(f"{guest.name}: {operation}: the new domain did not start: "
                          f"{exc.get_error_message()}") from None

@@ -178,11 +178,16 @@ def groups(driver, virt_type: str = "qemu", wanted: tuple[str, ...] | None = Non
 @functools.lru_cache(maxsize=None)
 def judged_driver(driver_spec: str, exec_timeout: float | None = None):
     """The driver loaded from ``driver_spec``, once per process (``exec_timeout``: per-request
-    deadline of an exec driver; None = the loader's default): collection and the tests share
-    it, so a driver with a worker process (Nova, exec-stream) starts it once; the ``driver``
-    fixture closes it when the session ends (a later build starts it again)."""
+    deadline of an exec driver, and of an in-process driver's build(); None = the default):
+    collection and the tests share it, so a driver with a worker process (Nova, exec-stream)
+    starts it once, and a driver declared hung is hung for both (and for the session's other
+    workers: :func:`conformance.drivers.hang.share`); the ``driver`` fixture closes it when
+    the session ends (a later build starts it again)."""
+    from conformance.drivers import hang
     timeout = {} if exec_timeout is None else {"exec_timeout": exec_timeout}
-    return load_driver(driver_spec, **timeout)
+    driver = load_driver(driver_spec, **timeout)
+    hang.watch(driver, timeout=exec_timeout, shared=hang.shared_file())
+    return driver
 
 
 @functools.lru_cache(maxsize=None)

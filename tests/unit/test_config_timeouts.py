@@ -37,11 +37,15 @@ def config_with(tmp_path, **timeouts):
     return path
 
 
+AGENT_CHANNEL = ("<domain><devices><channel type='unix'><target type='virtio' "
+                 "name='org.qemu.guest_agent.0'/></channel></devices></domain>")
+
+
 class RecordingGuest(FakeGuest):
-    """A healthy fake guest that records the deadline of each wait."""
+    """A healthy fake guest (with an agent channel) that records the deadline of each wait."""
 
     def __init__(self, **kw):
-        super().__init__(**kw)
+        super().__init__(xml=AGENT_CHANNEL, **kw)
         self.waits = []
 
     def wait_for_boot(self, timeout=60, after=0):

@@ -1,0 +1,44 @@
+"""Removing a domain the lab defined: destroy, undefine, its QEMU log on the libvirt host."""
+
+from __future__ import annotations
+
+import libvirt
+
+from conformance.errors import HarnessError
+from conformance.lab.host import LocalHost
+
+
+def qemu_log_path(name: str) -> str:
+    """libvirt's QEMU log of domain ``name`` on the libvirt host (system mode)."""
+    return f"/var/log/libvirt/qemu/{name}.log"
+
+
+def destroy_domain(domain: libvirt.virDomain) -> None:
+    """Destroy (if running) and undefine ``domain``, ignoring "already gone"."""
+    try:
+        if domain.isActive():
+            domain.destroy()
+    except libvirt.libvirtError:
+        pass
+    try:
+        domain.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
+                             | libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
+                             | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
+    except libvirt.libvirtError:
+        pass
+
+
+def remove_domain(domain: libvirt.virDomain, host=None) -> str:
+    """Destroy and undefine ``domain`` and remove its QEMU log on the libvirt host (best
+    effort: a host without shell access keeps the log); its name."""
+    try:
+        name = domain.name()
+    except libvirt.libvirtError:
+        name = ""
+    destroy_domain(domain)
+    if name:
+        try:
+            (host or LocalHost()).remove(qemu_log_path(name))
+        except (OSError, HarnessError):
+            pass
+    return name
