@@ -212,6 +212,34 @@ def test_new_uuid_after_resize_fails_every_accepted_resize_case(mode):
         assert {f["check"] for f in verdict.evidence["findings"]} == {"lifecycle.uuid"}
 
 
+IDENTITY_FINDING = {"uuid": "lifecycle.uuid", "sysinfo": "lifecycle.uuid", "name": "lifecycle.name"}
+
+
+@pytest.mark.parametrize("operation", ["reboot", "stop_start", "resize", "rebuild"])
+@pytest.mark.parametrize("rule", sorted(IDENTITY_FINDING))
+def test_another_identity_after_an_operation_fails_its_accepted_cases(rule, operation):
+    """A driver that answers another uuid (its <uuid> or its <sysinfo> system uuid) or name
+    after one operation fails exactly the accepted cases of that operation at level 1, each
+    with the identity finding; it is right on create."""
+    judged_spec = f"broken_drivers.lifecycle_identity:{rule}_{operation}"
+    failed = failures(judged_spec)
+    accepted = {(c.feature, c.name) for c in LIFECYCLE_CASES if c.operation == operation
+                and verdicts("reference")[(c.feature, c.name)].evidence["observed"] == "accepted"}
+    assert set(failed) == accepted and accepted
+    for verdict in failed.values():
+        assert {f["check"] for f in verdict.evidence["findings"]} == {IDENTITY_FINDING[rule]}
+
+
+@pytest.mark.parametrize("operation", ["resize", "rebuild"])
+def test_ignoring_the_operation_fails_only_that_operation(operation):
+    """A driver that answers the domain before a resize/rebuild for the request after it is
+    right on create and fails only cases of that operation."""
+    judged_spec = f"broken_drivers.ignores_operation:{operation}"
+    assert all(verdicts(judged_spec)[(c.feature, c.name)].passed for c in CASES)
+    failed = failures(judged_spec)
+    assert failed and {c.operation for c in LIFECYCLE_CASES if (c.feature, c.name) in failed} == {operation}
+
+
 def test_protocol_1_driver_is_certified_on_create_only():
     """A driver without a protocol attribute (protocol 1) gets every lifecycle case skipped,
     naming the protocol; its create-time verdicts are judged as usual."""
