@@ -83,17 +83,23 @@ class Lab:
         return self._capabilities
 
     def placement(self, boot, slug: str = "guest", instance_name: str | None = None,
-                  virt_type: str | None = None, loader: str | None = None) -> sandbox.Placement:
-        """Decide a new guest's harness-owned identity and console file (on the host)."""
+                  virt_type: str | None = None, loader: str | None = None,
+                  instance_uuid: str | None = None) -> sandbox.Placement:
+        """Decide a new guest's harness-owned identity and console file (on the host).
+
+        ``instance_name``/``instance_uuid``: the identity the driver was asked for; the
+        sandbox refuses XML with another one, and the domain keeps the instance uuid
+        (``instance_uuid`` must be fresh: a new uuid4 per guest identity)."""
         name = self.run.domain_name(slug)
         if self.remote:
             console = self.files.create_empty(f"{name}.console.log")
         else:
             console = str(self.run.path(f"{name}.console.log"))
         return sandbox.Placement(
-            name=name, uuid=str(uuidlib.uuid4()), console_path=console,
-            owner=self.run.owner, virt_type=virt_type or self.virt_type,
-            kernel=boot.kernel, initrd=boot.initrd, instance_name=instance_name, loader=loader)
+            name=name, uuid=str(uuidlib.UUID(instance_uuid) if instance_uuid else uuidlib.uuid4()),
+            console_path=console, owner=self.run.owner, virt_type=virt_type or self.virt_type,
+            kernel=boot.kernel, initrd=boot.initrd, instance_name=instance_name, loader=loader,
+            instance_uuid=instance_uuid)
 
     def start(self, driver_xml: str, placement: sandbox.Placement) -> Guest:
         """Sandbox ``driver_xml``, define and start it; return the running Guest.

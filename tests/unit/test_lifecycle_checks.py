@@ -10,7 +10,7 @@ import pytest
 from conformance.catalogue import LIFECYCLE_CASES
 from conformance.drivers import load_driver
 from conformance.errors import GuestError
-from conformance.live import LiveCheckFailed, lifecycle
+from conformance.live import LiveCheckFailed, lifecycle, persistence
 from conformance.live.fakes import CommandResult, FakeGuest
 
 UUID = "00000000-0000-4000-8000-00000000f00d"
@@ -73,11 +73,11 @@ def guest(boots, boot_id="boot-2", state="running", uuid=UUID, product_uuid=UUID
 
 def facts(driver="reference", operation="resize", feature="watchdog",
           name="resize-changes-action", boots=("boot-1",)):
-    """The facts :func:`lifecycle.facts_before` records on a guest that booted ``boots``,
+    """The facts :func:`persistence.facts_before` records on a guest that booted ``boots``,
     for ``driver``'s answers to a lifecycle case."""
     pair, case = pair_of(operation, feature, name)
     before_xml, after_xml = answers(load_driver(driver), case)
-    return lifecycle.facts_before(guest(boots), pair, before_xml, after_xml, NAME, UUID)
+    return persistence.facts_before(guest(boots), pair, before_xml, after_xml, NAME, UUID)
 
 
 @pytest.mark.parametrize("boots", [["boot-1", "boot-2"], ["boot-2"]], ids=["appended", "truncated"])
@@ -85,11 +85,11 @@ def test_persistence_passes_after_one_new_boot(boots):
     """The driver answered the instance's identity before and after, changed what the
     operation changes; one new boot on the console (QEMU appends or truncates it), the
     same uuid live and in the guest's SMBIOS, the agent answers with the new boot id."""
-    evidence = lifecycle.check_persisted_host(guest(boots), facts())
+    evidence = persistence.check_persisted_host(guest(boots), facts())
     assert evidence["boots_after"] == ["boot-2"]
     assert evidence["answered"]["after"] == {"uuid": UUID, "name": NAME}
     assert evidence["must_change"] == ["watchdog"] and evidence["domain_changed"]
-    evidence = lifecycle.check_persisted_guest(guest(boots), facts())
+    evidence = persistence.check_persisted_guest(guest(boots), facts())
     assert (evidence["boot_now"], evidence["product_uuid"]) == ("boot-2", UUID)
 
 
@@ -107,7 +107,7 @@ def test_persistence_host_fails_on_another_identity_answered(operation, feature,
     for every operation."""
     broken = facts(f"broken_drivers.lifecycle_identity:{rule}_{operation}", operation, feature, name)
     with pytest.raises(LiveCheckFailed, match=f"driver's {what} after the {operation}"):
-        lifecycle.check_persisted_host(guest(["boot-1", "boot-2"]), broken)
+        persistence.check_persisted_host(guest(["boot-1", "boot-2"]), broken)
 
 
 @pytest.mark.parametrize("operation, feature, name", [
@@ -122,27 +122,27 @@ def test_persistence_host_fails_when_the_driver_ignores_the_operation(operation,
     broken = facts(f"broken_drivers.ignores_operation:{operation}", operation, feature, name)
     assert not broken["domain_changed"] and broken["must_change"]
     with pytest.raises(LiveCheckFailed, match=f"domain after the {operation}"):
-        lifecycle.check_persisted_host(guest(["boot-1", "boot-2"]), broken)
+        persistence.check_persisted_host(guest(["boot-1", "boot-2"]), broken)
 
 
 def test_an_operation_that_changes_nothing_needs_no_change():
     """Where the reference's features stay the same (a reboot), an unchanged domain is right."""
     kept = facts(operation="reboot", feature="watchdog", name="reboot-keeps-flavor-action")
     assert kept["must_change"] == [] and not kept["domain_changed"]
-    lifecycle.check_persisted_host(guest(["boot-1", "boot-2"]), kept)
+    persistence.check_persisted_host(guest(["boot-1", "boot-2"]), kept)
 
 
 def test_persistence_host_fails_on_another_live_uuid():
     """The running domain is not the instance the driver answered for."""
     with pytest.raises(LiveCheckFailed, match="domain uuid after the resize"):
-        lifecycle.check_persisted_host(guest(["boot-1", "boot-2"], uuid=OTHER), facts())
+        persistence.check_persisted_host(guest(["boot-1", "boot-2"], uuid=OTHER), facts())
 
 
 def test_persistence_guest_fails_on_another_smbios_uuid():
     """The guest reads its SMBIOS system uuid: not the instance's uuid the driver answered
     (e.g. the harness's own uuid forced on the domain) fails the guest level."""
     with pytest.raises(LiveCheckFailed, match="SMBIOS system uuid"):
-        lifecycle.check_persisted_guest(guest(["boot-1", "boot-2"], product_uuid=OTHER), facts())
+        persistence.check_persisted_guest(guest(["boot-1", "boot-2"], product_uuid=OTHER), facts())
 
 
 @pytest.mark.parametrize("fake, what", [
@@ -155,14 +155,14 @@ def test_a_guest_that_did_not_restart_once_is_no_verdict(fake, what):
     define and start: when it did not, nothing about the driver was decided (GuestError,
     reported as an error), never a failure of the driver."""
     with pytest.raises(GuestError, match=what):
-        lifecycle.check_persisted_host(fake, facts())
+        persistence.check_persisted_host(fake, facts())
 
 
 def test_a_stale_in_guest_boot_id_is_no_verdict():
     """The kernel's boot id must be the new boot's; when it is not, the guest was not
     restarted by the operation: no verdict (GuestError)."""
     with pytest.raises(GuestError, match="in-guest boot id"):
-        lifecycle.check_persisted_guest(guest(["boot-1", "boot-2"], boot_id="boot-1"), facts())
+        persistence.check_persisted_guest(guest(["boot-1", "boot-2"], boot_id="boot-1"), facts())
 
 
 def test_persistence_on_a_trail_counts_only_boots_since_this_operation():
@@ -170,13 +170,13 @@ def test_persistence_on_a_trail_counts_only_boots_since_this_operation():
     that was not on the console before this operation passes, zero or two do not."""
     trail = facts(boots=("boot-1", "boot-2"))
     assert trail["boot_before"] == "boot-2" and trail["boots_seen"] == ["boot-1", "boot-2"]
-    assert lifecycle.check_persisted_host(guest(["boot-1", "boot-2", "boot-3"], "boot-3"),
+    assert persistence.check_persisted_host(guest(["boot-1", "boot-2", "boot-3"], "boot-3"),
                                           trail)["boots_after"] == ["boot-3"]
-    assert lifecycle.check_persisted_guest(guest(["boot-1", "boot-2", "boot-3"], "boot-3"),
+    assert persistence.check_persisted_guest(guest(["boot-1", "boot-2", "boot-3"], "boot-3"),
                                            trail)["boot_now"] == "boot-3"
     for boots in (["boot-1", "boot-2"], ["boot-1", "boot-2", "boot-3", "boot-4"]):
         with pytest.raises(GuestError, match="boots since the operation"):
-            lifecycle.check_persisted_host(guest(boots, "boot-3"), trail)
+            persistence.check_persisted_host(guest(boots, "boot-3"), trail)
 
 
 def test_pairs_carry_domain_keys_terminal_and_isolated():
