@@ -20,7 +20,7 @@ from conformance.drivers import load_driver, run_driver
 from conformance.drivers.output import parse_domain
 from conformance.errors import HarnessError
 from conformance.live import (agent, hidden_hypervisor, locked_memory, pmu, rng, watchdog)
-from conformance.live.grouping import GuestGroup, LiveCase, group
+from conformance.live.grouping import GuestGroup, LiveCase, group, normalise
 
 PLACEHOLDER_BOOT = Boot()
 
@@ -144,11 +144,32 @@ def live_request(case, virt_type: str, **identity) -> Request:
     return replace(request, virt_type=virt_type, image=image, **identity)
 
 
-def live_cases(driver, virt_type: str = "qemu") -> tuple[list[LiveCase], list[NotLive]]:
-    """Accepted cases (reference and judged driver agree to build a domain) and the rest."""
+VIRT_TYPES = ("qemu", "kvm")  # what a host may boot with: cases share a guest only if both agree
+
+
+class AnswerChanged(HarnessError):
+    """The judged driver's domain for a case, built to boot it, is not the one the case was
+    grouped on (another domain than its group's guest boots, or none): the driver's answer
+    depends on more than the request's flavor, image, host and virt type."""
+
+
+def _answer(driver, request: Request) -> str:
+    """The driver's domain XML for ``request``, or what it did instead (rejection, fault)."""
+    try:
+        outcome = run_driver(driver, request)
+    except HarnessError as exc:
+        return f"fault: {exc}"
+    return outcome.xml if isinstance(outcome, Accepted) else f"rejected: {outcome.code}"
+
+
+def live_cases(driver, virt_types: tuple[str, ...] = VIRT_TYPES) -> tuple[list[LiveCase], list[NotLive]]:
+    """Accepted cases (reference and judged driver agree to build a domain) and the rest.
+
+    Each live case carries the driver's answer for every one of ``virt_types`` (the first
+    decides whether it is live; the others only keep cases apart whose domains differ there)."""
     live, other = [], []
     for case in CASES:
-        request = live_request(case, virt_type)
+        request = live_request(case, virt_types[0])
         expected = expected_outcome(request)
         if not expected.accepted:
             other.append(NotLive(case.id, case.feature,
@@ -163,12 +184,15 @@ def live_cases(driver, virt_type: str = "qemu") -> tuple[list[LiveCase], list[No
             other.append(NotLive(case.id, case.feature,
                                  f"driver rejected it ({outcome.code}): no domain to boot"))
             continue
-        live.append(LiveCase(case.id, case.feature, case.name, outcome.xml, expected.features))
+        answers = ((virt_types[0], outcome.xml),) + tuple(
+            (virt, _answer(driver, live_request(case, virt))) for virt in virt_types[1:])
+        live.append(LiveCase(case.id, case.feature, case.name, outcome.xml, expected.features,
+                             answers))
     return live, other
 
 
-def groups(driver, virt_type: str = "qemu") -> list[GuestGroup]:
-    return group(live_cases(driver, virt_type)[0])
+def groups(driver, virt_types: tuple[str, ...] = VIRT_TYPES) -> list[GuestGroup]:
+    return group(live_cases(driver, virt_types)[0])
 
 
 @functools.lru_cache(maxsize=None)
@@ -186,8 +210,9 @@ def groups_of(driver_spec: str, exec_timeout: float | None = None) -> tuple[Gues
     """Groups of :func:`judged_driver` ``(driver_spec, exec_timeout)``, computed once per
     process.
 
-    Deterministic (catalogue order), so every xdist worker parametrizes alike. The virt
-    type here only serves grouping; guests are rebuilt for the real accelerator.
+    Deterministic (catalogue order), so every xdist worker parametrizes alike. Grouped on
+    the domains of both virt types (the accelerator is not known yet); guests are rebuilt
+    for the real accelerator, every case of the group (:func:`boot_xml`).
     """
     return tuple(groups(judged_driver(driver_spec, exec_timeout)))
 
@@ -202,9 +227,24 @@ def boot_request(case_id: str, virt_type: str, boot: Boot, instance_name: str,
 
 def boot_xml(driver, group_: GuestGroup, virt_type: str, boot: Boot, instance_name: str,
              instance_uuid: str) -> str:
-    """The judged driver's domain for ``group_``, rebuilt with boot files and identity."""
-    request = boot_request(group_.cases[0].case_id, virt_type, boot, instance_name, instance_uuid)
-    outcome = run_driver(driver, request)
-    if not isinstance(outcome, Accepted):
-        raise HarnessError(f"driver changed its answer for {group_.cases[0].case_id}: {outcome}")
-    return outcome.xml
+    """The judged driver's domain for ``group_``, rebuilt with boot files and identity.
+
+    Every case of the group is asked (its verdict rests on this boot): each must answer the
+    same domain (:func:`~conformance.live.grouping.normalise`) for ``virt_type``, else
+    :class:`AnswerChanged` names the case."""
+    answers = []
+    for case in group_.cases:
+        request = boot_request(case.case_id, virt_type, boot, instance_name, instance_uuid)
+        outcome = run_driver(driver, request)
+        if not isinstance(outcome, Accepted):
+            raise AnswerChanged(f"driver changed its answer for {case.case_id} (virt type "
+                                f"{virt_type}): {outcome}")
+        answers.append((case, outcome.xml))
+    first, xml = answers[0]
+    for case, other in answers[1:]:
+        if normalise(other) != normalise(xml):
+            raise AnswerChanged(
+                f"driver changed its answer for {case.case_id} (virt type {virt_type}): its domain "
+                f"differs from the one of {first.case_id} that the group's guest boots (the cases "
+                "were grouped on equal domains), so this guest's checks would not cover it")
+    return xml
