@@ -14,7 +14,7 @@ import uuid as uuidlib
 
 import libvirt
 
-from conformance.errors import GuestError, HostUnreachable, WaitTimeout
+from conformance.errors import DomainRefused, GuestError, HostUnreachable, WaitTimeout
 from conformance.lab import sandbox, storage
 from conformance.lab.connection import DEFAULT_URI, open_connection
 from conformance.lab.events import EventHub
@@ -104,8 +104,9 @@ class Lab:
     def start(self, driver_xml: str, placement: sandbox.Placement) -> Guest:
         """Sandbox ``driver_xml``, define and start it; return the running Guest.
 
-        Raises SandboxViolation (nothing defined) or GuestError naming why QEMU did not
-        start (the domain is undefined again before raising).
+        Raises SandboxViolation (nothing defined) or DomainRefused (libvirt refused the XML):
+        the driver's XML was refused; or GuestError naming why QEMU did not start (the
+        domain is undefined again before raising).
         """
         xml = self.sandboxed(driver_xml, placement)
         if self.remote:
@@ -113,7 +114,7 @@ class Lab:
         else:
             console = LocalConsole(placement.console_path)
             console.remove()
-        domain = self.connected().defineXML(xml)
+        domain = self.define(xml)
         guest = Guest(domain, console, self.hub, self.host)
         with self._lock:
             self._guests.append(guest)
@@ -123,6 +124,23 @@ class Lab:
             guest.destroy()
             raise GuestError(f"{placement.name} did not start: {exc.get_error_message()}") from None
         return guest
+
+    def define(self, xml: str) -> libvirt.virDomain:
+        """``defineXML`` of sandboxed driver XML. libvirt refusing it on a live connection
+        raises DomainRefused with libvirt's message; on a connection that died meanwhile,
+        HostUnreachable (nothing was decided about the XML)."""
+        conn = self.connected()
+        try:
+            return conn.defineXML(xml)
+        except libvirt.libvirtError as exc:
+            message = exc.get_error_message() or str(exc)
+            try:
+                alive = conn.isAlive() == 1
+            except libvirt.libvirtError:
+                alive = False
+            if not alive:
+                raise HostUnreachable(self.uri, f"defineXML: {message}") from None
+            raise DomainRefused(f"libvirt refused the driver's domain: {message}") from None
 
     def sandboxed(self, driver_xml: str, placement: sandbox.Placement) -> str:
         """``driver_xml`` checked against the sandbox rules (device numbers looked up on this

@@ -158,14 +158,15 @@ def apply(lab, guest, placement, after_xml: str, operation: str) -> None:
     """Do ``operation`` to the running ``guest`` as Nova's compute host does: stop the domain
     (hard: ``destroy``), define the regenerated ``after_xml`` for the same domain (sandboxed
     with the guest's own placement: same libvirt name, uuid and console), start it. XML the
-    sandbox refuses raises before the guest is touched."""
+    sandbox refuses raises before the guest is touched; XML libvirt refuses raises
+    DomainRefused (the driver's failure, as on create)."""
     xml = lab.sandboxed(after_xml, placement)
     try:
         guest.domain.destroy()
     except libvirt.libvirtError as exc:
         raise GuestError(f"{guest.name}: {operation}: destroy failed: {exc.get_error_message()}") from None
     guest.wait_for_state("shutoff", STOP_TIMEOUT)
-    domain = lab.connected().defineXML(xml)
+    domain = lab.define(xml)
     if domain.UUIDString() != guest.uuid:
         raise GuestError(f"{guest.name}: {operation}: the new definition has uuid "
                          f"{domain.UUIDString()}, not the instance's {guest.uuid}")

@@ -18,7 +18,7 @@ from conformance.catalogue.expected import expected_outcome
 from conformance.contract import Accepted, Boot, Request
 from conformance.drivers import load_driver, run_driver
 from conformance.drivers.output import parse_domain
-from conformance.errors import HarnessError
+from conformance.errors import AnswerChanged, HarnessError  # noqa: F401 - plan.AnswerChanged
 from conformance.live import (agent, hidden_hypervisor, locked_memory, pmu, rng, watchdog)
 from conformance.live.grouping import GuestGroup, LiveCase, group, normalise
 
@@ -145,12 +145,6 @@ def live_request(case, virt_type: str, **identity) -> Request:
 
 
 VIRT_TYPES = ("qemu", "kvm")  # what a host may boot with: cases share a guest only if both agree
-
-
-class AnswerChanged(HarnessError):
-    """The judged driver's domain for a case, built to boot it, is not the one the case was
-    grouped on (another domain than its group's guest boots, or none): the driver's answer
-    depends on more than the request's flavor, image, host and virt type."""
 
 
 def _answer(driver, request: Request) -> str:
