@@ -12,7 +12,7 @@ the test, on create or after a lifecycle operation):
 ``error`` (no verdict on the driver): everything else: the host or its daemon gone
   (``HostUnreachable``), a guest that did not start, boot or answer (``GuestError``,
   ``WaitTimeout``), the host's shell or storage failing, a harness fault (any other
-  exception).
+  exception; ``fixtures.plugin`` also counts pytest-timeout's deadline here).
 No pytest here; ``fixtures.plugin`` applies it to each item's report.
 """
 
