@@ -60,6 +60,17 @@ class GuestError(HarnessError):
     """A guest failed to start, crashed, or answered wrongly."""
 
 
+class DomainRefused(HarnessError):
+    """libvirt refused to define the driver's domain XML (the driver's failure, like a sandbox
+    rule); the message is libvirt's."""
+
+
+class AnswerChanged(HarnessError):
+    """The judged driver's domain for a case, built to boot it, is not the one the case was
+    grouped on (another domain than its group's guest boots, or none): the driver's answer
+    depends on more than the request's flavor, image, host and virt type."""
+
+
 class HostUnreachable(HarnessError):
     """The libvirt host of a URI does not answer (at the start, or it went away mid-run and
     did not come back in time). The message names the URI."""

@@ -24,7 +24,8 @@ from conformance.stopping import StopSignals
 REACH_TIMEOUT = 30.0  # seconds for a fleet host's libvirtd to answer after its run
 HARNESS_OWNED = [
     "kernel, initrd and kernel command line (supplied in the request's boot parameters)",
-    "libvirt domain name and uuid (fresh per guest), <sysinfo> uuid",
+    "libvirt domain name (fresh per guest); the uuid is the request's instance uuid (fresh per "
+    "guest identity), the driver's <uuid>/<sysinfo> uuid must be it (sandbox rule uuid)",
     "serial console (a file of the run) and the guest-agent socket path (libvirt's default)",
     "firmware (<loader type='rom'> qboot when available)",
     "ownership marker in <metadata>",

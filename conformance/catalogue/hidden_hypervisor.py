@@ -54,6 +54,8 @@ resize, rebuild = partial(case, operation="resize"), partial(case, operation="re
 
 LIFECYCLE = (
     reboot(id="a0cef416-ac6d-43c1-b40c-0a2ba01223cf", since="21.0.0", name="reboot-keeps", description="A hard reboot keeps the hidden signature.", extra_specs={FL: "true"}),
+    reboot(id="de441526-4cb7-4943-893f-be2d14ba6a91", name="reboot-keeps-image-hiding", description="A hard reboot keeps the hiding that comes from "
+           "the image's img_hide_hypervisor_id.", image_properties={IM: "true"}),
     stop_start(id="c265b9c1-45d3-4687-9398-f53313d12684", name="stop-start-keeps-image", description="Stop/start keeps the image's hiding.",
                image_properties={IM: "true"}),
     resize(id="501cd98e-4390-4ffb-836e-e2d369076045", since="21.0.0", name="resize-turns-on", description="Resize to a flavor hiding the hypervisor.", extra_specs={FL: "true"}),

@@ -76,6 +76,13 @@ LIFECYCLE = (
     reboot(id="b451da0d-dd2c-4ab0-93be-e74e665711fe", since="21.0.0", name="reboot-host-path-gone", description="The host's RNG device disappeared since the create: the hard "
            "reboot's driver check refuses.", host={"rng_dev_path": "/nonexistent/conformance-rng"},
            expect_rejection="RngDeviceNotExist"),
+    stop_start(id="a5cf4db5-bb19-4bb8-913f-83d94b7a77bf", since="21.0.0", name="stop-start-host-path-gone", description="The host's RNG device disappeared since "
+               "the create: power on is a hard reboot, whose driver check refuses.",
+               host={"rng_dev_path": "/nonexistent/conformance-rng"}, expect_rejection="RngDeviceNotExist"),
+    resize(id="46108f2e-b04c-45c2-bc62-9c9bdc699748", since="21.0.0", name="resize-host-path-gone", description="Resize to a flavor allowing the RNG after the host's "
+           "device disappeared: the regenerated domain's driver check refuses.", old_extra_specs={AL: "false"},
+           extra_specs={AL: "true"}, host={"rng_dev_path": "/nonexistent/conformance-rng"},
+           expect_rejection="RngDeviceNotExist"),
     resize(id="9e0a1158-13ed-4782-9379-793d0ee5413b", name="resize-host-path-gone-disallowed", description="A missing host path does not matter after a resize "
            "to a flavor without RNG.", extra_specs={AL: "false"}, host={"rng_dev_path": "/nonexistent/conformance-rng"}),
     resize(id="f818d25d-1288-421b-a061-802a94f12a1e", name="resize-rate-invalid", description="A new flavor rate below the minimum: API rejects the resize.",

@@ -52,6 +52,8 @@ resize, rebuild = partial(case, operation="resize"), partial(case, operation="re
 LIFECYCLE = (
     reboot(id="4e4f2994-76d6-4c9c-b742-dee73fe39f1b", name="reboot-keeps-flavor-action", description="A hard reboot regenerates the same watchdog (flavor 'reset').",
            extra_specs={FL: "reset"}),
+    reboot(id="bec0fe41-cf74-4995-a777-5c5eb77e831e", name="reboot-keeps-image-action", description="A hard reboot regenerates the image's 'pause', "
+           "which still beats the flavor's 'reset'.", extra_specs={FL: "reset"}, image_properties={IM: "pause"}),
     stop_start(id="cc5cbc8f-9f2d-4b65-9c0e-35a8e3c690b6", name="stop-start-keeps-image-action", description="Stop/start keeps the image's 'pause' action.",
                image_properties={IM: "pause"}),
     resize(id="608a145d-6861-4260-b3c7-8947d67f3697", name="resize-changes-action", description="Resize from flavor 'reset' to 'pause': the new flavor's action.",

@@ -9,6 +9,7 @@ import uuid
 from lxml import etree
 
 from conformance.checks.finding import Finding
+from conformance.checks.lifecycle import same_uuid
 from conformance.errors import HostUnreachable
 from conformance.lab.runs import OWNER_NS, Owner, harness_machine, process_start_time  # noqa: F401
 
@@ -16,9 +17,12 @@ NAME_PREFIX = "cfm-xml-"
 
 
 def sandboxed(dom: etree._Element, run_id: str) -> etree._Element:
-    """A copy renamed ``cfm-xml-<run_id>`` with a fresh uuid (also in ``<sysinfo>``, where
-    Nova repeats it) and the harness ownership marker: parallel checks never collide."""
+    """A copy renamed ``cfm-xml-<run_id>`` with a fresh uuid (also in ``<sysinfo>`` where it
+    repeats the driver's ``<uuid>``, as Nova's does; a ``<sysinfo>`` uuid that differs is left
+    for libvirt to refuse, as it refuses the guest) and the harness ownership marker:
+    parallel checks never collide."""
     dom = copy.deepcopy(dom)
+    original = dom.findtext("uuid")
     for tag in ("name", "uuid"):
         for el in dom.findall(tag):
             dom.remove(el)
@@ -30,7 +34,8 @@ def sandboxed(dom: etree._Element, run_id: str) -> etree._Element:
     uuid_el.text = fresh
     name.addnext(uuid_el)
     for entry in dom.iterfind("sysinfo/system/entry[@name='uuid']"):
-        entry.text = fresh
+        if original is None or same_uuid(entry.text, original):
+            entry.text = fresh
     metadata = dom.find("metadata")
     if metadata is None:
         metadata = etree.Element("metadata")

@@ -49,7 +49,7 @@ def assign(unit_list: list[list[str]], labels: list[str]) -> dict[str, list[str]
 
 def live_groups(driver_spec: str, exec_timeout: float | None) -> list[list[str]]:
     """Case ids of each live guest group the judged driver's domains form (as the pytest
-    children will group them: ``conformance.live.plan.groups``, virt type qemu)."""
+    children will group them: ``conformance.live.plan.groups``, on both virt types)."""
     from conformance.drivers import load_driver
     from conformance.live.plan import groups
     driver = load_driver(driver_spec, **({} if exec_timeout is None else {"exec_timeout": exec_timeout}))

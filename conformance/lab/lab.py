@@ -14,7 +14,7 @@ import uuid as uuidlib
 
 import libvirt
 
-from conformance.errors import GuestError, HostUnreachable, WaitTimeout
+from conformance.errors import DomainRefused, GuestError, HostUnreachable, WaitTimeout
 from conformance.lab import sandbox, storage
 from conformance.lab.connection import DEFAULT_URI, open_connection
 from conformance.lab.console import LocalConsole, VolumeConsole
@@ -106,23 +106,30 @@ class Lab:
         return self._capabilities
 
     def placement(self, boot, slug: str = "guest", instance_name: str | None = None,
-                  virt_type: str | None = None, loader: str | None = None) -> sandbox.Placement:
-        """Decide a new guest's harness-owned identity and console file (on the host)."""
+                  virt_type: str | None = None, loader: str | None = None,
+                  instance_uuid: str | None = None) -> sandbox.Placement:
+        """Decide a new guest's harness-owned identity and console file (on the host).
+
+        ``instance_name``/``instance_uuid``: the identity the driver was asked for; the
+        sandbox refuses XML with another one, and the domain keeps the instance uuid
+        (``instance_uuid`` must be fresh: a new uuid4 per guest identity)."""
         name = self.run.domain_name(slug)
         if self.remote:
             console = self.files.create_empty(f"{name}.console.log")
         else:
             console = str(self.run.path(f"{name}.console.log"))
         return sandbox.Placement(
-            name=name, uuid=str(uuidlib.uuid4()), console_path=console,
-            owner=self.run.owner, virt_type=virt_type or self.virt_type,
-            kernel=boot.kernel, initrd=boot.initrd, instance_name=instance_name, loader=loader)
+            name=name, uuid=str(uuidlib.UUID(instance_uuid) if instance_uuid else uuidlib.uuid4()),
+            console_path=console, owner=self.run.owner, virt_type=virt_type or self.virt_type,
+            kernel=boot.kernel, initrd=boot.initrd, instance_name=instance_name, loader=loader,
+            instance_uuid=instance_uuid)
 
     def start(self, driver_xml: str, placement: sandbox.Placement) -> Guest:
         """Sandbox ``driver_xml``, define and start it; return the running Guest.
 
-        Raises SandboxViolation (nothing defined) or GuestError naming why QEMU did not
-        start (the domain is undefined again before raising).
+        Raises SandboxViolation (nothing defined) or DomainRefused (libvirt refused the XML):
+        the driver's XML was refused; or GuestError naming why QEMU did not start (the
+        domain is undefined again before raising).
         """
         xml = self.sandboxed(driver_xml, placement)
         if self.remote:
@@ -131,7 +138,7 @@ class Lab:
             console = LocalConsole(placement.console_path)
             console.remove()
         conn, hub, _ = self.link()
-        domain = conn.defineXML(xml)
+        domain = self.define(xml, conn)
         guest = Guest(domain, console, hub, self.host, lab=self)
         with self._lock:
             self._guests.append(guest)
@@ -144,6 +151,19 @@ class Lab:
                                       f"was starting: {exc.get_error_message()}") from None
             raise GuestError(f"{placement.name} did not start: {exc.get_error_message()}") from None
         return guest
+
+    def define(self, xml: str, conn: libvirt.virConnect | None = None) -> libvirt.virDomain:
+        """``defineXML`` of sandboxed driver XML (on ``conn``, default the live connection).
+        libvirt refusing it on a live connection raises DomainRefused with libvirt's message;
+        on a connection that died meanwhile, HostUnreachable (nothing was decided about the XML)."""
+        conn = conn or self.connected()
+        try:
+            return conn.defineXML(xml)
+        except libvirt.libvirtError as exc:
+            message = exc.get_error_message() or str(exc)
+            if not alive(conn):
+                raise HostUnreachable(self.uri, f"defineXML: {message}") from None
+            raise DomainRefused(f"libvirt refused the driver's domain: {message}") from None
 
     def sandboxed(self, driver_xml: str, placement: sandbox.Placement) -> str:
         """``driver_xml`` checked against the sandbox rules (device numbers looked up on this

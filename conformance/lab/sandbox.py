@@ -7,7 +7,8 @@ rule and the guest is never defined.
 Refused:
  1. a DOCTYPE (entities), a root other than ``<domain>``, a domain type other than the
     requested virt type (``kvm``/``qemu``);
- 2. a ``<name>`` other than the requested instance name;
+ 2. a ``<name>`` other than the requested instance name; when the harness asked for an
+    instance uuid, a ``<uuid>`` or ``<sysinfo>`` system uuid other than it (rule ``uuid``);
  3. ``<os>`` with a kernel or initrd other than the harness's boot files, or with a
     ``<loader>``/``<nvram>`` (host firmware paths) or any other child outside
     ``OS_CHILDREN`` (``<dtb>``, ``<acpi><table>`` read host files into the guest);
@@ -25,8 +26,10 @@ Refused:
     hwrng (checked by device number on the libvirt host: never a host file, /dev/mem or an
     EGD socket);
  9. more than ``MAX_MEMORY_MIB`` of memory or ``MAX_VCPUS`` vCPUs.
-Harness-owned (replaced, documented in reports): the libvirt name and uuid (fresh per
-guest, so a driver can never redefine or collide with a foreign domain), the firmware
+Harness-owned (replaced, documented in reports): the libvirt name, and the uuid unless the
+harness asked for one (fresh per guest; when it asked, the request's instance uuid, itself
+fresh per guest identity, which the driver must answer and which the domain keeps), so a
+driver can never redefine or collide with a foreign domain; the firmware
 (``<loader type='rom'>`` when the image recommends qboot), the serial
 console (a file in the run directory), the agent socket path (left to libvirt, which
 removes it), and ``<metadata>`` gains the ownership marker.
@@ -36,6 +39,7 @@ from __future__ import annotations
 
 import os
 import stat
+import uuid as uuidlib
 from dataclasses import dataclass
 
 from lxml import etree
@@ -75,6 +79,7 @@ class Placement:
     initrd: str
     instance_name: str | None = None  # the name the driver was asked to use
     loader: str | None = None         # harness firmware ROM (e.g. qboot), or SeaBIOS
+    instance_uuid: str | None = None  # the uuid the driver was asked to use (then ``uuid``)
 
 
 def parse_untrusted(xml: str | bytes) -> etree._Element:
@@ -110,6 +115,28 @@ def _check_identity(root, placement: Placement) -> None:
     if placement.instance_name is not None and root.findtext("name") != placement.instance_name:
         raise SandboxViolation("name", f"<name> {root.findtext('name')!r}, requested "
                                        f"{placement.instance_name!r}")
+    if placement.instance_uuid is not None:
+        _check_uuid(root, placement.instance_uuid)
+
+
+def _same_uuid(text: str | None, wanted: str) -> bool:
+    try:
+        return uuidlib.UUID((text or "").strip()) == uuidlib.UUID(wanted)
+    except ValueError:
+        return False
+
+
+def _check_uuid(root, wanted: str) -> None:
+    """The driver's answer is the instance's uuid: its ``<uuid>`` (one) and every
+    ``<sysinfo>`` system uuid (what the guest reads as its SMBIOS uuid)."""
+    answered = [el.text for el in root.findall("uuid")]
+    if len(answered) != 1 or not _same_uuid(answered[0], wanted):
+        raise SandboxViolation("uuid", f"<uuid> {answered[0] if len(answered) == 1 else answered!r}"
+                                       f", requested {wanted!r}")
+    for entry in root.iterfind("sysinfo/system/entry[@name='uuid']"):
+        if not _same_uuid(entry.text, wanted):
+            raise SandboxViolation("uuid", f"<sysinfo> system uuid {entry.text!r}, requested "
+                                           f"{wanted!r}")
 
 
 def _check_namespaces(root) -> None:
@@ -197,7 +224,7 @@ def _own(root, devices, placement: Placement) -> None:
     uuid = root.find("uuid")
     if uuid is None:
         uuid = etree.SubElement(root, "uuid")
-    uuid.text = placement.uuid
+    uuid.text = placement.uuid  # the instance's when it was asked for (checked equal)
     for entry in root.iterfind("sysinfo/system/entry[@name='uuid']"):
         entry.text = placement.uuid  # libvirt refuses a <sysinfo> uuid that differs
     for old in devices.findall("serial") + devices.findall("console"):

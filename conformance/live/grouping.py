@@ -2,9 +2,10 @@
 
 Two accepted cases share a guest when the judged driver built the same domain (its XML
 with everything the harness or the instance identity decides removed, see
-:func:`normalise`) *and* the reference expects the same features from it. The expected
-features are part of the key so that one guest never has to satisfy two different
-expectations. The destructive check (firing the watchdog) runs on the group's guest too,
+:func:`normalise`) for every virt type a host may use (``LiveCase.answers``: the guest is
+booted with the accelerator of the host it runs on, unknown when grouping) *and* the
+reference expects the same features from it. The expected features are part of the key so
+that one guest never has to satisfy two different expectations. The destructive check (firing the watchdog) runs on the group's guest too,
 as the group's last item.
 """
 
@@ -31,6 +32,9 @@ class LiveCase:
     name: str
     xml: str  # the judged driver's domain XML (placeholder identity)
     expected: object  # the reference's resolved Features (hashable, comparable)
+    # (virt type, the driver's answer: domain XML, or its rejection/fault) for every virt
+    # type a host may use; empty: ``xml`` alone
+    answers: tuple = ()
 
 
 @dataclass
@@ -102,10 +106,22 @@ def config_key(xml: str, expected) -> str:
     return digest.hexdigest()
 
 
+def case_key(case: LiveCase) -> str:
+    """:func:`config_key` of the case's domain for every virt type it was answered for."""
+    if not case.answers:
+        return config_key(case.xml, case.expected)
+    digest = hashlib.sha256()
+    for virt_type, answer in case.answers:
+        text = normalise(answer) if answer.lstrip().startswith("<") else answer
+        digest.update(f"{virt_type}\0{text}\0".encode())
+    digest.update(repr(case.expected).encode())
+    return digest.hexdigest()
+
+
 def group(cases: list[LiveCase]) -> list[GuestGroup]:
     """Groups in first-seen order (deterministic, so every xdist worker agrees)."""
     groups: dict[str, GuestGroup] = {}
     for case in cases:
-        key = config_key(case.xml, case.expected)
+        key = case_key(case)
         groups.setdefault(key, GuestGroup(key, case.expected)).cases.append(case)
     return list(groups.values())

@@ -9,10 +9,11 @@ these operations (``_hard_reboot`` for reboot and power on, ``finish_migration``
 ``spawn`` for rebuild): stop the domain, define the driver's new XML for the same domain
 (same libvirt name and uuid), start it. The after domain is then checked with the
 per-feature host and guest checks of ``conformance.live.plan`` against the reference's after
-features, plus :func:`check_persisted_host` / :func:`check_persisted_guest`: the same domain
-uuid, exactly one new boot since the operation, and an agent that answers again. A pair
-alone costs two boots; :mod:`conformance.live.trails` chains pairs whose after and before
-domains are equal (``before_key``/``after_key``) so one guest serves several operations.
+features, plus what must persist across the operation (:mod:`conformance.live.persistence`,
+judged on the driver's own answers). The guest keeps the instance uuid the request carries
+(the sandbox refuses any other: rule ``uuid``).
+A pair alone costs two boots; :mod:`conformance.live.trails` chains pairs whose after and
+before domains are equal (``before_key``/``after_key``) so one guest serves several operations.
 """
 
 from __future__ import annotations
@@ -27,13 +28,11 @@ from conformance.catalogue.expected import expected_outcome
 from conformance.contract import Accepted, Boot, Request, driver_protocol
 from conformance.drivers import run_driver
 from conformance.errors import GuestError, HarnessError
-from conformance.live import GUEST, HOST, expect
 from conformance.live.grouping import config_key
+from conformance.live.persistence import new_boots
 from conformance.live.plan import AGENT_PROPERTY, NotLive, may_not_boot
-from conformance.live.shell import sh
 from conformance.waiters import wait_until
 
-FEATURE = "lifecycle"
 STOP_TIMEOUT = 30
 
 
@@ -164,14 +163,17 @@ def boot_xmls(driver, pair: LifecyclePair, virt_type: str, boot: Boot, instance_
 def apply(lab, guest, placement, after_xml: str, operation: str) -> None:
     """Do ``operation`` to the running ``guest`` as Nova's compute host does: stop the domain
     (hard: ``destroy``), define the regenerated ``after_xml`` for the same domain (sandboxed
-    with the guest's own placement: same libvirt name, uuid and console), start it. A stop
-    or start cut by libvirtd going away is HostUnreachable (conformance.lab.link)."""
+    with the guest's own placement: same libvirt name, uuid and console), start it. XML the
+    sandbox refuses raises before the guest is touched; XML libvirt refuses raises
+    DomainRefused (the driver's failure, as on create). A stop or start cut by libvirtd
+    going away is HostUnreachable (conformance.lab.link)."""
+    xml = lab.sandboxed(after_xml, placement)
     try:
         guest.link.call(f"the {operation}'s destroy", lambda domain: domain.destroy())
     except libvirt.libvirtError as exc:
         raise GuestError(f"{guest.name}: {operation}: destroy failed: {exc.get_error_message()}") from None
     guest.wait_for_state("shutoff", STOP_TIMEOUT)
-    domain = lab.connected().defineXML(lab.sandboxed(after_xml, placement))
+    domain = lab.define(xml)
     if domain.UUIDString() != guest.uuid:
         raise GuestError(f"{guest.name}: {operation}: the new definition has uuid "
                          f"{domain.UUIDString()}, not the instance's {guest.uuid}")
@@ -183,17 +185,6 @@ def apply(lab, guest, placement, after_xml: str, operation: str) -> None:
                          f"{exc.get_error_message()}") from None
 
 
-def new_boots(guest, seen) -> list[str]:
-    """Boot ids on the console not in ``seen`` (a boot id or the ids on the console before
-    the operation: QEMU may truncate or append the log, a trail's guest booted before)."""
-    seen = {seen} if isinstance(seen, str) else set(seen)
-    return [b for b in guest.boot_ids() if b not in seen]
-
-
-def _seen(facts: dict) -> list[str]:
-    return facts.get("boots_seen") or [facts["boot_before"]]
-
-
 def wait_for_new_boot(guest, seen, timeout: float) -> str:
     boots = wait_until(lambda: new_boots(guest, seen) or None, timeout,
                        f"{guest.name}: no new boot marker after the operation",
@@ -201,31 +192,4 @@ def wait_for_new_boot(guest, seen, timeout: float) -> str:
     return boots[0]
 
 
-def check_persisted_host(guest, facts: dict) -> dict:
-    """Host level: the same libvirt domain (uuid), running, booted exactly once since."""
-    boots = new_boots(guest, _seen(facts))
-    evidence = {"uuid": guest.live_xml().findtext("uuid"), "uuid_before": facts["uuid"],
-                "boot_before": facts["boot_before"], "boots_after": boots,
-                "operation": facts["operation"]}
-    expect(evidence["uuid"] == facts["uuid"], FEATURE, HOST, "domain uuid after the operation",
-           facts["uuid"], evidence["uuid"], **evidence)
-    expect(guest.state()[0] == "running", FEATURE, HOST, "domain state after the operation",
-           "running", guest.state()[0], **evidence)
-    expect(len(boots) == 1, FEATURE, HOST, "boots since the operation", 1, len(boots), **evidence)
-    return evidence
-
-
-def check_persisted_guest(guest, facts: dict) -> dict:
-    """Guest level: the agent answers again and the kernel's boot id is the one new boot."""
-    guest.ping()
-    boot_now = sh(guest, "cat /proc/sys/kernel/random/boot_id").stdout
-    boot_now = (boot_now.decode() if isinstance(boot_now, bytes) else boot_now).strip()
-    boots = new_boots(guest, _seen(facts))
-    evidence = {"boot_before": facts["boot_before"], "boot_now": boot_now, "boots_after": boots}
-    expect(boots == [boot_now], FEATURE, GUEST, "in-guest boot id after the operation",
-           boots, boot_now, **evidence)
-    return evidence
-
-
-__all__ = ["LifecyclePair", "live_pairs", "pairs_of", "boot_xmls", "apply", "wait_for_new_boot",
-           "check_persisted_host", "check_persisted_guest"]
+__all__ = ["LifecyclePair", "live_pairs", "pairs_of", "boot_xmls", "apply", "wait_for_new_boot"]

@@ -18,9 +18,9 @@ from conformance.catalogue.expected import expected_outcome
 from conformance.contract import Accepted, Boot, Request
 from conformance.drivers import load_driver, run_driver
 from conformance.drivers.output import parse_domain
-from conformance.errors import HarnessError
+from conformance.errors import AnswerChanged, HarnessError  # noqa: F401 - plan.AnswerChanged
 from conformance.live import (agent, hidden_hypervisor, locked_memory, pmu, rng, watchdog)
-from conformance.live.grouping import GuestGroup, LiveCase, group
+from conformance.live.grouping import GuestGroup, LiveCase, group, normalise
 
 PLACEHOLDER_BOOT = Boot()
 
@@ -144,15 +144,30 @@ def live_request(case, virt_type: str, **identity) -> Request:
     return replace(request, virt_type=virt_type, image=image, **identity)
 
 
-def live_cases(driver, virt_type: str = "qemu",
+VIRT_TYPES = ("qemu", "kvm")  # what a host may boot with: cases share a guest only if both agree
+
+
+def _answer(driver, request: Request) -> str:
+    """The driver's domain XML for ``request``, or what it did instead (rejection, fault)."""
+    try:
+        outcome = run_driver(driver, request)
+    except HarnessError as exc:
+        return f"fault: {exc}"
+    return outcome.xml if isinstance(outcome, Accepted) else f"rejected: {outcome.code}"
+
+
+def live_cases(driver, virt_types: tuple[str, ...] = VIRT_TYPES,
                wanted: tuple[str, ...] | None = None) -> tuple[list[LiveCase], list[NotLive]]:
     """Accepted cases (reference and judged driver agree to build a domain) and the rest;
-    only the ``wanted`` case ids when given (the driver is asked about those only)."""
+    only the ``wanted`` case ids when given (the driver is asked about those only).
+
+    Each live case carries the driver's answer for every one of ``virt_types`` (the first
+    decides whether it is live; the others only keep cases apart whose domains differ there)."""
     live, other = [], []
     for case in CASES:
         if wanted is not None and case.id not in wanted:
             continue
-        request = live_request(case, virt_type)
+        request = live_request(case, virt_types[0])
         expected = expected_outcome(request)
         if not expected.accepted:
             other.append(NotLive(case.id, case.feature,
@@ -167,12 +182,16 @@ def live_cases(driver, virt_type: str = "qemu",
             other.append(NotLive(case.id, case.feature,
                                  f"driver rejected it ({outcome.code}): no domain to boot"))
             continue
-        live.append(LiveCase(case.id, case.feature, case.name, outcome.xml, expected.features))
+        answers = ((virt_types[0], outcome.xml),) + tuple(
+            (virt, _answer(driver, live_request(case, virt))) for virt in virt_types[1:])
+        live.append(LiveCase(case.id, case.feature, case.name, outcome.xml, expected.features,
+                             answers))
     return live, other
 
 
-def groups(driver, virt_type: str = "qemu", wanted: tuple[str, ...] | None = None) -> list[GuestGroup]:
-    return group(live_cases(driver, virt_type, wanted)[0])
+def groups(driver, virt_types: tuple[str, ...] = VIRT_TYPES,
+           wanted: tuple[str, ...] | None = None) -> list[GuestGroup]:
+    return group(live_cases(driver, virt_types, wanted)[0])
 
 
 @functools.lru_cache(maxsize=None)
@@ -197,8 +216,9 @@ def groups_of(driver_spec: str, exec_timeout: float | None = None,
     cases only, when given: a certification of a few cases asks the driver about those),
     computed once per process.
 
-    Deterministic (catalogue order), so every xdist worker parametrizes alike. The virt
-    type here only serves grouping; guests are rebuilt for the real accelerator.
+    Deterministic (catalogue order), so every xdist worker parametrizes alike. Grouped on
+    the domains of both virt types (the accelerator is not known yet); guests are rebuilt
+    for the real accelerator, every case of the group (:func:`boot_xml`).
     """
     return tuple(groups(judged_driver(driver_spec, exec_timeout), wanted=wanted))
 
@@ -213,9 +233,24 @@ def boot_request(case_id: str, virt_type: str, boot: Boot, instance_name: str,
 
 def boot_xml(driver, group_: GuestGroup, virt_type: str, boot: Boot, instance_name: str,
              instance_uuid: str) -> str:
-    """The judged driver's domain for ``group_``, rebuilt with boot files and identity."""
-    request = boot_request(group_.cases[0].case_id, virt_type, boot, instance_name, instance_uuid)
-    outcome = run_driver(driver, request)
-    if not isinstance(outcome, Accepted):
-        raise HarnessError(f"driver changed its answer for {group_.cases[0].case_id}: {outcome}")
-    return outcome.xml
+    """The judged driver's domain for ``group_``, rebuilt with boot files and identity.
+
+    Every case of the group is asked (its verdict rests on this boot): each must answer the
+    same domain (:func:`~conformance.live.grouping.normalise`) for ``virt_type``, else
+    :class:`AnswerChanged` names the case."""
+    answers = []
+    for case in group_.cases:
+        request = boot_request(case.case_id, virt_type, boot, instance_name, instance_uuid)
+        outcome = run_driver(driver, request)
+        if not isinstance(outcome, Accepted):
+            raise AnswerChanged(f"driver changed its answer for {case.case_id} (virt type "
+                                f"{virt_type}): {outcome}")
+        answers.append((case, outcome.xml))
+    first, xml = answers[0]
+    for case, other in answers[1:]:
+        if normalise(other) != normalise(xml):
+            raise AnswerChanged(
+                f"driver changed its answer for {case.case_id} (virt type {virt_type}): its domain "
+                f"differs from the one of {first.case_id} that the group's guest boots (the cases "
+                "were grouped on equal domains), so this guest's checks would not cover it")
+    return xml

@@ -27,8 +27,14 @@ def _item_status(entry: dict) -> str:
     if entry["outcome"] == "skipped":
         return "n/a" if entry.get("not_applicable") else "skip"
     if entry["outcome"] == "failed":
-        # a probe that failed in the call (GuestError, WaitTimeout) decided nothing: error
-        return "fail" if entry["when"] == "call" and not entry.get("harness_error") else "error"
+        # conformance.report.blame: the driver's failure (also while a fixture booted the
+        # guest) is a fail; anything else (a probe that failed, the host, a harness fault) an
+        # error. Entries without a mark: a failed call is a fail, a failed set-up an error.
+        if entry.get("harness_error"):
+            return "error"
+        if entry.get("driver_failure"):
+            return "fail"
+        return "fail" if entry["when"] == "call" else "error"
     return "pass"
 
 

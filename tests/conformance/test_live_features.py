@@ -68,13 +68,14 @@ def live_guest(live_group, module_guest_factory, guest_image, accelerator, drive
                conformance_config, lab):
     """One booted guest per group, destroyed when the module moves on to the next group;
     skipped (with the measured reason) when it cannot start on this host."""
-    name = f"instance-{uuid.uuid4().hex[:8]}"
+    name, instance_uuid = f"instance-{uuid.uuid4().hex[:8]}", str(uuid.uuid4())
     xml = plan.boot_xml(driver, live_group, accelerator.virt_type, guest_image.boot, name,
-                        str(uuid.uuid4()))
+                        instance_uuid)
     reason = plan.boot_blocker(xml, accelerator.virt_type, RAM_BYTES, lab.capabilities())
     if reason:
         pytest.skip(reason)
-    guest = module_guest_factory(xml, instance_name=name, slug=f"live-{live_group.key[:8]}")
+    guest = module_guest_factory(xml, instance_name=name, instance_uuid=instance_uuid,
+                                 slug=f"live-{live_group.key[:8]}")
     yield wait_ready(guest, conformance_config, agent=live_group.expected.agent)
     _FIRED.discard(guest.name)
     destroy_later(guest)  # the next group boots meanwhile; the factory's destroy then no-ops

@@ -7,9 +7,12 @@ host does (stop, define the driver's regenerated XML for the same domain, start:
 domain. Pairs run in trails (:mod:`conformance.live.trails`): when the guest the previous
 pair left runs a domain equal to this pair's before domain (same normalised XML and
 expected features, compared on the XML the driver builds now), the operation is applied
-to it; otherwise a fresh guest boots the before domain. Either way the pair records the
-uuid and the boot ids right before its operation and its checks demand the same uuid and
-exactly one new boot. A guest whose pair failed or fired its watchdog is not reused.
+to it; otherwise a fresh guest boots the before domain. The guest keeps the instance uuid
+the requests carry (the sandbox refuses a driver answering another). Either way the pair
+records the boot ids and the driver's own before and after answers right before its
+operation (:func:`conformance.live.persistence.facts_before`), and its checks judge those
+answers, the running domain's uuid and the guest's SMBIOS uuid, given exactly one new boot.
+A guest whose pair failed or fired its watchdog is not reused.
 Its host and guest items share the guest (module-scoped parameter, like
 test_live_features.py); the watchdog cases then fire the watchdog with the new action.
 A protocol-1 driver has no lifecycle items (certified on create only).
@@ -20,7 +23,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from conformance.live import GUEST, HOST, agent, lifecycle, plan, record, trails
+from conformance.live import GUEST, HOST, agent, lifecycle, persistence, plan, record, trails
 from conformance.live.grouping import config_key
 from fixtures.background import destroy_later, drain
 from fixtures.driver import config_of, pairs_of
@@ -105,18 +108,18 @@ def lifecycle_guest(request, live_group, trail, lab, guest_image, accelerator, d
             before_xml, after_xml = lifecycle.boot_xmls(driver, pair, virt_type, guest_image.boot,
                                                         name, instance_uuid)
         placement = lab.placement(guest_image.boot, slug=f"lc-{pair.case_id[:8]}",
-                                  instance_name=name, loader=guest_image.loader)
+                                  instance_name=name, loader=guest_image.loader,
+                                  instance_uuid=instance_uuid)
         guest = lab.start(before_xml, placement)
     try:
         if not reuse:
             guest.wait_for_boot(timeouts.boot_timeout)
             if pair.before.agent:
                 wait_for_agent(guest, timeouts)
-        seen = guest.boot_ids()
-        facts = {"uuid": guest.uuid, "boot_before": seen[-1], "boots_seen": seen,
-                 "operation": pair.operation, "guest_reused": reuse}
+        facts = {**persistence.facts_before(guest, pair, before_xml, after_xml, name,
+                                            instance_uuid), "guest_reused": reuse}
         lifecycle.apply(lab, guest, placement, after_xml, pair.operation)
-        lifecycle.wait_for_new_boot(guest, seen, timeouts.boot_timeout)
+        lifecycle.wait_for_new_boot(guest, facts["boots_seen"], timeouts.boot_timeout)
         if pair.after.agent:
             wait_for_agent(guest, timeouts)
     except BaseException:
@@ -141,15 +144,16 @@ def pair_guest(request, level: str):
 
 
 def test_host(request, live_group):
-    """After the operation, what QEMU received matches the reference's after features, and the
-    domain is the same one (uuid), running, booted exactly once since the operation."""
+    """After the operation, what QEMU received matches the reference's after features, the
+    driver answered the instance's identity before and after it and changed what it changes,
+    and the running domain is that instance (uuid), booted exactly once since."""
     pair = live_group
     record.describe(request.node, pair.case_ids(), pair.feature, HOST, operation=pair.operation)
     guest, facts, held = pair_guest(request, HOST)
     try:
         with record.evidence_of(request.node) as box:
             agent.require_channel(guest, pair.after.agent, HOST)
-            box["evidence"] = {"persisted": lifecycle.check_persisted_host(guest, facts),
+            box["evidence"] = {"persisted": persistence.check_persisted_host(guest, facts),
                                "features": plan.HOST_CHECKS[pair.feature](guest, pair.after)}
     except BaseException:
         held.reusable = False  # a failed pair's guest serves no further operation
@@ -158,7 +162,8 @@ def test_host(request, live_group):
 
 def test_guest(request, live_group, accelerator):
     """After the operation, the guest observes the after features, its agent answers again with
-    the one new boot id, and a watchdog fires with the new action."""
+    the one new boot id, it reads the instance's uuid as its SMBIOS uuid, and a watchdog fires
+    with the new action."""
     pair = live_group
     record.describe(request.node, pair.case_ids(), pair.feature, GUEST, operation=pair.operation)
     reason = plan.guest_blocker(pair.feature, accelerator.virt_type,
@@ -176,7 +181,7 @@ def test_guest(request, live_group, accelerator):
             agent.require_channel(guest, pair.after.agent, GUEST)
             evidence = {"features": plan.GUEST_CHECKS[pair.feature](guest, pair.after)}
             if pair.after.agent:
-                evidence["persisted"] = lifecycle.check_persisted_guest(guest, facts)
+                evidence["persisted"] = persistence.check_persisted_guest(guest, facts)
             if fires:
                 evidence["fires"] = watchdog_fires(guest, pair.after.watchdog_action,
                                                    config_of(request.config))

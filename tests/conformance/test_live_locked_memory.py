@@ -46,7 +46,7 @@ def test_blocker_prediction_matches_libvirt(request, locked_groups, guest_factor
         guest_factory(xml, instance_name=name, slug="locked")
     except HostUnreachable:
         raise  # the host went away: no prediction was checked (an error naming the host)
-    except Exception as exc:  # noqa: BLE001 - libvirt error or the lab's GuestError
+    except Exception as exc:  # noqa: BLE001 - DomainRefused, a libvirt error or the lab's GuestError
         assert blocker, f"no blocker predicted, but the locked guest failed to start: {exc}"
         assert LOCK_ERROR.search(str(exc)), f"start failed for another reason: {exc}"
         return

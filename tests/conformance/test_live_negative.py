@@ -19,8 +19,8 @@ from conformance.checks import check_xml
 from conformance.contract import Flavor, HostSettings, Image, Request
 from conformance.drivers.output import parse_domain
 from conformance.errors import GuestError
-from conformance.live import (LiveCheckFailed, agent, hidden_hypervisor, locked_memory, pmu,
-                              record, rng)
+from conformance.live import (LiveCheckFailed, agent, hidden_hypervisor, locked_memory,
+                              persistence, pmu, record, rng)
 from conformance.live.fakes import (AMD_PMU_LINE, HYPERV_SIGNATURE, INTEL_PMU_LINE,
                                     KVM_SIGNATURE, TCG_SIGNATURE, cpu_guest)
 from conformance.reference import ReferenceDriver, resolve
@@ -107,6 +107,29 @@ def test_wrong_agent_pmu_hidden_are_caught(request, guest_factory, guest_image, 
     record.describe(request.node, [], "agent,pmu,hidden_hypervisor", "host",
                     negative="agent name, pmu flipped, hidden dropped")
     request.node.user_properties.append(("evidence", record.small(caught)))
+
+
+@pytest.mark.functional
+@pytest.mark.slow
+def test_a_guest_without_the_instance_uuid_is_caught(request, guest_factory, guest_image,
+                                                     accelerator, conformance_config):
+    """The guest reads its domain's uuid as its SMBIOS system uuid. Placed with the instance
+    uuid the driver answered, the guest-level persistence check passes; placed with the
+    harness's own uuid (what the sandbox used to force on every domain) it fails."""
+    req = request_for(guest_image, accelerator)
+    xml = ReferenceDriver().build(req)
+    facts = {"operation": "reboot", "boot_before": "", "boots_seen": [],
+             "instance": {"uuid": req.instance_uuid, "name": req.instance_name}}
+    own = boot(guest_factory, conformance_config, xml)  # no instance uuid asked: the harness's
+    with pytest.raises(LiveCheckFailed, match="SMBIOS system uuid") as caught:
+        persistence.check_persisted_guest(own, facts)
+    own.destroy()
+    kept = wait_ready(guest_factory(xml, instance_name=req.instance_name,
+                                    instance_uuid=req.instance_uuid, slug="negative"),
+                      conformance_config)
+    assert persistence.check_persisted_guest(kept, facts)["product_uuid"] == req.instance_uuid
+    record.describe(request.node, [], "lifecycle", "guest", negative="harness uuid on the domain")
+    request.node.user_properties.append(("evidence", record.small(caught.value.evidence)))
 
 
 # -- pmu and hidden hypervisor, guest level, against fakes --------------------------------

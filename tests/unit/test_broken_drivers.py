@@ -100,12 +100,29 @@ CAUGHT = {
     "resize_create_order": {
         ("pmu", "resize-pmu-before-locked-memory"): "code:LockMemoryForbidden",
     },
+    # each passed every case at every level before its case was catalogued
+    "image_lost_on_reboot:watchdog": {
+        ("watchdog", "reboot-keeps-image-action"): "watchdog.action",
+    },
+    "image_lost_on_reboot:hiding": {
+        ("hidden_hypervisor", "reboot-keeps-image-hiding"): "hidden.count",
+    },
+    "rng_path_unchecked:stop_start": {
+        ("rng", "stop-start-host-path-gone"): "reject:RngDeviceNotExist",
+    },
+    "rng_path_unchecked:resize": {
+        ("rng", "resize-host-path-gone"): "reject:RngDeviceNotExist",
+    },
 }
 LIFECYCLE_DRIVERS = {  # module -> the one operation it gets wrong
     "watchdog_dropped_on_resize": "resize",
     "rng_keeps_old_rate": "resize",
     "rebuild_ignores_new_image": "rebuild",
     "resize_create_order": "resize",
+    "image_lost_on_reboot:watchdog": "reboot",
+    "image_lost_on_reboot:hiding": "reboot",
+    "rng_path_unchecked:stop_start": "stop_start",
+    "rng_path_unchecked:resize": "resize",
 }
 
 
@@ -121,9 +138,11 @@ def _close_drivers():
 
 
 def spec(module: str, mode: str = "python") -> str:
-    """The spec of ``broken_drivers.<module>:driver`` in process, or served by driver-exec in
-    ``mode`` with the protocol the driver declares (exec2-stream: for protocol 2)."""
-    python = f"broken_drivers.{module}:driver" if module != "reference" else "reference"
+    """The spec of ``broken_drivers.<module>:driver`` (``<module>:<attr>`` as given) in process,
+    or served by driver-exec in ``mode`` with the protocol the driver declares
+    (exec2-stream: for protocol 2)."""
+    attr = "" if ":" in module else ":driver"  # a module with one driver per operation
+    python = f"broken_drivers.{module}{attr}" if module != "reference" else "reference"
     if mode == "python":
         return python
     protocol = driver_protocol(load_driver(python))
@@ -210,6 +229,34 @@ def test_new_uuid_after_resize_fails_every_accepted_resize_case(mode):
     assert set(failed) == accepted and len(accepted) >= 6
     for verdict in failed.values():
         assert {f["check"] for f in verdict.evidence["findings"]} == {"lifecycle.uuid"}
+
+
+IDENTITY_FINDING = {"uuid": "lifecycle.uuid", "sysinfo": "lifecycle.uuid", "name": "lifecycle.name"}
+
+
+@pytest.mark.parametrize("operation", ["reboot", "stop_start", "resize", "rebuild"])
+@pytest.mark.parametrize("rule", sorted(IDENTITY_FINDING))
+def test_another_identity_after_an_operation_fails_its_accepted_cases(rule, operation):
+    """A driver that answers another uuid (its <uuid> or its <sysinfo> system uuid) or name
+    after one operation fails exactly the accepted cases of that operation at level 1, each
+    with the identity finding; it is right on create."""
+    judged_spec = f"broken_drivers.lifecycle_identity:{rule}_{operation}"
+    failed = failures(judged_spec)
+    accepted = {(c.feature, c.name) for c in LIFECYCLE_CASES if c.operation == operation
+                and verdicts("reference")[(c.feature, c.name)].evidence["observed"] == "accepted"}
+    assert set(failed) == accepted and accepted
+    for verdict in failed.values():
+        assert {f["check"] for f in verdict.evidence["findings"]} == {IDENTITY_FINDING[rule]}
+
+
+@pytest.mark.parametrize("operation", ["resize", "rebuild"])
+def test_ignoring_the_operation_fails_only_that_operation(operation):
+    """A driver that answers the domain before a resize/rebuild for the request after it is
+    right on create and fails only cases of that operation."""
+    judged_spec = f"broken_drivers.ignores_operation:{operation}"
+    assert all(verdicts(judged_spec)[(c.feature, c.name)].passed for c in CASES)
+    failed = failures(judged_spec)
+    assert failed and {c.operation for c in LIFECYCLE_CASES if (c.feature, c.name) in failed} == {operation}
 
 
 def test_protocol_1_driver_is_certified_on_create_only():

@@ -121,6 +121,47 @@ def test_sysinfo_uuid_follows_the_harness_uuid():
     assert root.findtext("sysinfo/system/entry[@name='uuid']") == PLACEMENT.uuid
 
 
+INSTANCE_UUID = "99999999-2222-3333-4444-555555555555"  # the uuid domain() answers
+
+
+def asked() -> Placement:
+    """A placement for which the harness asked the driver for the instance uuid."""
+    return Placement(name="cfm-abcd1234-1-t", uuid=INSTANCE_UUID, instance_uuid=INSTANCE_UUID,
+                     console_path=PLACEMENT.console_path, owner=OWNER, virt_type="qemu",
+                     kernel=KERNEL, initrd=INITRD, instance_name="instance-1")
+
+SYSINFO = "<sysinfo type='smbios'><system><entry name='uuid'>{}</entry></system></sysinfo>"
+
+
+@pytest.mark.parametrize("spelling", [INSTANCE_UUID, INSTANCE_UUID.upper(),
+                                      INSTANCE_UUID.replace("-", "")],
+                         ids=["canonical", "upper-case", "no-hyphens"])
+def test_the_instance_uuid_the_driver_answers_is_kept(spelling):
+    """When the harness asked for an instance uuid, the driver's <uuid> (and <sysinfo> uuid)
+    must be it, in any spelling libvirt reads; the domain keeps it (canonical form)."""
+    xml = domain(head=SYSINFO.format(spelling)).replace(INSTANCE_UUID, spelling, 1)
+    root = etree.fromstring(prepare(xml, asked()).encode())
+    assert root.findtext("uuid") == INSTANCE_UUID
+    assert root.findtext("sysinfo/system/entry[@name='uuid']") == INSTANCE_UUID
+    assert root.findtext("name") == asked().name  # the libvirt name stays the harness's
+
+
+@pytest.mark.parametrize("xml", [
+    domain().replace(INSTANCE_UUID, "11111111-1111-4111-8111-111111111111"),
+    domain().replace(f"<uuid>{INSTANCE_UUID}</uuid>", ""),
+    domain().replace(INSTANCE_UUID, "not-a-uuid"),
+    domain().replace(f"<uuid>{INSTANCE_UUID}</uuid>",
+                     f"<uuid>{INSTANCE_UUID}</uuid><uuid>11111111-1111-4111-8111-111111111111</uuid>"),
+    domain(head=SYSINFO.format("11111111-1111-4111-8111-111111111111")),
+], ids=["other", "missing", "unreadable", "second-uuid", "other-sysinfo-uuid"])
+def test_a_uuid_other_than_the_instances_is_refused(xml):
+    """Not silently overwritten: a driver that answers another uuid than the request's (its
+    <uuid> or its <sysinfo> system uuid) breaks the rule ``uuid``."""
+    with pytest.raises(SandboxViolation, match=r"\(uuid\)") as raised:
+        prepare(xml, asked())
+    assert raised.value.rule == "uuid"
+
+
 @pytest.mark.parametrize("path", ["/dev/mem", "/dev/port", "/dev/tty"])
 def test_rng_backend_on_dangerous_character_devices_is_refused(path):
     """Only entropy-like devices may back the RNG; /dev/mem would leak host memory."""

@@ -1,5 +1,6 @@
 """conformance.live.lifecycle without libvirt: which cases are verified live, their requests,
-and the persistence checks on a fake guest."""
+and the persistence checks on a fake guest, judged on the driver's own answers (the
+broken drivers of tests/broken_drivers: lifecycle_identity, ignores_operation)."""
 
 import sys
 from pathlib import Path
@@ -8,10 +9,12 @@ import pytest
 
 from conformance.catalogue import LIFECYCLE_CASES
 from conformance.drivers import load_driver
-from conformance.live import LiveCheckFailed, lifecycle
+from conformance.errors import GuestError
+from conformance.live import LiveCheckFailed, lifecycle, persistence
 from conformance.live.fakes import CommandResult, FakeGuest
 
 UUID = "00000000-0000-4000-8000-00000000f00d"
+OTHER = "00000000-0000-4000-8000-000000000bad"
 TESTS = Path(__file__).resolve().parents[1]
 if str(TESTS) not in sys.path:  # broken_drivers.<module>:driver specs
     sys.path.append(str(TESTS))
@@ -46,52 +49,134 @@ def test_live_requests_share_identity_and_add_the_agent():
     assert "hw_qemu_guest_agent" not in lifecycle.live_requests(agent_case, "qemu")[1].image.properties
 
 
-def guest(boots, boot_id="boot-2", state="running", uuid=UUID):
+NAME = "instance-0000f00d"
+
+
+def pair_of(operation: str, feature: str, name: str):
+    case = next(c for c in LIFECYCLE_CASES
+                if (c.operation, c.feature, c.name) == (operation, feature, name))
+    return next(p for p in lifecycle.live_pairs(load_driver("reference"))[0] if p.case_id == case.id), case
+
+
+def answers(driver, case) -> tuple[str, str]:
+    """``driver``'s before and after domains of ``case`` for the instance NAME/UUID."""
+    before, after = lifecycle.live_requests(case, "qemu", instance_name=NAME, instance_uuid=UUID)
+    return driver.build(before), driver.build(after)
+
+
+def guest(boots, boot_id="boot-2", state="running", uuid=UUID, product_uuid=UUID):
     return FakeGuest(boots=list(boots), domain_state=state,
                      xml=f"<domain type='qemu'><uuid>{uuid}</uuid><devices/></domain>",
-                     shell=[(r"boot_id", CommandResult(0, boot_id + "\n"))])
+                     shell=[(r"boot_id", CommandResult(0, boot_id + "\n")),
+                            (r"product_uuid", CommandResult(0, product_uuid + "\n"))])
 
 
-FACTS = {"uuid": UUID, "boot_before": "boot-1", "operation": "resize"}
+def facts(driver="reference", operation="resize", feature="watchdog",
+          name="resize-changes-action", boots=("boot-1",)):
+    """The facts :func:`persistence.facts_before` records on a guest that booted ``boots``,
+    for ``driver``'s answers to a lifecycle case."""
+    pair, case = pair_of(operation, feature, name)
+    before_xml, after_xml = answers(load_driver(driver), case)
+    return persistence.facts_before(guest(boots), pair, before_xml, after_xml, NAME, UUID)
 
 
 @pytest.mark.parametrize("boots", [["boot-1", "boot-2"], ["boot-2"]], ids=["appended", "truncated"])
 def test_persistence_passes_after_one_new_boot(boots):
-    """One new boot on the console (QEMU appends or truncates it), same uuid, agent answers."""
-    assert lifecycle.check_persisted_host(guest(boots), FACTS)["boots_after"] == ["boot-2"]
-    assert lifecycle.check_persisted_guest(guest(boots), FACTS)["boot_now"] == "boot-2"
+    """The driver answered the instance's identity before and after, changed what the
+    operation changes; one new boot on the console (QEMU appends or truncates it), the
+    same uuid live and in the guest's SMBIOS, the agent answers with the new boot id."""
+    evidence = persistence.check_persisted_host(guest(boots), facts())
+    assert evidence["boots_after"] == ["boot-2"]
+    assert evidence["answered"]["after"] == {"uuid": UUID, "name": NAME}
+    assert evidence["must_change"] == ["watchdog"] and evidence["domain_changed"]
+    evidence = persistence.check_persisted_guest(guest(boots), facts())
+    assert (evidence["boot_now"], evidence["product_uuid"]) == ("boot-2", UUID)
+
+
+@pytest.mark.parametrize("operation, feature, name", [
+    ("reboot", "watchdog", "reboot-keeps-flavor-action"),
+    ("stop_start", "rng", "stop-start-keeps-rate"),
+    ("resize", "rng", "resize-changes-rate"),
+    ("rebuild", "agent", "rebuild-turns-on"),
+])
+@pytest.mark.parametrize("rule, what", [("uuid", "<uuid>"), ("sysinfo", "<sysinfo> uuid"),
+                                        ("name", "<name>")])
+def test_persistence_host_fails_on_another_identity_answered(operation, feature, name, rule, what):
+    """The driver's own answer after the operation is judged (before the sandbox rewrites
+    anything): another uuid, SMBIOS uuid or name than the instance's fails the host level,
+    for every operation."""
+    broken = facts(f"broken_drivers.lifecycle_identity:{rule}_{operation}", operation, feature, name)
+    with pytest.raises(LiveCheckFailed, match=f"driver's {what} after the {operation}"):
+        persistence.check_persisted_host(guest(["boot-1", "boot-2"]), broken)
+
+
+@pytest.mark.parametrize("operation, feature, name", [
+    ("resize", "watchdog", "resize-changes-action"),
+    ("resize", "rng", "resize-removes-rate"),
+    ("rebuild", "hidden_hypervisor", "rebuild-turns-on"),
+    ("rebuild", "watchdog", "rebuild-image-turns-off"),
+])
+def test_persistence_host_fails_when_the_driver_ignores_the_operation(operation, feature, name):
+    """A driver whose domain after a resize/rebuild is its domain before, where the reference
+    changes a feature, fails the host level (whichever feature the case is about)."""
+    broken = facts(f"broken_drivers.ignores_operation:{operation}", operation, feature, name)
+    assert not broken["domain_changed"] and broken["must_change"]
+    with pytest.raises(LiveCheckFailed, match=f"domain after the {operation}"):
+        persistence.check_persisted_host(guest(["boot-1", "boot-2"]), broken)
+
+
+def test_an_operation_that_changes_nothing_needs_no_change():
+    """Where the reference's features stay the same (a reboot), an unchanged domain is right."""
+    kept = facts(operation="reboot", feature="watchdog", name="reboot-keeps-flavor-action")
+    assert kept["must_change"] == [] and not kept["domain_changed"]
+    persistence.check_persisted_host(guest(["boot-1", "boot-2"]), kept)
+
+
+def test_persistence_host_fails_on_another_live_uuid():
+    """The running domain is not the instance the driver answered for."""
+    with pytest.raises(LiveCheckFailed, match="domain uuid after the resize"):
+        persistence.check_persisted_host(guest(["boot-1", "boot-2"], uuid=OTHER), facts())
+
+
+def test_persistence_guest_fails_on_another_smbios_uuid():
+    """The guest reads its SMBIOS system uuid: not the instance's uuid the driver answered
+    (e.g. the harness's own uuid forced on the domain) fails the guest level."""
+    with pytest.raises(LiveCheckFailed, match="SMBIOS system uuid"):
+        persistence.check_persisted_guest(guest(["boot-1", "boot-2"], product_uuid=OTHER), facts())
 
 
 @pytest.mark.parametrize("fake, what", [
     (guest(["boot-1"]), "boots since the operation"),
     (guest(["boot-1", "boot-2", "boot-3"]), "boots since the operation"),
-    (guest(["boot-1", "boot-2"], uuid="00000000-0000-4000-8000-000000000bad"), "domain uuid"),
     (guest(["boot-1", "boot-2"], state="paused"), "domain state"),
-], ids=["no-new-boot", "two-new-boots", "other-uuid", "not-running"])
-def test_persistence_host_fails(fake, what):
-    with pytest.raises(LiveCheckFailed, match=what):
-        lifecycle.check_persisted_host(fake, FACTS)
+], ids=["no-new-boot", "two-new-boots", "not-running"])
+def test_a_guest_that_did_not_restart_once_is_no_verdict(fake, what):
+    """Whether the guest restarted exactly once follows from the harness's own destroy,
+    define and start: when it did not, nothing about the driver was decided (GuestError,
+    reported as an error), never a failure of the driver."""
+    with pytest.raises(GuestError, match=what):
+        persistence.check_persisted_host(fake, facts())
 
 
-def test_persistence_guest_fails_on_a_stale_boot_id():
-    """The kernel's boot id must be the new boot's, not the old one."""
-    with pytest.raises(LiveCheckFailed, match="in-guest boot id"):
-        lifecycle.check_persisted_guest(guest(["boot-1", "boot-2"], boot_id="boot-1"), FACTS)
-
-
-TRAIL_FACTS = {**FACTS, "boot_before": "boot-2", "boots_seen": ["boot-1", "boot-2"]}
+def test_a_stale_in_guest_boot_id_is_no_verdict():
+    """The kernel's boot id must be the new boot's; when it is not, the guest was not
+    restarted by the operation: no verdict (GuestError)."""
+    with pytest.raises(GuestError, match="in-guest boot id"):
+        persistence.check_persisted_guest(guest(["boot-1", "boot-2"], boot_id="boot-1"), facts())
 
 
 def test_persistence_on_a_trail_counts_only_boots_since_this_operation():
     """A trail's guest booted before (its console keeps earlier boots): exactly one boot
-    that was not on the console before this operation passes, zero or two fail."""
-    assert lifecycle.check_persisted_host(guest(["boot-1", "boot-2", "boot-3"], "boot-3"),
-                                          TRAIL_FACTS)["boots_after"] == ["boot-3"]
-    assert lifecycle.check_persisted_guest(guest(["boot-1", "boot-2", "boot-3"], "boot-3"),
-                                           TRAIL_FACTS)["boot_now"] == "boot-3"
+    that was not on the console before this operation passes, zero or two do not."""
+    trail = facts(boots=("boot-1", "boot-2"))
+    assert trail["boot_before"] == "boot-2" and trail["boots_seen"] == ["boot-1", "boot-2"]
+    assert persistence.check_persisted_host(guest(["boot-1", "boot-2", "boot-3"], "boot-3"),
+                                          trail)["boots_after"] == ["boot-3"]
+    assert persistence.check_persisted_guest(guest(["boot-1", "boot-2", "boot-3"], "boot-3"),
+                                           trail)["boot_now"] == "boot-3"
     for boots in (["boot-1", "boot-2"], ["boot-1", "boot-2", "boot-3", "boot-4"]):
-        with pytest.raises(LiveCheckFailed, match="boots since the operation"):
-            lifecycle.check_persisted_host(guest(boots, "boot-3"), TRAIL_FACTS)
+        with pytest.raises(GuestError, match="boots since the operation"):
+            persistence.check_persisted_host(guest(boots, "boot-3"), trail)
 
 
 def test_pairs_carry_domain_keys_terminal_and_isolated():

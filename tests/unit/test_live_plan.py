@@ -1,8 +1,12 @@
 """Unit tests of the live plan: which cases boot, with what, and what blocks a boot."""
 
+import pytest
+
 from conformance.catalogue import CASES
 from conformance.live import plan
 from conformance.reference import ReferenceDriver
+
+UUID = "00000000-0000-4000-8000-00000000f00d"
 
 DOMAIN = ("<domain type='qemu'><name>x</name><os><type>hvm</type></os>"
           "<features>{features}</features>{backing}<devices/></domain>")
@@ -49,3 +53,62 @@ def test_guest_blockers():
     assert plan.guest_blocker("pmu", "kvm") is None
     assert plan.guest_blocker("rng", "qemu") is None
     assert "host level only" in plan.guest_blocker("locked_memory", "kvm")
+
+
+class KvmDiffers:
+    """The reference, except that its KVM domain of a case whose flavor says
+    hw_rng:allowed=true gains <pae/>: the same QEMU domain as other RNG cases, another KVM one.
+    ``calls`` records (virt type, extra specs) of every request."""
+    protocol = 2
+    name = "kvm-differs"
+
+    def __init__(self, runtime_only: bool = False):
+        self.calls, self.runtime_only, self.grouped = [], runtime_only, False
+
+    def build(self, request):
+        self.calls.append((request.virt_type, dict(request.flavor.extra_specs)))
+        xml = ReferenceDriver().build(request)
+        differs = request.flavor.extra_specs.get("hw_rng:allowed") == "true"
+        if request.virt_type == "kvm" and differs and (self.grouped or not self.runtime_only):
+            xml = xml.replace("<features>", "<features><pae/>", 1)
+        return xml
+
+
+def rng_group_of(groups, name):
+    case = next(c for c in CASES if (c.feature, c.name) == ("rng", name))
+    return next(g for g in groups if case.id in g.case_ids())
+
+
+def test_cases_share_a_guest_only_when_both_virt_types_build_the_same_domain():
+    """Grouping asks the driver for every accepted case's domain for each virt type a host may
+    use: two cases whose QEMU domains are equal but whose KVM domains differ get two guests,
+    so on a KVM host neither is judged on the other's domain."""
+    groups = plan.groups(KvmDiffers())
+    default_on, allowed = rng_group_of(groups, "default-on"), rng_group_of(groups, "allowed-true")
+    assert default_on is not allowed
+    # the reference's cases that agree on both virt types still share guests
+    reference = plan.groups(ReferenceDriver())
+    assert rng_group_of(reference, "default-on") is rng_group_of(reference, "allowed-true")
+
+
+def test_boot_xml_asks_every_case_of_the_group_for_the_accelerator_used():
+    """Every case whose verdict the group's boot covers gets the driver's answer for the
+    accelerator actually used (not only the group's first case)."""
+    group = rng_group_of(plan.groups(ReferenceDriver()), "default-on")
+    assert len(group.cases) > 1
+    driver = KvmDiffers(runtime_only=True)  # answers as the reference: nothing differs
+    plan.boot_xml(driver, group, "kvm", plan.PLACEHOLDER_BOOT, "instance-x", UUID)
+    assert [virt for virt, _ in driver.calls] == ["kvm"] * len(group.cases)
+
+
+def test_a_case_whose_runtime_answer_differs_is_caught():
+    """A driver whose KVM answer for one case of a group differs at boot time from the
+    domain the guest boots is caught, naming that case (never judged on another's domain)."""
+    driver = KvmDiffers(runtime_only=True)
+    group = rng_group_of(plan.groups(driver), "default-on")
+    allowed = next(c for c in CASES if (c.feature, c.name) == ("rng", "allowed-true"))
+    assert allowed.id in group.case_ids()
+    driver.grouped = True
+    with pytest.raises(plan.AnswerChanged, match=allowed.id):
+        plan.boot_xml(driver, group, "kvm", plan.PLACEHOLDER_BOOT, "instance-x", UUID)
+    plan.boot_xml(driver, group, "qemu", plan.PLACEHOLDER_BOOT, "instance-x", UUID)  # same on TCG
