@@ -5,6 +5,7 @@ happens while a fixture boots the guest (set-up) or in the test; a host limit is
 its reason; a harness fault, a guest that did not come up or a check cut off by
 pytest-timeout is an error."""
 
+import threading
 import subprocess
 import sys
 
@@ -147,6 +148,7 @@ def lab_on(conn):
     from conformance.lab.lab import Lab
     lab = Lab.__new__(Lab)
     lab.uri, lab.conn, lab.unreachable = "qemu:///fake", conn, None
+    lab.reconnects, lab._connect_lock = 0, threading.RLock()
     return lab
 
 
