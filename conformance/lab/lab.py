@@ -93,7 +93,8 @@ class Lab:
         return sandbox.Placement(
             name=name, uuid=str(uuidlib.uuid4()), console_path=console,
             owner=self.run.owner, virt_type=virt_type or self.virt_type,
-            kernel=boot.kernel, initrd=boot.initrd, instance_name=instance_name, loader=loader)
+            kernel=boot.kernel, initrd=boot.initrd, cmdline=boot.cmdline,
+            instance_name=instance_name, loader=loader)
 
     def start(self, driver_xml: str, placement: sandbox.Placement) -> Guest:
         """Sandbox ``driver_xml``, define and start it; return the running Guest.
