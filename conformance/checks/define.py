@@ -1,62 +1,36 @@
-"""defineXML validation: libvirt itself parses the driver's XML (then it is undefined)."""
+"""defineXML validation: the real libvirt host reads the sandboxed domain (then it is undefined).
+
+The driver's XML goes through the lab's sandbox first (:mod:`conformance.lab.sandbox`): only
+libvirt's canonical reading, inside the allow list, named and marked for the run (so the
+run's cleanup finds it if the check is interrupted), reaches the host. A sandbox refusal
+is a finding naming the rule (``sandbox.<rule>``); the host never saw the XML.
+"""
 
 from __future__ import annotations
 
-import copy
-import os
-import uuid
-
-from lxml import etree
-
 from conformance.checks.finding import Finding
-from conformance.errors import HostUnreachable
-from conformance.lab.runs import OWNER_NS, Owner, harness_machine, process_start_time  # noqa: F401
-
-NAME_PREFIX = "cfm-xml-"
+from conformance.errors import HostUnreachable, SandboxViolation
 
 
-def sandboxed(dom: etree._Element, run_id: str) -> etree._Element:
-    """A copy renamed ``cfm-xml-<run_id>`` with a fresh uuid (also in ``<sysinfo>``, where
-    Nova repeats it) and the harness ownership marker: parallel checks never collide."""
-    dom = copy.deepcopy(dom)
-    for tag in ("name", "uuid"):
-        for el in dom.findall(tag):
-            dom.remove(el)
-    fresh = str(uuid.uuid4())
-    name = etree.Element("name")
-    name.text = NAME_PREFIX + run_id
-    dom.insert(0, name)
-    uuid_el = etree.Element("uuid")
-    uuid_el.text = fresh
-    name.addnext(uuid_el)
-    for entry in dom.iterfind("sysinfo/system/entry[@name='uuid']"):
-        entry.text = fresh
-    metadata = dom.find("metadata")
-    if metadata is None:
-        metadata = etree.Element("metadata")
-        name.addnext(metadata)
-    metadata.append(Owner(run_id, os.getpid(), process_start_time(os.getpid()) or "",
-                          *harness_machine()).element())
-    return dom
-
-
-def check_define(conn, dom: etree._Element) -> list[Finding]:
-    """Define a renamed copy with libvirt and undefine it again (always)."""
+def check_define(lab, xml: str, request) -> list[Finding]:
+    """Sandbox ``xml`` for ``request`` (its boot files, virt type and instance name), define
+    it on ``lab``'s libvirt host and undefine it again."""
     import libvirt
 
-    run_id = uuid.uuid4().hex[:12]
-    xml = etree.tostring(sandboxed(dom, run_id), encoding="unicode")
+    placement = lab.placement(request.boot, slug="xml", instance_name=request.instance_name,
+                              virt_type=request.virt_type, define_only=True)
     try:
-        domain = conn.defineXML(xml)
+        lab.define_and_undefine(xml, placement)
+    except SandboxViolation as exc:
+        return [Finding(f"sandbox.{exc.rule}", "domain XML inside the harness sandbox",
+                        str(exc))]
     except libvirt.libvirtError as exc:
-        if not _alive(conn):  # the host went away: no verdict on the driver's XML
-            raise HostUnreachable(_uri(conn), f"defineXML: {exc.get_error_message()}") from None
+        conn = lab.connected()  # HostUnreachable when the host went away: no verdict
+        if not _alive(conn):
+            raise HostUnreachable(lab.uri, f"defineXML: {exc.get_error_message()}") from None
         return [Finding("libvirt.define", "libvirt accepts the domain (defineXML)",
                         f"libvirt error: {exc.get_error_message()}")]
-    try:
-        return []
-    finally:
-        domain.undefine()
+    return []
 
 
 def _alive(conn) -> bool:
@@ -64,10 +38,3 @@ def _alive(conn) -> bool:
         return conn.isAlive() == 1
     except Exception:  # noqa: BLE001 - a dead connection may raise anything libvirt has
         return False
-
-
-def _uri(conn) -> str:
-    try:
-        return conn.getURI()
-    except Exception:  # noqa: BLE001
-        return "(the libvirt connection)"

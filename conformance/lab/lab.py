@@ -83,10 +83,12 @@ class Lab:
         return self._capabilities
 
     def placement(self, boot, slug: str = "guest", instance_name: str | None = None,
-                  virt_type: str | None = None, loader: str | None = None) -> sandbox.Placement:
-        """Decide a new guest's harness-owned identity and console file (on the host)."""
+                  virt_type: str | None = None, loader: str | None = None,
+                  define_only: bool = False) -> sandbox.Placement:
+        """Decide a new guest's harness-owned identity and console file (on the host; a
+        domain only defined, never started, gets a path in the run directory and no file)."""
         name = self.run.domain_name(slug)
-        if self.remote:
+        if self.remote and not define_only:
             console = self.files.create_empty(f"{name}.console.log")
         else:
             console = str(self.run.path(f"{name}.console.log"))
@@ -118,6 +120,14 @@ class Lab:
             guest.destroy()
             raise GuestError(f"{placement.name} did not start: {exc.get_error_message()}") from None
         return guest
+
+    def define_and_undefine(self, driver_xml: str, placement: sandbox.Placement) -> None:
+        """libvirt's verdict on ``driver_xml``: sandbox it, define it (never started) and
+        undefine it at once. Raises SandboxViolation (nothing defined) or libvirtError; a
+        definition left by an interruption carries the run's marker, so cleanup finds it."""
+        xml = self.sandboxed(driver_xml, placement)
+        domain = self.connected().defineXML(xml)
+        remove_domain(domain, self.host)
 
     def sandboxed(self, driver_xml: str, placement: sandbox.Placement) -> str:
         """``driver_xml`` checked against the sandbox rules (device numbers looked up on this
