@@ -29,10 +29,10 @@ def marked_domain_with_nvram(run: Run, nvram) -> str:
             "<features><acpi/></features><devices/></domain>")
 
 
-def test_cleanup_keeps_an_nvram_file_it_did_not_create(lab):
+def test_cleanup_keeps_an_nvram_file_it_did_not_create(host_lab):
     """cleanup (and Guest.destroy, through the same remove_domain) undefines the domain
     without deleting its nvram file."""
-    conn = lab.connected()
+    conn = host_lab.connected()
     run = Run()
     with Canaries() as canaries:
         conn.defineXML(marked_domain_with_nvram(run, canaries.existing))
