@@ -3,7 +3,8 @@
 The reference decides the expected outcome. Rejections must carry the same code;
 accepted XML must pass every feature's XML check, libvirt's RelaxNG schema and, when a
 lab is given, the sandbox and ``defineXML`` on its libvirt host (the sandboxed copy, named
-and marked for the lab's run, undefined at once).
+and marked for the lab's run, undefined at once). With a lab the sandbox always judges the
+XML, and its refusal is the case's reason (naming the rule), whatever else was found.
 A lifecycle case judges the domain after the operation; a driver that speaks protocol 1
 is certified on create only, so its lifecycle cases are skipped (outcome ``skip``).
 """
@@ -44,8 +45,11 @@ def _compare(case: Case, expected: Expected, outcome, request, lab) -> tuple[str
         return f"expected acceptance; driver rejected with {outcome.code}: {outcome.message}", []
     dom = parse_domain(outcome.xml)
     findings = check_xml(expected.features, dom, request) + check_identity(dom, request) + check_schema(dom)
-    if lab is not None and not findings:
-        findings += check_define(lab, outcome.xml, request)
+    defined = check_define(lab, outcome.xml, request) if lab is not None else []
+    refused = [f for f in defined if f.check.startswith("sandbox.")]
+    if refused:  # the sandbox's refusal is the reason, whatever the feature checks say
+        return refused[0].actual, refused + findings
+    findings += defined
     if findings:
         return "XML does not express the expected features:\n  " + "\n  ".join(map(str, findings)), findings
     return "", []
