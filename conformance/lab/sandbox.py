@@ -100,10 +100,10 @@ def libvirt_reading(root) -> etree._Element:
         for old in root.findall(tag):
             root.remove(old)
     fresh = str(uuidlib.uuid4())
-    name = etree.Element("name")
-    name.text = PARSE_PREFIX + fresh
-    root.insert(0, name)
-    etree.SubElement(root, "uuid").text = fresh
+    name, uuid = etree.Element("name"), etree.Element("uuid")
+    name.text, uuid.text = PARSE_PREFIX + fresh, fresh
+    root.insert(0, name)  # together and first: libxml2's RelaxNG wants libvirt's "ids" adjacent
+    name.addnext(uuid)
     for entry in root.iterfind("sysinfo/system/entry[@name='uuid']"):
         entry.text = fresh
     text = libvirt_reader.read(etree.tostring(root, encoding="unicode"))
