@@ -1,15 +1,41 @@
-"""defineXML validation: the real libvirt host reads the sandboxed domain (then it is undefined).
+"""The sandbox and defineXML at level 1: is the driver's XML safe to hand a libvirt host, and
+does the real host accept it (then it is undefined)?
 
 The driver's XML goes through the lab's sandbox first (:mod:`conformance.lab.sandbox`): only
 libvirt's canonical reading, inside the allow list, named and marked for the run (so the
 run's cleanup finds it if the check is interrupted), reaches the host. A sandbox refusal
-is a finding naming the rule (``sandbox.<rule>``); the host never saw the XML.
+is a finding naming the rule (``sandbox.<rule>``); the host never saw the XML. Without a
+libvirt host, :func:`check_sandbox` gives the sandbox's verdict alone.
 """
 
 from __future__ import annotations
 
+import os
+import uuid
+
 from conformance.checks.finding import Finding
 from conformance.errors import HostUnreachable, SandboxViolation
+
+SANDBOX_EXPECTED = "domain XML inside the harness sandbox"
+
+
+def check_sandbox(xml: str, request) -> list[Finding]:
+    """The sandbox's verdict on ``xml`` for ``request`` (its boot files, virt type, instance
+    name; RNG devices looked up on this machine), with no libvirt host involved."""
+    from conformance.lab.runs import STATE_DIR, Owner
+    from conformance.lab.sandbox import Placement, prepare
+
+    placement = Placement(
+        name="cfm-xml-check", uuid=str(uuid.uuid4()),
+        console_path=str(STATE_DIR / "runs" / "xml-check" / "console.log"),
+        owner=Owner("xml-check", os.getpid(), ""), virt_type=request.virt_type,
+        kernel=request.boot.kernel, initrd=request.boot.initrd, cmdline=request.boot.cmdline,
+        instance_name=request.instance_name)
+    try:
+        prepare(xml, placement)
+    except SandboxViolation as exc:
+        return [Finding(f"sandbox.{exc.rule}", SANDBOX_EXPECTED, str(exc))]
+    return []
 
 
 def check_define(lab, xml: str, request) -> list[Finding]:
@@ -22,8 +48,7 @@ def check_define(lab, xml: str, request) -> list[Finding]:
     try:
         lab.define_and_undefine(xml, placement)
     except SandboxViolation as exc:
-        return [Finding(f"sandbox.{exc.rule}", "domain XML inside the harness sandbox",
-                        str(exc))]
+        return [Finding(f"sandbox.{exc.rule}", SANDBOX_EXPECTED, str(exc))]
     except libvirt.libvirtError as exc:
         conn = lab.connected()  # HostUnreachable when the host went away: no verdict
         if not _alive(conn):

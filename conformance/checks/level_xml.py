@@ -2,9 +2,9 @@
 
 The reference decides the expected outcome. Rejections must carry the same code;
 accepted XML must pass every feature's XML check, libvirt's RelaxNG schema and, when a
-lab is given, the sandbox and ``defineXML`` on its libvirt host (the sandboxed copy, named
-and marked for the lab's run, undefined at once). With a lab the sandbox always judges the
-XML, and its refusal is the case's reason (naming the rule), whatever else was found.
+lab is given, ``defineXML`` on its libvirt host (the sandboxed copy, named and marked for
+the lab's run, undefined at once). The sandbox always judges accepted XML, with or without
+a lab, and its refusal is the case's reason (naming the rule), whatever else was found.
 A lifecycle case judges the domain after the operation; a driver that speaks protocol 1
 is certified on create only, so its lifecycle cases are skipped (outcome ``skip``).
 """
@@ -16,7 +16,7 @@ import time
 from conformance.catalogue import DEFAULT_VIRT_TYPE, Case
 from conformance.catalogue.expected import Expected, expected_outcome
 from conformance.checks import check_xml
-from conformance.checks.define import check_define
+from conformance.checks.define import check_define, check_sandbox
 from conformance.checks.finding import Finding
 from conformance.checks.lifecycle import check_identity
 from conformance.checks.schema import check_schema
@@ -45,7 +45,8 @@ def _compare(case: Case, expected: Expected, outcome, request, lab) -> tuple[str
         return f"expected acceptance; driver rejected with {outcome.code}: {outcome.message}", []
     dom = parse_domain(outcome.xml)
     findings = check_xml(expected.features, dom, request) + check_identity(dom, request) + check_schema(dom)
-    defined = check_define(lab, outcome.xml, request) if lab is not None else []
+    defined = (check_define(lab, outcome.xml, request) if lab is not None
+               else check_sandbox(outcome.xml, request))
     refused = [f for f in defined if f.check.startswith("sandbox.")]
     if refused:  # the sandbox's refusal is the reason, whatever the feature checks say
         return refused[0].actual, refused + findings

@@ -194,12 +194,14 @@ def test_windows_hidden_needs_vendor_id():
 
 
 def test_schema_violation_fails_the_verdict():
-    """XML that expresses the features but breaks libvirt's RelaxNG schema fails."""
+    """XML that expresses the features but breaks libvirt's RelaxNG schema fails (the sandbox
+    refuses it by its schema rule first, the schema check's finding follows)."""
     dom = reference_dom(RICH)
     dom.find("vcpu").text = "many"
     verdict = judge_xml(RICH, XmlDriver(etree.tostring(dom, encoding="unicode")))
     assert verdict.outcome == "fail"
-    assert [f["check"] for f in verdict.evidence["findings"]] == ["schema.relaxng"]
+    assert [f["check"] for f in verdict.evidence["findings"]] == ["sandbox.schema", "schema.relaxng"]
+    assert "refused (schema)" in verdict.reason
 
 
 def test_accepting_what_the_reference_rejects_fails_clearly():
