@@ -13,7 +13,8 @@ libvirt 9.0 crash in-process), so it runs in a child (``python -m
 conformance.lab.libvirt_reader``) with an address-space limit and a deadline per document:
 a crash, a memory bomb or a hang ends that child and refuses the XML, never the harness;
 the next document gets a new child. One child per harness process, requests serialised;
-it exits when its parent closes the pipe (also when the parent dies).
+it exits when its parent closes the pipe (also when the parent dies) and shares its
+parent's process group, so stopping the group (Ctrl-C) stops it too.
 """
 
 from __future__ import annotations
@@ -92,8 +93,7 @@ class LibvirtReader:
         if self._proc is None or self._proc.poll() is not None:
             self._proc = subprocess.Popen(
                 [sys.executable, "-m", "conformance.lab.libvirt_reader"],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                start_new_session=True)
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         return self._proc
 
     def _lost(self, proc: subprocess.Popen) -> str:
