@@ -123,6 +123,11 @@ REFUSED = {
     "audio-file": (domain(f"<audio id='1' type='file' path='{CANARY}/created'/>"), "device"),
     "cpu-numa-shared": (domain(head="<cpu><numa><cell id='0' cpus='0' memory='262144' "
                                     "memAccess='shared'/></numa></cpu>"), "cpu"),
+    # libvirt binds a virtio channel's socket at <channel target dir>/<target name>: a name
+    # with a slash would place it anywhere QEMU may write
+    "channel-name-traversal": (domain("<channel type='unix'><source mode='bind'/><target "
+                                      "type='virtio' name='x/../../../../../../../var/tmp/"
+                                      "cfm-canary/created'/></channel>"), "channel"),
     "emulator-char-refs": (domain("<emulator>&#47;var&#47;tmp/cfm-canary/script</emulator>"),
                            "emulator"),
     "emulator-cdata": (domain(f"<emulator><![CDATA[{CANARY}/script]]></emulator>"), "emulator"),
