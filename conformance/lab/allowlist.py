@@ -10,6 +10,7 @@ host device, host binary or host data, and bounded memory and CPU. A last backst
 from __future__ import annotations
 
 import os
+import re
 import stat
 
 from conformance.errors import SandboxViolation
@@ -47,6 +48,8 @@ VIDEO_MEMORY = ("ram", "vram", "vram64", "vgamem")
 # urandom (major 1) and hwrng (10:183). Never /dev/mem, /dev/kmem, /dev/port, disks.
 RNG_DEVICES = {(1, 3), (1, 5), (1, 8), (1, 9), (10, 183)}
 FREE_TEXT = {"metadata", "description", "title"}
+# A virtio channel without a source path gets its socket at <channel target dir>/<name>.
+CHANNEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 def local_char_device(path: str) -> tuple[int, int] | None:
@@ -171,6 +174,9 @@ def _check_device(device, char_device) -> None:
         if target is None or target.get("type") != "virtio":
             raise SandboxViolation("channel", "only virtio channel targets (guestfwd reaches "
                                               "host sockets)")
+        if not CHANNEL_NAME.match(target.get("name") or ""):
+            raise SandboxViolation("channel", f"channel name {target.get('name')!r}: libvirt "
+                                              "makes it a socket path (letters, digits, . _ -)")
     if tag == "input" and (device.get("type") not in INPUT_TYPES or device.find("source") is not None):
         raise SandboxViolation("input", f"input type {device.get('type')!r}")
     if tag == "video":

@@ -132,6 +132,9 @@ ANSWERS = [
     Answer("channel-log-file", "chardev-log", _in_devices(
         "<channel type='unix'><source mode='bind'/><log file='{p.created}' append='off'/>"
         "<target type='virtio' name='org.cfm.x'/></channel>")),
+    Answer("channel-name-traversal", "channel", lambda xml, p: _in_devices(
+        "<channel type='unix'><source mode='bind'/><target type='virtio' name='x/../../../../../.."
+        + p.created + "'/></channel>")(xml, p)),
     Answer("channel-file", "channel", _in_devices(
         "<channel type='file'><source path='{p.created}'/><target type='virtio' name='x'/>"
         "</channel>")),

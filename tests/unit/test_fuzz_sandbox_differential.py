@@ -70,6 +70,8 @@ SNIPPETS = [
     "<on_crash>coredump-destroy</on_crash>",
     "<video><driver name='vhostuser'/><model type='virtio'/></video>",
     "<input type='tablet' bus='usb'/>",
+    f"<channel type='unix'><source mode='bind'/><target type='virtio' name='x/../..{CANARY}/c'/>"
+    "</channel>",
     "<description>/etc/shadow is only text here</description>",
     "<vcpu>64</vcpu>",
     "<memory unit='GiB'>64</memory>",
@@ -153,6 +155,8 @@ def dangers(root) -> list[str]:
             found.append(f"<{tag}>")
         if tag == "source" and parent.tag == "channel" and element.get("mode", "bind") != "bind":
             found.append("a channel connecting to a host socket")
+        if tag == "target" and parent.tag == "channel" and "/" in element.get("name", ""):
+            found.append("a channel socket outside libvirt's channel directory")
         if tag == "emulator" and element.text not in SUPPLIED:
             found.append(f"<emulator>{element.text}")
         if tag in ("on_crash", "on_poweroff", "on_reboot") and "coredump" in (element.text or ""):
