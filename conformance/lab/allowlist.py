@@ -48,8 +48,10 @@ VIDEO_MEMORY = ("ram", "vram", "vram64", "vgamem")
 # urandom (major 1) and hwrng (10:183). Never /dev/mem, /dev/kmem, /dev/port, disks.
 RNG_DEVICES = {(1, 3), (1, 5), (1, 8), (1, 9), (10, 183)}
 FREE_TEXT = {"metadata", "description", "title"}
-# A virtio channel without a source path gets its socket at <channel target dir>/<name>.
+# A virtio channel without a source path gets its socket at <channel target dir>/<name>;
+# a CPU model or vendor goes into QEMU's -cpu option (a comma would add properties).
 CHANNEL_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+PLAIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 
 def local_char_device(path: str) -> tuple[int, int] | None:
@@ -102,6 +104,10 @@ def check_domain(root, placement, char_device) -> None:
                                ("cpu", CPU_CHILDREN, "cpu")):
         for element in root.iterfind(tag):
             _only(element, allowed, rule)
+    for element in [*root.iterfind("cpu/model"), *root.iterfind("cpu/vendor")]:
+        if not PLAIN_NAME.match(element.text or ""):
+            raise SandboxViolation("cpu", f"<cpu><{element.tag}> {element.text!r} is not a "
+                                          "plain name")
     for sysinfo in root.iterfind("sysinfo"):
         if sysinfo.get("type") != "smbios":
             raise SandboxViolation("sysinfo", f"<sysinfo type={sysinfo.get('type')!r}>: only "

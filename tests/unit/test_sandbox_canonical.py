@@ -128,6 +128,9 @@ REFUSED = {
     "channel-name-traversal": (domain("<channel type='unix'><source mode='bind'/><target "
                                       "type='virtio' name='x/../../../../../../../var/tmp/"
                                       "cfm-canary/created'/></channel>"), "channel"),
+    # the model goes into QEMU's -cpu option: a comma would add CPU properties
+    "cpu-model-with-properties": (domain(head="<cpu mode='custom'><model>qemu64,+vmx</model>"
+                                         "</cpu>"), "cpu"),
     "emulator-char-refs": (domain("<emulator>&#47;var&#47;tmp/cfm-canary/script</emulator>"),
                            "emulator"),
     "emulator-cdata": (domain(f"<emulator><![CDATA[{CANARY}/script]]></emulator>"), "emulator"),
