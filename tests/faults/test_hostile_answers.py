@@ -209,3 +209,31 @@ def test_host_level_certification_refuses_the_live_boot_by_rule(certify, canarie
     assert_refused_in_every_report(run.out, case.id, "host", "schema")
     assert domains_naming(run.conn, str(canaries.dir)) == []
     canaries.assert_untouched()
+
+
+def test_the_canaries_notice_an_escape(lab, guest_image, canaries):
+    """The canary check can fail: XML handed to libvirt directly (what the sandbox exists to
+    prevent) with a serial file on ``created`` makes QEMU create it, and one naming the
+    canary script as <emulator> makes libvirtd run it; both show in ``changes()``."""
+    from conformance.lab.guest import remove_domain
+    conn = lab.connected()
+    owner = etree.tostring(lab.run.owner.element(), encoding="unicode")
+
+    def raw(name: str, devices: str) -> str:
+        return (f"<domain type='qemu'><name>{lab.run.domain_name(name)}</name>"
+                f"<metadata>{owner}</metadata><memory unit='MiB'>64</memory>"
+                f"<os><type arch='x86_64' machine='pc'>hvm</type><kernel>{guest_image.kernel}"
+                f"</kernel></os><devices>{devices}<memballoon model='none'/></devices></domain>")
+
+    domain = conn.defineXML(raw("canary-serial", f"<serial type='file'><source path="
+                                                 f"'{canaries.created}'/></serial>"))
+    try:
+        domain.create()
+    finally:
+        remove_domain(domain, lab.host)
+    with pytest.raises(libvirt.libvirtError):
+        remove_domain(conn.defineXML(raw("canary-emulator", f"<emulator>{canaries.script}"
+                                                            "</emulator>")), lab.host)
+    changes = "\n".join(canaries.changes())
+    assert f"{canaries.created}: None ->" in changes
+    assert "the canary script ran" in changes
