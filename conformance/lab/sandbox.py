@@ -34,16 +34,15 @@ from lxml import etree
 
 from conformance.errors import SandboxViolation
 from conformance.lab import allowlist, libvirt_reader
-from conformance.lab.allowlist import HOST_EMULATORS, RNG_DEVICES, local_char_device  # noqa: F401
+from conformance.lab.allowlist import HOST_EMULATORS
 from conformance.lab.runs import OWNER_TAG, Owner
 
 MAX_XML_BYTES = 1024 * 1024
-MAX_MEMORY_MIB = allowlist.MAX_MEMORY_KIB // 1024
-MAX_VCPUS = allowlist.MAX_VCPUS
 ALLOWED_DEVICES = allowlist.DEVICES
 PARSE_PREFIX = "cfm-parse-"  # libvirt's test driver reads the XML under such a name
 
-__all__ = ["SandboxViolation", "Placement", "prepare", "parse_untrusted", "local_char_device"]
+__all__ = ["SandboxViolation", "Placement", "prepare", "parse_untrusted", "libvirt_reading",
+           "ALLOWED_DEVICES"]
 
 
 @dataclass(frozen=True)
@@ -136,7 +135,8 @@ def _own(root, placement: Placement) -> None:
     metadata = root.find("metadata")
     if metadata is None:
         metadata = etree.Element("metadata")
-        root.find("uuid").addnext(metadata)
+        ids = root.find("genid") if root.find("genid") is not None else root.find("uuid")
+        ids.addnext(metadata)  # after libvirt's ids, which its RelaxNG wants together
     for old in metadata.findall(OWNER_TAG):
         metadata.remove(old)
     metadata.append(placement.owner.element())

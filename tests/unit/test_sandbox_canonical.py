@@ -163,6 +163,17 @@ def test_the_harness_gets_libvirts_canonical_xml():
     assert (root.findtext("name"), root.findtext("uuid")) == (PLACEMENT.name, PLACEMENT.uuid)
     assert root.find(f"metadata/{{{OWNER_NS}}}owner").get("run") == "abcd1234"
     assert root.findtext("os/cmdline") == CMDLINE
+    from conformance.checks.schema import domain_schema
+    assert domain_schema().validate(root), domain_schema().error_log  # libvirt's RelaxNG
+
+
+def test_owner_marker_goes_after_libvirts_ids():
+    """With a <genid>, the new <metadata> still leaves name, uuid and genid together (libxml2's
+    RelaxNG refuses anything between them): the output validates."""
+    from conformance.checks.schema import domain_schema
+    root = etree.fromstring(prepare(domain(head="<genid/>"), PLACEMENT).encode())
+    assert [e.tag for e in root][:4] == ["name", "uuid", "genid", "metadata"]
+    assert domain_schema().validate(root), domain_schema().error_log
 
 
 def test_libvirts_reading_is_thread_safe_and_survives_a_parser_crash():
