@@ -15,7 +15,9 @@ from conformance.errors import HarnessError
 # subcommand -> (module, help). Each module defines add_arguments(parser) and run(args) -> int.
 SUBCOMMANDS = {
     "driver-exec": ("conformance.drivers.exec_server", "serve a Python driver over the exec protocol (one request on stdin)"),
+    "setup": ("conformance.host.setup", "prepare this host: Debian packages, libvirt daemons, the guest image"),
     "certify": ("conformance.certify", "certify a driver: run the catalogue, write JSON/JUnit/HTML reports"),
+    "merge": ("conformance.merge", "join single-host certifications made apart (CI jobs) into one fleet report"),
     "matrix": ("conformance.matrix", "certify several Nova releases (--nova X.Y.Z ...): release x feature table"),
     "list": ("conformance.listing", "list the conformance cases and whether this host can run each level"),
     "host-check": ("conformance.host_check", "what this host supports (accelerator, memlock, PMU, ...) and why"),

@@ -34,6 +34,13 @@ class DriverFault(HarnessError):
         super().__init__(f"driver fault ({kind}): {detail}")
 
 
+class DriverHung(HarnessError):
+    """The driver timed out on several requests in a row and was declared hung: this request
+    was not sent (nothing was judged, so it is an error, not the driver failing a case).
+    The message names the driver, the timeouts and the deadline
+    (:mod:`conformance.drivers.hang`)."""
+
+
 class DriverLoadError(HarnessError):
     """A driver spec (reference, module:attr, exec:COMMAND) cannot be loaded."""
     exit_code = 3

@@ -110,7 +110,7 @@ def certify_host(settings: Settings, uri: str, selection: Selection, out: Path, 
                                  prepared.child_env)
         interrupted = settings.stop.summary()
         verdicts = _verdicts(results, cases, virt_type, settings, interrupted, title)
-        problem = pytest_problem(results["exitstatus"], interrupted, out)
+        problem = pytest_problem(results["exitstatus"], interrupted, out, results.get("stderr", ""))
         if label and not interrupted and not blocker and (
                 problem or any(v["verdict"] in ("fail", "error") for v in verdicts)):
             blocker = _unreachable(uri, title)  # did the host die under the run?
@@ -122,6 +122,7 @@ def certify_host(settings: Settings, uri: str, selection: Selection, out: Path, 
     facts = {"error": blocker} if blocker else _host_facts(uri)
     report = _report(settings, verdicts, results, selection, uri, virt_type, reason, facts,
                      started, clock)
+    report["host"]["workers"] = parallel  # what a fleet report says of it (conformance merge)
     if label:
         report["host"]["label"] = label
     _certification(report, certification(verdicts, settings.level, interrupted, problem, settings.scope))

@@ -23,24 +23,35 @@ def default_signals() -> None:
 PR_SET_PDEATHSIG, PR_SET_CHILD_SUBREAPER = 1, 36  # linux/prctl.h
 
 
+def _libc_prctl():
+    """libc's prctl(2), or None where there is none. Looked up (``dlopen``) in the parent:
+    a forked child of a threaded process must not ``dlopen`` (the loader lock may have
+    been held by another thread at the fork)."""
+    try:
+        return ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
 def prctl(option: int, value: int) -> bool:
     """Linux prctl(2) with one argument; False if it failed or is unsupported."""
-    try:
-        return ctypes.CDLL(None, use_errno=True).prctl(option, value, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
+    function = _libc_prctl()
+    return function is not None and function(option, value, 0, 0, 0) == 0
 
 
 def stop_with_parent(signum: int = signal.SIGINT):
     """A ``preexec_fn``: :func:`default_signals`, and ``signum`` to the child when the
     thread that starts it dies, even by SIGKILL (Linux parent-death signal), so that a
     killed ``certify`` does not leave its pytest child running on. Made before the fork:
-    a parent that is already gone when the child gets there stops it at once."""
+    a parent that is already gone when the child gets there stops it at once; prctl is
+    looked up here too, so the child only calls it (no ``dlopen`` after the fork)."""
     parent = os.getpid()
+    set_death_signal = _libc_prctl()
 
     def preexec() -> None:
         default_signals()
-        prctl(PR_SET_PDEATHSIG, signum)
+        if set_death_signal is not None:
+            set_death_signal(PR_SET_PDEATHSIG, signum, 0, 0, 0)
         if os.getppid() != parent:
             os.kill(os.getpid(), signum)
     return preexec

@@ -124,37 +124,55 @@ def kill_orphans(deadline: float = 10.0, spare: set[int] = frozenset()) -> list[
     Only meaningful after :func:`become_subreaper`: then these are descendants whose parent
     died (e.g. a driver process of a killed pytest worker). A child in this process's own
     group (e.g. the ssh that libvirt runs for a qemu+ssh:// connection) is killed alone:
-    killing its group would kill this process. Returns the pids killed.
+    killing its group would kill this process. A child that does not exit within
+    ``deadline`` s is left (never waited for past it). Returns the pids killed and reaped.
     """
     with _CHILDREN_LOCK:
         return _kill_orphans(deadline, spare)
 
 
+REAP_POLL = 0.05  # seconds between checks that a killed child has exited
+
+
 def _kill_orphans(deadline: float, spare: set[int]) -> list[int]:
-    killed = []
+    killed, signalled = [], set()
     end = time.monotonic() + deadline
     while time.monotonic() < end:
         children = [pid for pid in _children_of(os.getpid())
-                    if pid not in _SUPERVISED and pid not in spare]
+                    if pid not in _SUPERVISED and pid not in spare and pid not in killed]
         if not children:
             break
         for pid in children:
-            try:
-                group = os.getpgid(pid)
-                if group == os.getpgrp():
-                    raise PermissionError("our own group")
-                os.killpg(group, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
-            try:
-                os.waitpid(pid, 0)
-            except ChildProcessError:
-                pass
-            killed.append(pid)
+            if pid not in signalled:
+                _kill(pid)
+                signalled.add(pid)
+            if _reaped(pid):
+                killed.append(pid)
+        time.sleep(REAP_POLL)
     return killed
+
+
+def _kill(pid: int) -> None:
+    """SIGKILL ``pid``'s process group, or ``pid`` alone when it is in ours."""
+    try:
+        group = os.getpgid(pid)
+        if group == os.getpgrp():
+            raise PermissionError("our own group")
+        os.killpg(group, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def _reaped(pid: int) -> bool:
+    """Reap ``pid`` if it has exited (never blocks: a killed process in uninterruptible sleep
+    exits only later); whether it is gone."""
+    try:
+        return os.waitpid(pid, os.WNOHANG)[0] == pid
+    except ChildProcessError:
+        return True
 
 
 def supervise(proc: subprocess.Popen, stop: StopSignals, grace: float, poll: float = 0.2) -> int:

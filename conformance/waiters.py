@@ -9,13 +9,15 @@ T = TypeVar("T")
 
 
 def wait_until(predicate: Callable[[], T], timeout: float, what: str,
-               interval: float = 0.1, detail: Callable[[], str] | None = None) -> T:
+               interval: float = 0.1, detail: Callable[[], str] | None = None,
+               fatal: tuple[type[BaseException], ...] = ()) -> T:
     """Poll ``predicate`` until it returns a truthy value and return that value.
 
     Exceptions raised by ``predicate`` count as "not yet" and the last one is
-    reported. On timeout raise :class:`WaitTimeout` naming ``what`` (phrase it as
-    the failure, e.g. "agent not connected"), the deadline and the last value seen;
-    ``detail`` adds context such as a console tail.
+    reported, except those of the types in ``fatal``, which end the wait at once (e.g.
+    HostUnreachable: the host was given up). On timeout raise :class:`WaitTimeout` naming
+    ``what`` (phrase it as the failure, e.g. "agent not connected"), the deadline and the
+    last value seen; ``detail`` adds context such as a console tail.
     """
     deadline = time.monotonic() + timeout
     last = None
@@ -25,7 +27,7 @@ def wait_until(predicate: Callable[[], T], timeout: float, what: str,
             if value:
                 return value
             last = value
-        except WaitTimeout:
+        except (WaitTimeout, *fatal):
             raise
         except Exception as exc:  # noqa: BLE001 - any error means "not yet"
             last = exc

@@ -133,6 +133,7 @@ def command_argv(command: str, kind: str) -> list[str]:
 
 class ExecDriver:
     """A driver that is an external command (see module docstring)."""
+    bounds_requests = True  # its own deadline (conformance.drivers.hang)
 
     def __init__(self, argv: list[str], *, timeout: float = DEFAULT_TIMEOUT, protocol: int = 1):
         self.argv, self.timeout, self.protocol = list(argv), timeout, protocol

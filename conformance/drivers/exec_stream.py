@@ -222,6 +222,7 @@ class _Process:
 class StreamDriver:
     """A driver that is a long-lived external command (see module docstring); thread-safe,
     one request at a time. :meth:`close` (also run at interpreter exit) stops the process."""
+    bounds_requests = True  # its own deadline (conformance.drivers.hang)
 
     def __init__(self, argv: list[str], *, timeout: float = DEFAULT_TIMEOUT, protocol: int = 1):
         self.argv, self.timeout, self.protocol = list(argv), timeout, protocol

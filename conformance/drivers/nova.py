@@ -182,6 +182,8 @@ class NovaDriver:
 
     name = "nova"
     protocol = 2
+    bounds_requests = True  # its worker's own deadline (conformance.drivers.hang)
+    timeout = REQUEST_TIMEOUT
 
     def __init__(self, python: str | None = None, *, api_validation: bool = True):
         self.python = python or worker_python()

@@ -19,8 +19,10 @@ from pathlib import Path
 
 from conformance.errors import HarnessError
 from conformance.fleet.hosts import Host
-from conformance.host_certify import HostOutcome, Settings, certify_host, say, versions
+from conformance.host_certify import (HostOutcome, Settings, _certification, _report, certify_host,
+                                      say, versions, write_reports)
 from conformance.lab.runs import owned_temp_dir
+from conformance.report.headline import certification
 from conformance.report.selection import Selection
 from conformance.stopping import kill_orphans
 
@@ -87,7 +89,8 @@ def host_dir(out: Path, host: Host) -> Path:
 def run_hosts(settings: Settings, hosts: list[Host], shares: dict[str, Selection], out: Path,
               per_host: int, scratch: Path) -> dict[str, HostOutcome]:
     """label -> outcome: one thread per host; a host whose certification raised gets
-    reports in which every case errors with that reason (the others are unaffected)."""
+    reports in which every case errors with that reason (the others are unaffected), also
+    when writing those reports raised as well (:func:`failed_outcome`)."""
     outcomes: dict[str, HostOutcome] = {}
 
     def work(host: Host) -> None:
@@ -96,10 +99,16 @@ def run_hosts(settings: Settings, hosts: list[Host], shares: dict[str, Selection
             outcomes[host.label] = certify_host(settings, host.uri, shares[host.label], where,
                                                 per_host, host.label, scratch)
         except Exception as exc:  # noqa: BLE001 - one host's crash must not lose the others
-            say(host.label, f"certification failed: {type(exc).__name__}: {exc}")
-            outcomes[host.label] = certify_host(settings, host.uri, shares[host.label], where,
-                                                per_host, host.label, scratch,
-                                                failed=f"certification failed: {type(exc).__name__}: {exc}")
+            why = f"certification failed: {type(exc).__name__}: {exc}"
+            say(host.label, why)
+            try:
+                outcomes[host.label] = certify_host(settings, host.uri, shares[host.label], where,
+                                                    per_host, host.label, scratch, failed=why)
+            except Exception as again:  # noqa: BLE001 - nor may its error report
+                why += f"; its error report failed too: {type(again).__name__}: {again}"
+                say(host.label, f"its error report failed too: {type(again).__name__}: {again}")
+                outcomes[host.label] = failed_outcome(settings, host.uri, shares[host.label],
+                                                      where, host.label, why)
 
     threads = [threading.Thread(target=work, args=(host,), name=f"certify {host.label}")
                for host in hosts]
@@ -109,6 +118,36 @@ def run_hosts(settings: Settings, hosts: list[Host], shares: dict[str, Selection
         while thread.is_alive():  # each thread's work is bounded: its child is supervised
             thread.join(JOIN_POLL)
     return outcomes
+
+
+def failed_outcome(settings: Settings, uri: str, selection: Selection, out: Path,
+                   label: str | None, why: str) -> HostOutcome:
+    """The outcome of a host whose certification raised and whose error report
+    (``certify_host(failed=...)``) raised too: every selected case errors at every level with
+    ``why``, decided without the planning that may have raised; its reports are written
+    when that is possible (the fleet report needs only this outcome)."""
+    from conformance.catalogue import ALL_CASES
+    from conformance.report.aggregate import aggregate, blame_host
+    from conformance.report.digest import digest
+    title = f"{label} ({uri})" if label else uri
+    blocker = f"host {title}: {why}"
+    cases = [c for c in ALL_CASES if selection.case_wanted(c)]
+    verdicts = blame_host(aggregate([], cases, {}, settings.level, host=title), blocker)
+    results = {"entries": [], "expected": [], "exitstatus": None}
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    report = _report(settings, verdicts, results, selection, uri, "unknown", blocker,
+                     {"error": blocker}, stamp, time.monotonic())
+    if label:
+        report["host"]["label"] = label
+    _certification(report, certification(verdicts, settings.level, settings.stop.summary(),
+                                          blocker, settings.scope))
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        write_reports(report, out)
+    except Exception as exc:  # noqa: BLE001 - the fleet report still names this host
+        say(label, f"its reports could not be written: {type(exc).__name__}: {exc}")
+        report["digest"] = digest(report)
+    return HostOutcome(report, verdicts, blocker, out, label, blocker)
 
 
 def write_fleet(settings: Settings, hosts: list[Host], outcomes: dict[str, HostOutcome], out: Path,

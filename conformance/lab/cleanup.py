@@ -3,8 +3,9 @@
 A domain without the marker is never touched, whatever its name. A domain whose owning
 process is still alive belongs to a running suite and is left alone unless ``force``.
 On every host (local or remote) the same goes for the volumes of the harness pool: a
-run's volumes go when its owner marker volume says the run is dead (or is missing), and
-the pool itself once it is empty.
+run's volumes go when its owner marker volume says the run is dead (or is missing, or has
+been unreadable for an hour: a marker being uploaded cannot be read yet), and the pool
+itself once it is empty.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import libvirt
 from lxml import etree
 
 from conformance.lab import storage
-from conformance.lab.guest import remove_domain
+from conformance.lab.teardown import remove_domain
 from conformance.lab.runs import OWNER_NS, STATE_DIR, Owner, owner_alive
 
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
@@ -85,8 +86,7 @@ def _cleanup_volumes(conn, run_id, force, report: CleanupReport) -> None:
     for run, names in sorted(storage.run_volumes(pool).items()):
         if run_id is not None and run != run_id:
             continue
-        owner = storage.run_owner(conn, pool, run)
-        if run_id is None and not force and owner is not None and owner.alive():
+        if run_id is None and not force and storage.run_alive(conn, pool, run):
             report.kept_volumes += names
             continue
         report.removed_volumes += storage.remove_run(pool, run)

@@ -2,6 +2,10 @@
 
 Guest output (agent answers, exec output, console) is untrusted data: it is size-capped,
 decoded with replacement, and never evaluated or put into a shell on the host.
+
+A libvirt host or daemon that goes away is the host's error, never the guest's: a call cut
+by it raises HostUnreachable naming the host, and after the lab reconnected (libvirtd
+restarted) the guest follows its domain to the new connection (:mod:`conformance.lab.link`).
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ import libvirt
 import libvirt_qemu
 from lxml import etree
 
-from conformance.errors import GuestError, HarnessError, WaitTimeout
+from conformance.errors import GuestError, HarnessError, HostUnreachable, WaitTimeout
+from conformance.lab.console import LocalConsole
 from conformance.lab.events import EventHub
 from conformance.lab.host import LocalHost
+from conformance.lab.link import DomainGone, DomainLink
+from conformance.lab.teardown import qemu_log_path, remove_domain
 from conformance.waiters import wait_until, wait_until_or_raise
 
 BOOT_MARKER = re.compile(rb"CONFORMANCE-BOOT boot_id=([0-9a-f-]{36})")
@@ -43,47 +50,6 @@ PAUSED_REASONS = {libvirt.VIR_DOMAIN_PAUSED_WATCHDOG: "watchdog",
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
 
 
-def qemu_log_path(name: str) -> str:
-    """libvirt's QEMU log of domain ``name`` on the libvirt host (system mode)."""
-    return f"/var/log/libvirt/qemu/{name}.log"
-
-
-class LocalConsole:
-    """The serial console log, a file on this machine (local libvirt)."""
-
-    def __init__(self, path: str):
-        self.path = path
-
-    def read(self, limit: int) -> bytes:
-        try:
-            with open(self.path, "rb") as log:
-                return log.read(limit)
-        except OSError:
-            return b""
-
-    def remove(self) -> None:
-        Path(self.path).unlink(missing_ok=True)
-
-
-class VolumeConsole:
-    """The serial console log, a volume in the harness pool of a remote host."""
-
-    def __init__(self, files, name: str, path: str):
-        self.files, self.name, self.path = files, name, path
-
-    def read(self, limit: int) -> bytes:
-        try:
-            return self.files.read(self.name, limit)
-        except HarnessError:
-            return b""
-
-    def remove(self) -> None:
-        try:
-            self.files.delete(self.name)
-        except HarnessError:
-            pass
-
-
 class AgentError(GuestError):
     """The guest agent answered with an error, or could not be reached."""
 
@@ -101,22 +67,43 @@ class CommandResult:
 
 
 class Guest:
-    """A domain the lab defined and started. Create through :class:`conformance.lab.Lab`."""
+    """A domain the lab defined and started. Create through :class:`conformance.lab.Lab`
+    (``lab``: whose connection the guest follows across reconnects)."""
 
-    def __init__(self, domain: libvirt.virDomain, console, hub: EventHub, host=None):
-        self.domain = domain
-        self.name = domain.name()
-        self.uuid = domain.UUIDString()
+    def __init__(self, domain: libvirt.virDomain, console, hub: EventHub, host=None, lab=None):
+        self.link = DomainLink(domain, hub, lab)
+        self.name, self.uuid = self.link.name, self.link.uuid
         self.console = console if not isinstance(console, (str, Path)) else LocalConsole(str(console))
         self.console_path = Path(self.console.path)  # on the libvirt host
         self.host = host or LocalHost()  # the libvirt host's files and commands
-        self._hub = hub
         self._pid: int | None = None
         self.destroyed = False
 
+    # -- the libvirt connection (followed across reconnects: conformance.lab.link) -------
+    @property
+    def uri(self) -> str:
+        return self.link.uri
+
+    @property
+    def domain(self) -> libvirt.virDomain:
+        return self.link.domain
+
+    def _call(self, what: str, call):
+        return self.link.call(what, call)
+
+    def events_mark(self) -> int:
+        return self.link.mark()
+
+    def require_events_since(self, mark: int, what: str) -> None:
+        self.link.require_events_since(mark, what)
+
     # -- what the host sees -------------------------------------------------------------
     def live_xml(self) -> etree._Element:
-        return etree.fromstring(self.domain.XMLDesc(0).encode(), _PARSER)
+        try:
+            text = self._call("the live XML read", lambda d: d.XMLDesc(0))
+        except libvirt.libvirtError as exc:
+            raise GuestError(f"{self.name}: live XML unavailable: {exc.get_error_message()}") from None
+        return etree.fromstring(text.encode(), _PARSER)
 
     @property
     def pid(self) -> int:
@@ -131,11 +118,16 @@ class Guest:
         self._pid = None
 
     def state(self) -> tuple[str, str]:
-        """(state, reason) e.g. ("paused", "watchdog"); ("gone", "") once undefined."""
+        """(state, reason) e.g. ("paused", "watchdog"); ("gone", "") once undefined.
+        HostUnreachable when the host went away (a dead connection is no undefined domain)."""
         try:
-            state, reason = self.domain.state()
-        except libvirt.libvirtError:
+            state, reason = self._call("the state read", lambda d: d.state())
+        except DomainGone:
             return "gone", ""
+        except libvirt.libvirtError as exc:
+            if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
+                return "gone", ""
+            raise GuestError(f"{self.name}: state unavailable: {exc.get_error_message()}") from None
         text = STATES.get(state, str(state))
         why = PAUSED_REASONS.get(reason, str(reason)) if state == libvirt.VIR_DOMAIN_PAUSED else str(reason)
         return text, why
@@ -143,21 +135,28 @@ class Guest:
     def qmp(self, command: str, **arguments):
         """Run a QMP command on the QEMU monitor; return its "return" value."""
         message = {"execute": command, **({"arguments": arguments} if arguments else {})}
-        answer = json.loads(libvirt_qemu.qemuMonitorCommand(self.domain, json.dumps(message), 0))
+        try:
+            text = self._call(f"QMP {command}",
+                              lambda d: libvirt_qemu.qemuMonitorCommand(d, json.dumps(message), 0))
+        except libvirt.libvirtError as exc:
+            raise GuestError(f"QMP {command} failed: {exc.get_error_message()}") from None
+        answer = json.loads(text)
         if "error" in answer:
             raise GuestError(f"QMP {command} failed: {answer['error']}")
         return answer.get("return")
 
     @property
     def events(self):
-        return self._hub.events(self.uuid)
+        """Events of this domain, oldest first (across reconnects: none arrive meanwhile)."""
+        return self.link.events()
 
     # -- the guest agent ---------------------------------------------------------------
     def agent(self, command: str, timeout: int = 10, **arguments):
         """Run a guest-agent command; return its "return" value or raise AgentError."""
         message = {"execute": command, **({"arguments": arguments} if arguments else {})}
         try:
-            text = libvirt_qemu.qemuAgentCommand(self.domain, json.dumps(message), timeout, 0)
+            text = self._call(f"agent {command}", lambda d: libvirt_qemu.qemuAgentCommand(
+                d, json.dumps(message), timeout, 0))
         except libvirt.libvirtError as exc:
             raise AgentError(f"agent {command}: {exc.get_error_message()}") from None
         if len(text) > MAX_AGENT_ANSWER:
@@ -260,7 +259,7 @@ class Guest:
 
     def wait_for_agent(self, timeout: float = 60) -> None:
         wait_until(self.ping, timeout, f"{self.name}: agent not connected", interval=0.2,
-                   detail=self._detail)
+                   detail=self._detail, fatal=(HostUnreachable,))
 
     def wait_for_event(self, kind: str, timeout: float, detail: str | None = None, since: int = 0):
         """Wait for an event of ``kind`` (and ``detail``) among events[since:]; return it."""
@@ -270,14 +269,19 @@ class Guest:
                     return event
             return None
         what = f"{self.name}: no {kind} event" + (f" ({detail})" if detail else "")
-        return wait_until(seen, timeout, what, detail=self._detail)
+        mark = self.events_mark()
+        try:
+            return wait_until(seen, timeout, what, detail=self._detail)
+        except WaitTimeout:
+            self.require_events_since(mark, f"a {kind} event")
+            raise
 
     def wait_for_state(self, state: str, timeout: float, reason: str | None = None):
         def reached():
             now = self.state()
             return now if now[0] == state and (reason is None or now[1] == reason) else None
         what = f"{self.name}: not {state}" + (f" ({reason})" if reason else "")
-        return wait_until(reached, timeout, what, detail=self._detail)
+        return wait_until(reached, timeout, what, detail=self._detail, fatal=(HostUnreachable,))
 
     # -- teardown -----------------------------------------------------------------------
     def save_artifacts(self, directory: Path) -> None:
@@ -285,7 +289,7 @@ class Guest:
         directory.mkdir(parents=True, exist_ok=True)
         try:
             (directory / f"{self.name}.xml").write_text(self.domain.XMLDesc(0))
-        except libvirt.libvirtError:
+        except (libvirt.libvirtError, HarnessError):
             pass
         (directory / f"{self.name}.console.log").write_bytes(self._console_bytes())
         try:
@@ -298,46 +302,17 @@ class Guest:
         """Stop and undefine the domain, remove its console and QEMU logs. Idempotent."""
         if self.destroyed:
             return
-        remove_domain(self.domain, self.host)
-        self._hub.forget(self.uuid)
+        try:
+            domain = self.domain
+        except DomainGone:
+            domain = None
+        except HarnessError:  # the host is gone: the old handle, best effort (Lab.close
+            domain = self.link.last_handle  # removes what carries the run's marker later)
+        if domain is not None:
+            remove_domain(domain, self.host)
+        self.link.forget()
         self.console.remove()
         self.destroyed = True
-
-
-# Undefine without deleting anything on the host: the harness never creates nvram, TPM
-# state or managed-save files, so any such file a domain names is not its to remove.
-UNDEFINE_FLAGS = (libvirt.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM
-                  | getattr(libvirt, "VIR_DOMAIN_UNDEFINE_KEEP_TPM", 0))
-
-
-def destroy_domain(domain: libvirt.virDomain) -> None:
-    """Destroy (if running) and undefine ``domain``, ignoring "already gone"; libvirt is
-    never asked to delete a file (nvram, TPM state, managed save) with it."""
-    try:
-        if domain.isActive():
-            domain.destroy()
-    except libvirt.libvirtError:
-        pass
-    try:
-        domain.undefineFlags(UNDEFINE_FLAGS)
-    except libvirt.libvirtError:
-        pass
-
-
-def remove_domain(domain: libvirt.virDomain, host=None) -> str:
-    """Destroy and undefine ``domain`` and remove its QEMU log on the libvirt host (best
-    effort: a host without shell access keeps the log); its name."""
-    try:
-        name = domain.name()
-    except libvirt.libvirtError:
-        name = ""
-    destroy_domain(domain)
-    if name:
-        try:
-            (host or LocalHost()).remove(qemu_log_path(name))
-        except (OSError, HarnessError):
-            pass
-    return name
 
 
 def _decode(data: str | None) -> bytes:

@@ -1,4 +1,5 @@
-"""The guest image, built (or taken from the cache) by the recipe in ``images/``."""
+"""The guest image, built (or taken from the cache) by the recipe in ``images/`` (installed:
+``conformance/images/``; :func:`conformance.locations.images_dir`)."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from pathlib import Path
 
 from conformance.contract import Boot
 from conformance.errors import HostCapabilityMissing
+from conformance.locations import images_dir
 
-RECIPE = Path(__file__).resolve().parents[2] / "images" / "build.py"
 BUILD_TIMEOUT = 900  # a cold minimal-kernel build takes ~6 min on 2 cores
 
 
@@ -37,7 +38,7 @@ class GuestImage:
 def _recipe(argv: list[str], what: str) -> dict:
     """Run images/build.py with ``argv`` + ``--json``; its JSON answer, or HostCapabilityMissing."""
     try:
-        done = subprocess.run([sys.executable, str(RECIPE), "--json", *argv],
+        done = subprocess.run([sys.executable, str(images_dir() / "build.py"), "--json", *argv],
                               capture_output=True, text=True, timeout=BUILD_TIMEOUT)
     except subprocess.TimeoutExpired:
         raise HostCapabilityMissing(f"{what} did not finish in {BUILD_TIMEOUT} s") from None

@@ -17,10 +17,13 @@ import libvirt
 from conformance.errors import GuestError, HostUnreachable, WaitTimeout
 from conformance.lab import sandbox, storage
 from conformance.lab.connection import DEFAULT_URI, open_connection
+from conformance.lab.console import LocalConsole, VolumeConsole
 from conformance.lab.events import EventHub
-from conformance.lab.guest import Guest, LocalConsole, VolumeConsole, remove_domain
+from conformance.lab.guest import Guest
 from conformance.lab.host import host_access
+from conformance.lab.link import alive
 from conformance.lab.runs import Run
+from conformance.lab.teardown import remove_domain
 from conformance.waiters import wait_until
 
 RECONNECT_TIMEOUT = 30  # a restarting libvirtd answers again within a few seconds
@@ -39,19 +42,39 @@ class Lab:
         """``shared_volumes``: boot files another process of this run uploaded to the host
         (local path -> volume path, :func:`storage.shared_volumes`), used, not uploaded again."""
         self.uri = uri
-        self.conn = open_connection(uri)
-        self.hub = EventHub(self.conn)
-        self.run = (run or Run()).create()
         self.virt_type = virt_type
-        self.host = host_access(uri)
-        self.files = None if self.host.local else storage.HostFiles(self.connected, self.run.id,
-                                                                    self.run.owner)
         self.unreachable: str | None = None
+        self.reconnects = 0  # times the connection was re-established (libvirtd restarted)
+        self._connect_lock = threading.RLock()
         self._capabilities = None
         self._guests: list[Guest] = []
         self._lock = threading.Lock()
-        if self.files is not None and shared_volumes:
-            self.files.adopt(shared_volumes)
+        self.hub = self.run = self.host = None
+        self.conn = open_connection(uri)
+        try:
+            self.hub = EventHub(self.conn)
+            self.run = run or Run()
+            self.run.create()
+            self.host = host_access(uri)
+            self.files = None if self.host.local else storage.HostFiles(
+                self.connected, self.run.id, self.run.owner)
+            if self.files is not None and shared_volumes:
+                self.files.adopt(shared_volumes)
+        except BaseException:
+            self._abandon()
+            raise
+
+    def _abandon(self) -> None:
+        """Undo a half-made ``__init__``: what it opened or created so far goes again."""
+        for part in (self.hub, self.host):
+            if part is not None:
+                part.close()
+        if self.run is not None:
+            self.run.remove()
+        try:
+            self.conn.close()
+        except libvirt.libvirtError:
+            pass
 
     def __enter__(self) -> "Lab":
         return self
@@ -110,14 +133,18 @@ class Lab:
         else:
             console = LocalConsole(placement.console_path)
             console.remove()
-        domain = self.connected().defineXML(xml)
-        guest = Guest(domain, console, self.hub, self.host)
+        conn, hub, _ = self.link()
+        domain = conn.defineXML(xml)
+        guest = Guest(domain, console, hub, self.host, lab=self)
         with self._lock:
             self._guests.append(guest)
         try:
             domain.create()
         except libvirt.libvirtError as exc:
             guest.destroy()
+            if not alive(conn):
+                raise HostUnreachable(self.uri, f"the connection broke while {placement.name} "
+                                      f"was starting: {exc.get_error_message()}") from None
             raise GuestError(f"{placement.name} did not start: {exc.get_error_message()}") from None
         return guest
 
@@ -136,16 +163,22 @@ class Lab:
 
     def connected(self) -> libvirt.virConnect:
         """The libvirt connection, reopened (with a new event hub) if the daemon went away,
-        e.g. libvirtd was restarted; QEMU and so our guests survive that. A daemon that
-        does not answer within RECONNECT_TIMEOUT raises HostUnreachable, and so does every
-        later call at once (the host is given up for this run)."""
+        e.g. libvirtd was restarted; QEMU and so our guests survive that (each Guest looks
+        its domain up again on the new connection). A daemon that does not answer within
+        RECONNECT_TIMEOUT raises HostUnreachable, and so does every later call at once (the
+        host is given up for this run). Thread-safe."""
+        with self._connect_lock:
+            return self._connected()
+
+    def link(self) -> tuple[libvirt.virConnect, EventHub, int]:
+        """(the live connection, its event hub, :attr:`reconnects`), taken together."""
+        with self._connect_lock:
+            return self._connected(), self.hub, self.reconnects
+
+    def _connected(self) -> libvirt.virConnect:
         if self.unreachable:
             raise HostUnreachable(self.uri, self.unreachable)
-        try:
-            alive = self.conn.isAlive() == 1
-        except libvirt.libvirtError:
-            alive = False
-        if not alive:
+        if not alive(self.conn):
             self.hub.close()
             try:
                 self.conn.close()
@@ -158,6 +191,7 @@ class Lab:
                 self.unreachable = f"the connection was lost and not re-established: {exc}"
                 raise HostUnreachable(self.uri, self.unreachable) from None
             self.hub = EventHub(self.conn)
+            self.reconnects += 1
         return self.conn
 
     def guests(self) -> list[Guest]:
@@ -193,3 +227,4 @@ class Lab:
         if self.files is not None:
             self.files.remove_all()
             storage.remove_pool_if_empty(conn)
+

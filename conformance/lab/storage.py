@@ -7,7 +7,7 @@ files there are volumes named ``cfm-<run-id>-...``: the guest kernel and initram
 (uploaded once per image hash per run, shared by all its guests), one console log per
 guest (created empty before the guest is defined, read back with a bounded download), and
 ``cfm-<run-id>.owner``: the run's ownership marker, which cleanup reads to decide whether
-the run is dead. Nothing here reads or writes a path on the harness for the host.
+the run is dead (one it cannot read yet is being written: the run is alive for an hour). Nothing here reads or writes a path on the harness for the host.
 
 ``certify`` uploads the image once per host for the whole run (its own run's volumes) and
 hands the volumes to its pytest child in :data:`SHARED_ENV`; the child's labs adopt them
@@ -20,6 +20,7 @@ import io
 import json
 import os
 import threading
+import time
 
 import libvirt
 from lxml import etree
@@ -30,6 +31,7 @@ from conformance.lab.runs import NAME_PREFIX, Owner
 POOL_NAME = "cfm"
 POOL_DIR = "/var/lib/conformance/pool"
 OWNER_SUFFIX = ".owner"
+MARKER_GRACE_S = 3600  # an owner marker unreadable for longer was cut short by a dead writer
 CHUNK = 256 << 10
 SHARED_ENV = "CFM_SHARED_VOLUMES"  # certify -> its pytest child: {"uri", "files"}
 
@@ -97,13 +99,15 @@ def shared_volumes(uri: str, environ=os.environ) -> dict[str, str]:
 
 
 class HostFiles:
-    """One run's volumes in the harness pool of one host (thread-safe)."""
+    """One run's volumes in the harness pool of one host (thread-safe: the pool handle is
+    set up under its own lock, uploads under another)."""
 
     def __init__(self, conn_of, run_id: str, owner: Owner):
         self._conn_of = conn_of  # callable: the live connection (reopened after a restart)
         self.run_id = run_id
         self.owner = owner
         self._lock = threading.Lock()
+        self._pool_lock = threading.RLock()  # _pool and _pool_conn (the marker write re-enters)
         self._pool = self._pool_conn = None
         self._uploaded: dict[str, str] = {}   # local path -> host path
 
@@ -111,13 +115,14 @@ class HostFiles:
         """The pool on the live connection (looked up again after a reconnect: a pool
         handle dies with its connection); the owner marker is written on first use."""
         conn = self._conn_of()
-        if self._pool is None or self._pool_conn is not conn:
-            first = self._pool is None
-            self._pool, self._pool_conn = pool(conn), conn
-            if first:
-                self._write(f"{NAME_PREFIX}{self.run_id}{OWNER_SUFFIX}",
-                            etree.tostring(self.owner.element()))
-        return self._pool
+        with self._pool_lock:
+            if self._pool is None or self._pool_conn is not conn:
+                first = self._pool is None
+                self._pool, self._pool_conn = pool(conn), conn
+                if first:
+                    self._write(f"{NAME_PREFIX}{self.run_id}{OWNER_SUFFIX}",
+                                etree.tostring(self.owner.element()))
+            return self._pool
 
     def name(self, suffix: str) -> str:
         return f"{NAME_PREFIX}{self.run_id}-{suffix}"
@@ -170,7 +175,8 @@ class HostFiles:
                 if not retry:
                     raise
                 # another run removed the pool just as it became empty: set it up again
-                self._pool = pool(conn)
+                with self._pool_lock:
+                    self._pool, self._pool_conn = pool(conn), conn
                 return self._write(name, data, retry=False)
             if data:
                 stream = conn.newStream(0)
@@ -196,8 +202,9 @@ class HostFiles:
 
     def remove_all(self) -> list[str]:
         """Delete every volume of this run (the owner marker last); their names."""
-        if self._pool is None:
-            return []
+        with self._pool_lock:
+            if self._pool is None:
+                return []
         return remove_run(self._ensure_pool(), self.run_id)
 
 
@@ -248,12 +255,33 @@ def run_volumes(pool_: libvirt.virStoragePool) -> dict[str, list[str]]:
     return runs
 
 
-def run_owner(conn: libvirt.virConnect, pool_: libvirt.virStoragePool, run_id: str) -> Owner | None:
-    """The ownership marker volume of ``run_id`` (None if absent or unreadable)."""
+def run_alive(conn: libvirt.virConnect, pool_: libvirt.virStoragePool, run_id: str,
+              now: float | None = None) -> bool:
+    """Whether ``run_id`` may still be running, by its ownership marker volume: its owner
+    lives; or the marker exists but cannot be read yet (created before its upload finishes)
+    and is younger than MARKER_GRACE_S. A run without a marker, or whose marker stayed
+    unreadable past the grace period (its writer died mid-upload), is dead."""
     try:
         volume = pool_.storageVolLookupByName(f"{NAME_PREFIX}{run_id}{OWNER_SUFFIX}")
-        return Owner.from_element(etree.fromstring(download(conn, volume, 4096), _PARSER))
-    except (libvirt.libvirtError, StorageError, etree.XMLSyntaxError):
+    except libvirt.libvirtError:
+        return False
+    try:
+        owner = Owner.from_element(etree.fromstring(download(conn, volume, 4096), _PARSER))
+    except (StorageError, etree.XMLSyntaxError):
+        owner = None
+    if owner is not None:
+        return owner.alive()
+    written = _modified(volume)
+    return written is None or (time.time() if now is None else now) - written < MARKER_GRACE_S
+
+
+def _modified(volume: libvirt.virStorageVol) -> float | None:
+    """When ``volume`` was last written (its host's clock, seconds since the epoch), or None
+    when libvirt does not say."""
+    try:
+        stamp = etree.fromstring(volume.XMLDesc(0).encode(), _PARSER).findtext("target/timestamps/mtime")
+        return float(stamp) if stamp else None
+    except (libvirt.libvirtError, etree.XMLSyntaxError, ValueError):
         return None
 
 

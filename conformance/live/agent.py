@@ -7,13 +7,16 @@ Guest: guest-ping, guest-info (version; guest-exec supported and enabled) and a
 guest-exec round trip that echoes a nonce. Without the agent libvirt must refuse
 agent commands as "not configured" (not merely "not connected") and the guest's init
 must report on the console, before the boot marker of the boot now running (so the
-search ran to its end in this boot), that it found no agent port.
+search ran to its end in this boot), that it found no agent port. A live-XML read or an
+agent command cut by the host going away is the host's error (HostUnreachable), never a
+failure of these checks.
 """
 
 from __future__ import annotations
 
 import uuid
 
+from conformance.errors import GuestError, HostUnreachable, WaitTimeout
 from conformance.live import GUEST, HOST, clip, expect
 from conformance.live import qemu
 from conformance.live.shell import text
@@ -42,6 +45,25 @@ def channel_states(xml) -> list[str]:
         "devices/channel/target[@type='virtio']") if t.get("name") == PORT_NAME]
 
 
+def has_channel(guest) -> bool:
+    """Whether ``guest``'s domain has a virtio channel named org.qemu.guest_agent.0 (without
+    one no qemu-ga can ever connect: nothing to wait for)."""
+    return any(t.get("name") == PORT_NAME
+               for t in guest.live_xml().iterfind("devices/channel/target[@type='virtio']"))
+
+
+def require_channel(guest, expected: bool, level: str) -> None:
+    """When the request enables the agent (``expected``: the case's image, or the harness's
+    command channel), the driver's domain must have the agent channel; its absence is the
+    driver's failure at ``level`` (every check of that guest at that level), not an agent
+    that never connected."""
+    if not expected or has_channel(guest):
+        return
+    names = [t.get("name") for t in guest.live_xml().iterfind("devices/channel/target")]
+    expect(False, FEATURE, level, "the domain has no guest agent channel although the request "
+           "enables the agent", f"a virtio channel named {PORT_NAME}", names or "no channel")
+
+
 def _serial_port_names(guest) -> list[str]:
     names = []
     for path in qemu.devices_of_type(guest, "virtserialport"):
@@ -62,8 +84,9 @@ def check_host(guest, enabled: bool, timeout: float = 60) -> dict:
            PORT_NAME, ports, xml_states=channel_states(guest.live_xml()))
     try:
         states = wait_until(lambda: (s := channel_states(guest.live_xml())) and
-                            "connected" in s and s, timeout, "agent channel not connected")
-    except Exception as exc:  # noqa: BLE001 - reported as a check failure with what was seen
+                            "connected" in s and s, timeout, "agent channel not connected",
+                            fatal=(HostUnreachable,))
+    except WaitTimeout as exc:  # reported as a check failure with what was seen
         states = channel_states(guest.live_xml())
         expect(False, FEATURE, HOST, "agent channel never reached state='connected'",
                ["connected"], states, qemu_ports=ports, error=clip(exc))
@@ -75,7 +98,7 @@ def check_guest(guest, enabled: bool) -> dict:
     if not enabled:
         try:
             answer = guest.agent("guest-ping")
-        except Exception as exc:  # noqa: BLE001 - libvirt.libvirtError expected
+        except GuestError as exc:  # AgentError: libvirt's refusal (a lost host propagates)
             message = str(exc)
             expect(NOT_CONFIGURED in message, FEATURE, GUEST,
                    "agent refused for another reason than 'not configured'",
@@ -91,7 +114,7 @@ def check_guest(guest, enabled: bool) -> dict:
     try:
         guest.ping()
         info = guest.info()
-    except Exception as exc:  # noqa: BLE001 - libvirt.libvirtError: the agent is unreachable
+    except GuestError as exc:  # AgentError: the agent is unreachable (a lost host propagates)
         expect(False, FEATURE, GUEST, "the guest agent does not answer", "guest-ping answered",
                clip(exc))
     commands = {c["name"]: c.get("enabled", True) for c in info.get("supported_commands", [])}

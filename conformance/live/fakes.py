@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 from lxml import etree
 
+from conformance.errors import GuestError, WaitTimeout
+
 CPU_PATH = "/machine/unattached/device[0]"
 
 
@@ -30,8 +32,8 @@ class Event:
     at: float = 0.0
 
 
-class AgentError(Exception):
-    """Stands in for libvirt.libvirtError from qemuAgentCommand."""
+class AgentError(GuestError):
+    """Stands in for the lab's AgentError (libvirt's refusal of an agent command)."""
 
 
 @dataclass
@@ -136,8 +138,14 @@ class FakeGuest:
 
     def wait_for_state(self, state, timeout=60, reason=None):
         if self.domain_state != state:
-            raise TimeoutError(f"domain is {self.domain_state}, not {state}")
+            raise WaitTimeout(f"{self.name}: not {state}", timeout, (self.domain_state, ""))
         return self.state()
+
+    def events_mark(self):
+        return 0
+
+    def require_events_since(self, mark, what):
+        """The fake's connection never breaks: nothing is lost."""
 
     def destroy(self):
         self.domain_state = "shutoff"

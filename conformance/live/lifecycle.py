@@ -103,10 +103,14 @@ def _built(driver, request: Request) -> tuple[str | None, str | None]:
     return None, f"driver rejected it ({outcome.code})"
 
 
-def live_pairs(driver, virt_type: str = "qemu") -> tuple[list[LifecyclePair], list[NotLive]]:
-    """Lifecycle cases whose before and after domains the reference and the driver accept."""
+def live_pairs(driver, virt_type: str = "qemu",
+               wanted: tuple[str, ...] | None = None) -> tuple[list[LifecyclePair], list[NotLive]]:
+    """Lifecycle cases whose before and after domains the reference and the driver accept
+    (of the ``wanted`` case ids only, when given)."""
     pairs, other = [], []
     for case in LIFECYCLE_CASES:
+        if wanted is not None and case.id not in wanted:
+            continue
         if driver_protocol(driver) < 2:
             other.append(NotLive(case.id, case.feature, "the driver speaks protocol 1: "
                                  "certified on create only"))
@@ -133,11 +137,13 @@ def live_pairs(driver, virt_type: str = "qemu") -> tuple[list[LifecyclePair], li
 
 
 @functools.lru_cache(maxsize=None)
-def pairs_of(driver_spec: str, exec_timeout: float | None = None) -> tuple[LifecyclePair, ...]:
+def pairs_of(driver_spec: str, exec_timeout: float | None = None,
+             wanted: tuple[str, ...] | None = None) -> tuple[LifecyclePair, ...]:
     """The pairs of :func:`conformance.live.plan.judged_driver` ``(driver_spec,
-    exec_timeout)`` (the instance the tests use), once per process (deterministic)."""
+    exec_timeout)`` (the instance the tests use; the ``wanted`` cases only, when given),
+    once per process (deterministic)."""
     from conformance.live.plan import judged_driver
-    return tuple(live_pairs(judged_driver(driver_spec, exec_timeout))[0])
+    return tuple(live_pairs(judged_driver(driver_spec, exec_timeout), wanted=wanted)[0])
 
 
 def boot_xmls(driver, pair: LifecyclePair, virt_type: str, boot: Boot, instance_name: str,
@@ -158,9 +164,10 @@ def boot_xmls(driver, pair: LifecyclePair, virt_type: str, boot: Boot, instance_
 def apply(lab, guest, placement, after_xml: str, operation: str) -> None:
     """Do ``operation`` to the running ``guest`` as Nova's compute host does: stop the domain
     (hard: ``destroy``), define the regenerated ``after_xml`` for the same domain (sandboxed
-    with the guest's own placement: same libvirt name, uuid and console), start it."""
+    with the guest's own placement: same libvirt name, uuid and console), start it. A stop
+    or start cut by libvirtd going away is HostUnreachable (conformance.lab.link)."""
     try:
-        guest.domain.destroy()
+        guest.link.call(f"the {operation}'s destroy", lambda domain: domain.destroy())
     except libvirt.libvirtError as exc:
         raise GuestError(f"{guest.name}: {operation}: destroy failed: {exc.get_error_message()}") from None
     guest.wait_for_state("shutoff", STOP_TIMEOUT)
@@ -170,7 +177,7 @@ def apply(lab, guest, placement, after_xml: str, operation: str) -> None:
                          f"{domain.UUIDString()}, not the instance's {guest.uuid}")
     guest.restarted()
     try:
-        guest.domain.create()
+        guest.link.call(f"the {operation}'s start", lambda domain: domain.create())
     except libvirt.libvirtError as exc:
         raise GuestError(f"{guest.name}: {operation}: the new domain did not start: "
                          f"{exc.get_error_message()}") from None

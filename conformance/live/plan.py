@@ -144,10 +144,14 @@ def live_request(case, virt_type: str, **identity) -> Request:
     return replace(request, virt_type=virt_type, image=image, **identity)
 
 
-def live_cases(driver, virt_type: str = "qemu") -> tuple[list[LiveCase], list[NotLive]]:
-    """Accepted cases (reference and judged driver agree to build a domain) and the rest."""
+def live_cases(driver, virt_type: str = "qemu",
+               wanted: tuple[str, ...] | None = None) -> tuple[list[LiveCase], list[NotLive]]:
+    """Accepted cases (reference and judged driver agree to build a domain) and the rest;
+    only the ``wanted`` case ids when given (the driver is asked about those only)."""
     live, other = [], []
     for case in CASES:
+        if wanted is not None and case.id not in wanted:
+            continue
         request = live_request(case, virt_type)
         expected = expected_outcome(request)
         if not expected.accepted:
@@ -167,29 +171,36 @@ def live_cases(driver, virt_type: str = "qemu") -> tuple[list[LiveCase], list[No
     return live, other
 
 
-def groups(driver, virt_type: str = "qemu") -> list[GuestGroup]:
-    return group(live_cases(driver, virt_type)[0])
+def groups(driver, virt_type: str = "qemu", wanted: tuple[str, ...] | None = None) -> list[GuestGroup]:
+    return group(live_cases(driver, virt_type, wanted)[0])
 
 
 @functools.lru_cache(maxsize=None)
 def judged_driver(driver_spec: str, exec_timeout: float | None = None):
     """The driver loaded from ``driver_spec``, once per process (``exec_timeout``: per-request
-    deadline of an exec driver; None = the loader's default): collection and the tests share
-    it, so a driver with a worker process (Nova, exec-stream) starts it once; the ``driver``
-    fixture closes it when the session ends (a later build starts it again)."""
+    deadline of an exec driver, and of an in-process driver's build(); None = the default):
+    collection and the tests share it, so a driver with a worker process (Nova, exec-stream)
+    starts it once, and a driver declared hung is hung for both (and for the session's other
+    workers: :func:`conformance.drivers.hang.share`); the ``driver`` fixture closes it when
+    the session ends (a later build starts it again)."""
+    from conformance.drivers import hang
     timeout = {} if exec_timeout is None else {"exec_timeout": exec_timeout}
-    return load_driver(driver_spec, **timeout)
+    driver = load_driver(driver_spec, **timeout)
+    hang.watch(driver, timeout=exec_timeout, shared=hang.shared_file())
+    return driver
 
 
 @functools.lru_cache(maxsize=None)
-def groups_of(driver_spec: str, exec_timeout: float | None = None) -> tuple[GuestGroup, ...]:
-    """Groups of :func:`judged_driver` ``(driver_spec, exec_timeout)``, computed once per
-    process.
+def groups_of(driver_spec: str, exec_timeout: float | None = None,
+              wanted: tuple[str, ...] | None = None) -> tuple[GuestGroup, ...]:
+    """Groups of :func:`judged_driver` ``(driver_spec, exec_timeout)`` (of the ``wanted``
+    cases only, when given: a certification of a few cases asks the driver about those),
+    computed once per process.
 
     Deterministic (catalogue order), so every xdist worker parametrizes alike. The virt
     type here only serves grouping; guests are rebuilt for the real accelerator.
     """
-    return tuple(groups(judged_driver(driver_spec, exec_timeout)))
+    return tuple(groups(judged_driver(driver_spec, exec_timeout), wanted=wanted))
 
 
 def boot_request(case_id: str, virt_type: str, boot: Boot, instance_name: str,

@@ -15,7 +15,7 @@ import uuid
 import pytest
 
 from conformance.errors import HarnessError
-from conformance.live import GUEST, HOST, plan, record
+from conformance.live import GUEST, HOST, agent, plan, record
 from conformance.live.grouping import GroupCheck
 from fixtures.background import destroy_later, drain
 from fixtures.driver import groups_of
@@ -110,6 +110,7 @@ def test_host(request, live_group):
     record.describe(request.node, live_group.case_ids(feature), feature, HOST)
     guest = group_guest(request, HOST)
     with record.evidence_of(request.node) as box:
+        agent.require_channel(guest, live_group.expected.agent, HOST)
         box["evidence"] = plan.HOST_CHECKS[feature](guest, live_group.expected)
 
 
@@ -125,6 +126,7 @@ def test_guest(request, live_group, accelerator):
         pytest.skip(reason)
     guest = group_guest(request, GUEST)
     with record.evidence_of(request.node) as box:
+        agent.require_channel(guest, live_group.expected.agent, GUEST)
         box["evidence"] = plan.GUEST_CHECKS[feature](guest, live_group.expected)
 
 
@@ -142,4 +144,5 @@ def test_watchdog_fires(request, live_group, conformance_config):
     guest = group_guest(request, GUEST)
     _FIRED.add(guest.name)
     with record.evidence_of(request.node) as box:
+        agent.require_channel(guest, True, GUEST)
         box["evidence"] = watchdog_fires(guest, action, conformance_config)

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from conformance.live import GUEST, HOST, lifecycle, plan, record, trails
+from conformance.live import GUEST, HOST, agent, lifecycle, plan, record, trails
 from conformance.live.grouping import config_key
 from fixtures.background import destroy_later, drain
-from fixtures.driver import config_of, driver_spec_of
-from fixtures.guests import watchdog_fires
+from fixtures.driver import config_of, pairs_of
+from fixtures.guests import wait_for_agent, watchdog_fires
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
 
@@ -39,8 +39,7 @@ def pytest_generate_tests(metafunc):
     if "live_group" not in metafunc.fixturenames:
         return
     checks = plan.HOST_CHECKS if metafunc.function.__name__ == "test_host" else plan.GUEST_CHECKS
-    pairs = lifecycle.pairs_of(driver_spec_of(metafunc.config),
-                               config_of(metafunc.config).exec_driver_timeout)
+    pairs = pairs_of(metafunc.config)
     params = [pytest.param(p, id=f"{p.operation}-{p.feature}-{p.name}-{p.case_id[:8]}-"
                                  f"{trail[0].case_id[:8]}")
               for trail in trails.plan_trails(list(pairs)) for p in trail if p.feature in checks]
@@ -112,14 +111,14 @@ def lifecycle_guest(request, live_group, trail, lab, guest_image, accelerator, d
         if not reuse:
             guest.wait_for_boot(timeouts.boot_timeout)
             if pair.before.agent:
-                guest.wait_for_agent(timeouts.agent_timeout)
+                wait_for_agent(guest, timeouts)
         seen = guest.boot_ids()
         facts = {"uuid": guest.uuid, "boot_before": seen[-1], "boots_seen": seen,
                  "operation": pair.operation, "guest_reused": reuse}
         lifecycle.apply(lab, guest, placement, after_xml, pair.operation)
         lifecycle.wait_for_new_boot(guest, seen, timeouts.boot_timeout)
         if pair.after.agent:
-            guest.wait_for_agent(timeouts.agent_timeout)
+            wait_for_agent(guest, timeouts)
     except BaseException:
         guest.destroy()
         raise
@@ -149,6 +148,7 @@ def test_host(request, live_group):
     guest, facts, held = pair_guest(request, HOST)
     try:
         with record.evidence_of(request.node) as box:
+            agent.require_channel(guest, pair.after.agent, HOST)
             box["evidence"] = {"persisted": lifecycle.check_persisted_host(guest, facts),
                                "features": plan.HOST_CHECKS[pair.feature](guest, pair.after)}
     except BaseException:
@@ -173,6 +173,7 @@ def test_guest(request, live_group, accelerator):
     held.reusable = held.reusable and not fires
     try:
         with record.evidence_of(request.node) as box:
+            agent.require_channel(guest, pair.after.agent, GUEST)
             evidence = {"features": plan.GUEST_CHECKS[pair.feature](guest, pair.after)}
             if pair.after.agent:
                 evidence["persisted"] = lifecycle.check_persisted_guest(guest, facts)

@@ -215,7 +215,7 @@ def test_the_canaries_notice_an_escape(lab, guest_image, canaries):
     """The canary check can fail: XML handed to libvirt directly (what the sandbox exists to
     prevent) with a serial file on ``created`` makes QEMU create it, and one naming the
     canary script as <emulator> makes libvirtd run it; both show in ``changes()``."""
-    from conformance.lab.guest import remove_domain
+    from conformance.lab.teardown import remove_domain
     conn = lab.connected()
     owner = etree.tostring(lab.run.owner.element(), encoding="unicode")
 

@@ -37,11 +37,15 @@ def config_with(tmp_path, **timeouts):
     return path
 
 
+AGENT_CHANNEL = ("<domain><devices><channel type='unix'><target type='virtio' "
+                 "name='org.qemu.guest_agent.0'/></channel></devices></domain>")
+
+
 class RecordingGuest(FakeGuest):
-    """A healthy fake guest that records the deadline of each wait."""
+    """A healthy fake guest (with an agent channel) that records the deadline of each wait."""
 
     def __init__(self, **kw):
-        super().__init__(**kw)
+        super().__init__(xml=AGENT_CHANNEL, **kw)
         self.waits = []
 
     def wait_for_boot(self, timeout=60, after=0):
@@ -89,7 +93,7 @@ def test_exec_driver_key_bounds_each_request(tmp_path):
 def test_collection_time_groups_use_the_exec_key(tmp_path, monkeypatch):
     from conformance.live import plan
     seen = []
-    monkeypatch.setattr(plan, "groups_of", lambda spec, timeout: seen.append((spec, timeout)) or ())
+    monkeypatch.setattr(plan, "groups_of", lambda spec, timeout, wanted: seen.append((spec, timeout)) or ())
     groups_of(FakePytestConfig(config_with(tmp_path, exec_driver=4), driver="exec:x"))
     assert seen == [("exec:x", 4.0)]
 

@@ -188,3 +188,30 @@ def test_a_host_that_died_keeps_real_failures_and_names_itself_in_the_problem(la
     assert all("wrong watchdog model" in r["reason"] for r in rows if r["verdict"] == "fail")
     [h2] = [h for h in report["hosts"] if h["label"] == "h2"]
     assert "unreachable: connection refused" in h2["problem"]
+
+
+def test_a_host_whose_error_report_also_fails_costs_no_other_host_its_report(lab, tmp_path,
+                                                                             monkeypatch):
+    """A host whose certification raises, and whose fallback (the reports in which every case
+    errors) raises too, still gets a place in the fleet report: every case an error naming
+    both reasons; the other host keeps its verdicts and the fleet report is written."""
+    from conformance.fleet import run as fleet_run
+    real = fleet_run.certify_host
+
+    def certify_host(settings, uri, selection, out, *rest, failed=None):
+        if "10.251.2.2" in uri:
+            raise OSError("disk full" if failed else "the child could not start")
+        return real(settings, uri, selection, out, *rest, failed=failed)
+
+    monkeypatch.setattr(fleet_run, "certify_host", certify_host)
+    with StopSignals() as stop:
+        assert fleet(tmp_path, stop) == 1
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["certification"]["hosts"] == {"local": "certified", "h2": "not certified"}
+    assert report["cases"] and all(row["hosts"]["local"]["verdict"] == "pass" for row in report["cases"])
+    for row in report["cases"]:
+        assert row["hosts"]["h2"]["verdict"] == "error"
+        assert "the child could not start" in row["hosts"]["h2"]["reason"]
+    [h2] = [h for h in report["hosts"] if h["label"] == "h2"]
+    assert "the child could not start" in h2["problem"] and "disk full" in h2["problem"]
+    assert problems(tmp_path / "report.json") == (0, [])

@@ -38,11 +38,15 @@ class FakeDomain:
 
 
 class FakeVolume:
-    def __init__(self, pool, name, data=b""):
-        self.pool, self._name, self.data = pool, name, data
+    def __init__(self, pool, name, data=b"", mtime=None):
+        self.pool, self._name, self.data, self.mtime = pool, name, data, mtime
 
     def name(self):
         return self._name
+
+    def XMLDesc(self, _flags=0):
+        stamps = f"<timestamps><mtime>{self.mtime}</mtime></timestamps>" if self.mtime else ""
+        return f"<volume><name>{self._name}</name><target>{stamps}</target></volume>"
 
     def delete(self, _flags):
         del self.pool.volumes[self._name]
@@ -207,3 +211,29 @@ def test_owner_of_another_harness_machine_counts_as_alive():
     assert Owner("x", 2 ** 22 + 1, "1", host="elsewhere", boot="b").alive()
     assert not Owner("x", os.getpid(), process_start_time(os.getpid()), host, "old-boot").alive()
     assert Owner("x", os.getpid(), process_start_time(os.getpid()), host, boot).alive()
+
+
+def test_an_owner_marker_still_being_written_keeps_its_run(tmp_path, volume_download):
+    """A run's owner marker volume exists before its upload finishes: until then it cannot be
+    read (empty or cut short). Such a run is not judged dead: its volumes stay (a live run's
+    image and consoles were deleted under it), unless --force."""
+    import time
+    pool = FakePool({"cfm-feedf00d.owner": b"<cfm:owner xmlns:cfm=", "cfm-feedf00d-abc-vmlinuz": b"k"})
+    pool.volumes["cfm-feedf00d.owner"].mtime = f"{time.time():.6f}"
+    report = cleanup(FakeConn([], pool), state_dir=tmp_path)
+    assert report.removed_volumes == []
+    assert sorted(report.kept_volumes) == ["cfm-feedf00d-abc-vmlinuz", "cfm-feedf00d.owner"]
+    report = cleanup(FakeConn([], pool), force=True, state_dir=tmp_path)
+    assert sorted(report.removed_volumes) == ["cfm-feedf00d-abc-vmlinuz", "cfm-feedf00d.owner"]
+
+
+def test_an_owner_marker_unreadable_for_long_is_a_dead_run(tmp_path, volume_download):
+    """A marker that stayed unreadable past the grace period (its writer died mid-upload)
+    does not keep its run's volumes forever."""
+    import time
+    from conformance.lab import storage
+    old = time.time() - storage.MARKER_GRACE_S - 60
+    pool = FakePool({"cfm-feedf00d.owner": b"", "cfm-feedf00d-abc-vmlinuz": b"k"})
+    pool.volumes["cfm-feedf00d.owner"].mtime = f"{old:.6f}"
+    report = cleanup(FakeConn([], pool), state_dir=tmp_path)
+    assert sorted(report.removed_volumes) == ["cfm-feedf00d-abc-vmlinuz", "cfm-feedf00d.owner"]

@@ -69,3 +69,31 @@ def test_pool_is_looked_up_again_after_a_reconnect(monkeypatch):
     live[0] = new
     assert host_files.remove_all() == [("pool", new)]
     assert writes == ["cfm-r1.owner", "c1"]
+
+
+def test_threads_set_up_the_pool_once(monkeypatch):
+    """HostFiles is shared by a lab's threads (console reads, background destroys, uploads):
+    two of them finding no pool yet set it up once and write the owner marker once (the
+    second marker write would fail: the volume exists)."""
+    import threading
+    import time
+
+    looked_up, writes = [], []
+
+    def slow_pool(conn):
+        looked_up.append(conn)
+        time.sleep(0.2)
+        return ("pool", conn)
+
+    monkeypatch.setattr(storage, "pool", slow_pool)
+    monkeypatch.setattr(storage, "delete_volume", lambda pool_, name: False)
+    monkeypatch.setattr(storage.HostFiles, "_write",
+                        lambda self, name, data, retry=True: writes.append(name) or name)
+    conn = object()
+    host_files = files(lambda: conn)
+    threads = [threading.Thread(target=host_files.delete, args=(f"c{i}",)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    assert writes == ["cfm-r1.owner"] and len(looked_up) == 1

@@ -2,7 +2,7 @@
 
 import libvirt
 
-from conformance.lab.guest import destroy_domain
+from conformance.lab.teardown import destroy_domain
 
 # flags of virDomainUndefineFlags that make libvirt delete host files
 DELETING = {"VIR_DOMAIN_UNDEFINE_NVRAM": "the nvram file", "VIR_DOMAIN_UNDEFINE_TPM": "TPM state",

@@ -98,3 +98,80 @@ def test_guest_disabled_evidence_names_the_boot():
     """The evidence carries the boot whose init searched for the port."""
     guest = FakeGuest(agent_error=NOT_CONFIGURED, console=BOOT + NO_PORT + BOOT)
     assert agent.check_guest(guest, False)["boot"] == BOOT.strip()
+
+
+class Waits(FakeGuest):
+    """Records the waits made on it; its agent never answers."""
+
+    def __init__(self, **kw):
+        super().__init__(agent_error="QEMU guest agent is not connected", **kw)
+        self.waited = []
+
+    def wait_for_agent(self, timeout=60):
+        self.waited.append(timeout)
+        raise TimeoutError(f"agent not connected after {timeout} s")
+
+
+def test_a_domain_without_agent_channel_is_not_waited_for():
+    """A driver that drops the agent channel costs no agent wait (180 s by default, per
+    guest): there is no channel qemu-ga could ever connect on."""
+    from fixtures.guests import wait_ready
+
+    class Timeouts:
+        boot_timeout, agent_timeout = 7, 180
+
+    guest = Waits(xml="<domain><devices/></domain>")
+    assert wait_ready(guest, Timeouts()) is guest
+    assert guest.waited == []
+    with_channel = Waits(xml=CHANNEL.format(name=agent.PORT_NAME, state="disconnected"))
+    with pytest.raises(TimeoutError):
+        wait_ready(with_channel, Timeouts())
+    assert with_channel.waited == [180]
+
+
+@pytest.mark.parametrize("level", ["host", "guest"])
+def test_a_missing_agent_channel_is_the_drivers_failure(level):
+    """The request enables the agent (the case's image, or the harness's command channel) and
+    the driver's domain has no org.qemu.guest_agent.0 channel: a check failure at host and at
+    guest level, naming the channel, instead of an error after an agent wait."""
+    guest = FakeGuest(xml="<domain><devices><channel type='unix'><target type='virtio' "
+                          "name='org.qemu.guest_agent.1'/></channel></devices></domain>")
+    with pytest.raises(LiveCheckFailed, match="org.qemu.guest_agent.0") as failed:
+        agent.require_channel(guest, True, level)
+    assert failed.value.level == level and failed.value.feature == "agent"
+    assert agent.require_channel(healthy(), True, level) is None
+    assert agent.require_channel(guest, False, level) is None
+
+
+def lost(*_args, **_kwargs):
+    from conformance.errors import HostUnreachable
+    raise HostUnreachable("qemu:///system", "the connection broke during the call")
+
+
+def test_host_check_cut_by_a_lost_connection_is_the_hosts_error():
+    """A live-XML read cut by libvirtd going away ends the wait for the channel with the
+    host's error instead of waiting on and failing the driver with 'never connected'."""
+    from conformance.errors import HostUnreachable
+    guest = FakeGuest(xml=CHANNEL.format(name=agent.PORT_NAME, state="disconnected"), qom=dict(PORT))
+    reads = []
+
+    def live_xml():
+        reads.append(1)
+        if len(reads) == 2:
+            lost()
+        return FakeGuest.live_xml(guest)
+    guest.live_xml = live_xml
+    with pytest.raises(HostUnreachable, match="qemu:///system"):
+        agent.check_host(guest, True, timeout=0.5)
+
+
+@pytest.mark.parametrize("enabled", [True, False])
+def test_guest_check_cut_by_a_lost_host_is_the_hosts_error(enabled):
+    """An agent command cut by the host going away is not an agent that does not answer
+    (enabled) nor one refused 'for another reason' (disabled)."""
+    from conformance.errors import HostUnreachable
+    guest = healthy(console=NO_PORT + BOOT)
+    guest.agent = lost
+    guest.ping = lost
+    with pytest.raises(HostUnreachable, match="qemu:///system"):
+        agent.check_guest(guest, enabled)

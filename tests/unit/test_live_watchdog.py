@@ -144,3 +144,41 @@ def test_no_event_is_a_failure():
     guest = FakeGuest(shell=[("identity", IDENTITY), ("watchdog -T", CommandResult(0, "armed\n"))])
     with pytest.raises(LiveCheckFailed, match="never fired"):
         watchdog.check_fires(guest, "reset", timeout=0.3)
+
+
+class Restarted(FakeGuest):
+    """A guest whose lab reconnected to libvirt (libvirtd restarted) after the mark was
+    taken: events in between never arrived."""
+    restarts = 0
+
+    def events_mark(self):
+        return self.restarts
+
+    def require_events_since(self, mark, what):
+        if self.restarts != mark:
+            from conformance.errors import HostUnreachable
+            raise HostUnreachable("qemu:///system", f"reconnected since; {what} may be lost")
+
+
+def test_an_event_lost_with_the_connection_is_the_hosts_error():
+    """libvirtd restarted while the watchdog was armed: no event arrives on the new connection,
+    and that is an error naming the host, not 'never fired' (the driver's failure)."""
+    from conformance.errors import HostUnreachable
+    guest = Restarted(shell=[("identity", IDENTITY), ("watchdog -T", CommandResult(0, "armed\n"))])
+    guest.on_exec = lambda argv: "watchdog -T" in argv[-1] and setattr(guest, "restarts", 1)
+    with pytest.raises(HostUnreachable, match="qemu:///system"):
+        watchdog.check_fires(guest, "reset", timeout=0.3)
+
+
+def test_a_state_wait_cut_by_a_lost_host_is_the_hosts_error():
+    """A domain state that cannot be read because the host went away is no wrong state."""
+    from conformance.errors import HostUnreachable
+
+    class Unreachable(FakeGuest):
+        def wait_for_state(self, state, timeout=60, reason=None):
+            raise HostUnreachable("qemu:///system", "connection refused")
+
+    guest = firing_guest(3)
+    guest.__class__ = type("FiringUnreachable", (Unreachable,), {})
+    with pytest.raises(HostUnreachable, match="qemu:///system"):
+        watchdog.check_fires(guest, "poweroff", timeout=0.3)

@@ -14,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 STUB_VENV_PYTHON = "#!/bin/sh\nexit 0\n"  # pip install, images/build.py: done, quietly
 STUB_CONFORMANCE = "#!/bin/sh\necho \"listing $*\"\n"
 STUB_PYTHON3 = """#!/bin/sh
-# `python3 -m venv DIR` makes a venv of stubs; `-m conformance.host.bootstrap --quiet`: prepared host
+# `python3 -m venv DIR` makes a venv of stubs; `-m conformance.host.setup`: prepared host, cached image
 if [ "$1 $2" = "-m venv" ]; then
     mkdir -p "$3/bin"
     cp "$STUBS/venv-python" "$3/bin/python"
@@ -32,7 +32,7 @@ def checkout(tmp_path):
         pytest.skip("./run calls sudo when not root; the stubs cover the root path only")
     work = tmp_path / "checkout"
     work.mkdir()
-    for name in ("run", "pyproject.toml"):
+    for name in ("run", "pyproject.toml", "setup.py"):
         shutil.copy2(REPO / name, work / name)
     stubs = tmp_path / "stubs"
     stubs.mkdir()

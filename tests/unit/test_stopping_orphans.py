@@ -40,3 +40,25 @@ def test_children_from_before_a_run_are_spared():
     done = subprocess.run([sys.executable, "-c", SPARE], capture_output=True, text=True, timeout=30,
                           start_new_session=True)
     assert (done.returncode, done.stdout) == (0, "True True\n"), done.stderr
+
+
+UNKILLABLE = """
+import os, signal, subprocess, time
+from conformance import stopping
+child = subprocess.Popen(["sleep", "30"], start_new_session=True)
+real_kill = os.kill
+os.kill = os.killpg = lambda pid, sig: None   # a child stuck in the kernel ignores SIGKILL a while
+started = time.monotonic()
+killed = stopping.kill_orphans(deadline=1)
+print(round(time.monotonic() - started) <= 5, child.pid not in killed, flush=True)
+real_kill(child.pid, signal.SIGKILL)
+child.wait()
+"""
+
+
+def test_a_child_that_does_not_die_is_waited_for_until_the_deadline_only():
+    """A killed child that does not exit (uninterruptible sleep, say) is not waited for past
+    kill_orphans' deadline (waitpid without WNOHANG waited as long as it lived)."""
+    done = subprocess.run([sys.executable, "-c", UNKILLABLE], capture_output=True, text=True,
+                          timeout=20, start_new_session=True)
+    assert (done.returncode, done.stdout) == (0, "True True\n"), done.stderr
