@@ -78,3 +78,12 @@ class HostUnreachable(HarnessError):
     def __init__(self, uri: str, detail: str):
         self.uri, self.detail = uri, detail
         super().__init__(f"libvirt host {uri} unreachable: {detail}")
+
+
+class SandboxViolation(HarnessError):
+    """Driver XML breaks a sandbox rule (``rule``, named in every report); nothing of it
+    reaches a libvirt host (:mod:`conformance.lab.sandbox`)."""
+
+    def __init__(self, rule: str, detail: str):
+        self.rule, self.detail = rule, detail
+        super().__init__(f"unsafe domain XML refused ({rule}): {detail}")

@@ -1,8 +1,10 @@
 """Remote libvirt test hosts on this machine: netns + veth + private mount/PID namespaces.
 
-``NamespaceHost(n)`` runs its own virtlogd, libvirtd (``--listen``, TCP without auth on
-10.251.n.2) and sshd inside netns ``cfm-hn``; /run, /var/lib/libvirt, /var/lib/conformance,
-/tmp, /root/.ssh ... are private. ``python -m conformance.testhosts up N | down``.
+``NamespaceHost(n)`` runs its own virtlogd, libvirtd and sshd inside netns ``cfm-hn``; /run,
+/var/lib/libvirt, /var/lib/conformance, /tmp, /root/.ssh ... are private. Outside its
+namespace the root libvirtd answers only TLS on 10.251.n.2 with this host's own client
+certificate (``tls_uri``; :mod:`conformance.testhost_pki`), or ssh with this host's key
+(``ssh_uri``): no unauthenticated connection. ``python -m conformance.testhosts up N | down``.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import sys
 import tempfile
 import time
 
+from conformance import testhost_pki
 from conformance.errors import HarnessError, WaitTimeout
 from conformance.lab.runs import process_start_time
 from conformance.waiters import wait_until_or_raise
@@ -23,8 +26,19 @@ PREFIX = "cfm-h"
 STATE_ROOT = "/var/tmp"  # not /tmp: the namespace hides /tmp behind a tmpfs
 PRIVATE_TMPFS = ["/run", "/var/run", "/var/lib/libvirt", "/var/log/libvirt", "/var/cache/libvirt",
                  "/var/lib/conformance", "/tmp"]
-LIBVIRTD_CONF = 'listen_tls = 0\nlisten_tcp = 1\nauth_tcp = "none"\nlisten_addr = "{addr}"\n' \
-                'unix_sock_dir = "/run/libvirt"\n'
+# TLS only; the client certificate (signed by this host's own CA, with the one allowed DN)
+# is the authentication: no TCP listener, no SASL.
+LIBVIRTD_CONF = """listen_tls = 1
+listen_tcp = 0
+auth_tls = "none"
+tls_no_verify_certificate = 0
+tls_allowed_dn_list = ["CN={client_cn}"]
+ca_file = "{ca_file}"
+cert_file = "{cert_file}"
+key_file = "{key_file}"
+listen_addr = "{addr}"
+unix_sock_dir = "/run/libvirt"
+"""
 SSHD_CONF = """ListenAddress {addr}
 HostKey {d}/ssh_host_ed25519_key
 PermitRootLogin prohibit-password
@@ -81,8 +95,13 @@ class NamespaceHost:
 
     # --- URIs -----------------------------------------------------------------------------
     @property
-    def tcp_uri(self) -> str:
-        return f"qemu+tcp://{self.address}/system"
+    def pki_dir(self) -> str:
+        """This host's client certificate, key and CA (libvirt's pkipath layout)."""
+        return os.path.join(self.dir or "", "pki", "client")
+
+    @property
+    def tls_uri(self) -> str:
+        return f"qemu+tls://{self.address}/system?pkipath={self.pki_dir}"
 
     @property
     def keyfile(self) -> str:
@@ -142,8 +161,10 @@ class NamespaceHost:
             shutil.rmtree(os.path.join(etc, sub), ignore_errors=True)
         os.makedirs(os.path.join(etc, "qemu", "networks"))
         os.makedirs(os.path.join(etc, "storage"))
+        keys = testhost_pki.make(os.path.join(self.dir, "pki"), self.address)
         with open(os.path.join(etc, "libvirtd.conf"), "w") as f:
-            f.write(LIBVIRTD_CONF.format(addr=self.address))
+            f.write(LIBVIRTD_CONF.format(addr=self.address, client_cn=testhost_pki.CLIENT_CN,
+                                         **{k: v for k, v in keys.items() if k != "pkipath"}))
         ssh = os.path.join(self.dir, "root-ssh")
         os.makedirs(ssh, mode=0o700)
         _run("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", self.keyfile)
@@ -167,7 +188,7 @@ class NamespaceHost:
             _run("ip", "-n", self.netns, *cmd)
 
     def _wait_ready(self) -> None:
-        """Bounded wait until libvirtd answers on tcp_uri; TestHostError with the log tail."""
+        """Bounded wait until libvirtd answers on tls_uri; TestHostError with the log tail."""
         import libvirt
         libvirt.registerErrorHandler(lambda *a: None, None)
 
@@ -175,12 +196,12 @@ class NamespaceHost:
             if self.proc.poll() is not None:
                 raise TestHostError(f"{self.netns}: init exited {self.proc.returncode}; "
                                     f"log tail:\n{self.log_tail()}")
-            libvirt.open(self.tcp_uri).close()
+            libvirt.open(self.tls_uri).close()
             return True
 
         try:
             wait_until_or_raise(answers, self.ready_timeout,
-                                f"{self.netns}: libvirtd at {self.tcp_uri} not ready",
+                                f"{self.netns}: libvirtd at {self.tls_uri} not ready",
                                 interval=0.3, detail=lambda: f"log tail:\n{self.log_tail()}")
         except WaitTimeout as exc:
             raise TestHostError(str(exc)) from None
@@ -208,11 +229,11 @@ class NamespaceHost:
 
     def leftovers(self) -> list[str]:
         """What a harness run could leave on this host, looked at from the host's side:
-        domains and storage pools (its libvirtd over tcp) and files under
+        domains and storage pools (its libvirtd over TLS) and files under
         /var/lib/conformance, /var/log/libvirt/qemu and /etc/libvirt/storage (over ssh)."""
         import libvirt
         found = []
-        conn = libvirt.open(self.tcp_uri)
+        conn = libvirt.open(self.tls_uri)
         try:
             found += [f"domain {d.name()}" for d in conn.listAllDomains()]
             for pool in conn.listAllStoragePools():
@@ -315,7 +336,7 @@ def main(argv: list[str]) -> int:
     n = int(argv[1]) if argv[:1] == ["up"] and len(argv) > 1 else 1
     t0 = time.monotonic()
     hosts = [NamespaceHost(free_index()).start() for _ in range(n)]
-    print(f"{n} host(s) up in {time.monotonic() - t0:.1f} s:", " ".join(h.tcp_uri for h in hosts))
+    print(f"{n} host(s) up in {time.monotonic() - t0:.1f} s:", " ".join(h.tls_uri for h in hosts))
     print("Ctrl-C to stop")
     try:
         signal.pause()

@@ -2,8 +2,8 @@
 
 Level 1 (xml): ``check_xml(expected_features, dom, request) -> list[Finding]`` per feature;
 every accepted XML is checked by all of them (a watchdog case also verifies that no agent
-channel appeared), plus libvirt's RelaxNG schema and, when a connection is given,
-``defineXML``. Level 1 judging of a whole case: ``conformance.checks.level_xml``.
+channel appeared), plus libvirt's RelaxNG schema and, when a lab is given, the sandbox
+and ``defineXML`` on its host. Level 1 judging of a whole case: ``conformance.checks.level_xml``.
 """
 
 from __future__ import annotations

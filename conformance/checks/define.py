@@ -1,78 +1,53 @@
-"""defineXML validation: libvirt itself parses the driver's XML (then it is undefined)."""
+"""The sandbox and defineXML at level 1: is the driver's XML safe to hand a libvirt host, and
+does the real host accept it (then it is undefined)?
+
+The driver's XML goes through the lab's sandbox first (:mod:`conformance.lab.sandbox`): only
+libvirt's canonical reading, inside the allow list, named and marked for the run (so the
+run's cleanup finds it if the check is interrupted), reaches the host. A sandbox refusal
+is a finding naming the rule (``sandbox.<rule>``); the host never saw the XML. Without a
+libvirt host, :func:`check_sandbox` gives the sandbox's verdict alone.
+"""
 
 from __future__ import annotations
 
-import copy
 import os
 import uuid
 
-from lxml import etree
-
 from conformance.checks.finding import Finding
-from conformance.checks.lifecycle import same_uuid
-from conformance.errors import HostUnreachable
-from conformance.lab.runs import OWNER_NS, Owner, harness_machine, process_start_time  # noqa: F401
+from conformance.errors import DomainRefused, SandboxViolation
 
-NAME_PREFIX = "cfm-xml-"
+SANDBOX_EXPECTED = "domain XML inside the harness sandbox"
 
 
-def sandboxed(dom: etree._Element, run_id: str) -> etree._Element:
-    """A copy renamed ``cfm-xml-<run_id>`` with a fresh uuid (also in ``<sysinfo>`` where it
-    repeats the driver's ``<uuid>``, as Nova's does; a ``<sysinfo>`` uuid that differs is left
-    for libvirt to refuse, as it refuses the guest) and the harness ownership marker:
-    parallel checks never collide."""
-    dom = copy.deepcopy(dom)
-    original = dom.findtext("uuid")
-    for tag in ("name", "uuid"):
-        for el in dom.findall(tag):
-            dom.remove(el)
-    fresh = str(uuid.uuid4())
-    name = etree.Element("name")
-    name.text = NAME_PREFIX + run_id
-    dom.insert(0, name)
-    uuid_el = etree.Element("uuid")
-    uuid_el.text = fresh
-    name.addnext(uuid_el)
-    for entry in dom.iterfind("sysinfo/system/entry[@name='uuid']"):
-        if original is None or same_uuid(entry.text, original):
-            entry.text = fresh
-    metadata = dom.find("metadata")
-    if metadata is None:
-        metadata = etree.Element("metadata")
-        name.addnext(metadata)
-    metadata.append(Owner(run_id, os.getpid(), process_start_time(os.getpid()) or "",
-                          *harness_machine()).element())
-    return dom
+def check_sandbox(xml: str, request) -> list[Finding]:
+    """The sandbox's verdict on ``xml`` for ``request`` (its boot files, virt type, instance
+    name; RNG devices looked up on this machine), with no libvirt host involved."""
+    from conformance.lab.runs import STATE_DIR, Owner
+    from conformance.lab.sandbox import Placement, prepare
 
-
-def check_define(conn, dom: etree._Element) -> list[Finding]:
-    """Define a renamed copy with libvirt and undefine it again (always)."""
-    import libvirt
-
-    run_id = uuid.uuid4().hex[:12]
-    xml = etree.tostring(sandboxed(dom, run_id), encoding="unicode")
+    placement = Placement(
+        name="cfm-xml-check", uuid=str(uuid.uuid4()),
+        console_path=str(STATE_DIR / "runs" / "xml-check" / "console.log"),
+        owner=Owner("xml-check", os.getpid(), ""), virt_type=request.virt_type,
+        kernel=request.boot.kernel, initrd=request.boot.initrd, cmdline=request.boot.cmdline,
+        instance_name=request.instance_name)
     try:
-        domain = conn.defineXML(xml)
-    except libvirt.libvirtError as exc:
-        if not _alive(conn):  # the host went away: no verdict on the driver's XML
-            raise HostUnreachable(_uri(conn), f"defineXML: {exc.get_error_message()}") from None
-        return [Finding("libvirt.define", "libvirt accepts the domain (defineXML)",
-                        f"libvirt error: {exc.get_error_message()}")]
+        prepare(xml, placement)
+    except SandboxViolation as exc:
+        return [Finding(f"sandbox.{exc.rule}", SANDBOX_EXPECTED, str(exc))]
+    return []
+
+
+def check_define(lab, xml: str, request) -> list[Finding]:
+    """Sandbox ``xml`` for ``request`` (its boot files, virt type and instance name), define
+    it on ``lab``'s libvirt host and undefine it again. A host that went away raises
+    HostUnreachable (no verdict on the driver's XML)."""
+    placement = lab.placement(request.boot, slug="xml", instance_name=request.instance_name,
+                              virt_type=request.virt_type, define_only=True)
     try:
-        return []
-    finally:
-        domain.undefine()
-
-
-def _alive(conn) -> bool:
-    try:
-        return conn.isAlive() == 1
-    except Exception:  # noqa: BLE001 - a dead connection may raise anything libvirt has
-        return False
-
-
-def _uri(conn) -> str:
-    try:
-        return conn.getURI()
-    except Exception:  # noqa: BLE001
-        return "(the libvirt connection)"
+        lab.define_and_undefine(xml, placement)
+    except SandboxViolation as exc:
+        return [Finding(f"sandbox.{exc.rule}", SANDBOX_EXPECTED, str(exc))]
+    except DomainRefused as exc:
+        return [Finding("libvirt.define", "libvirt accepts the domain (defineXML)", str(exc))]
+    return []

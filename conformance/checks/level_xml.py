@@ -2,7 +2,9 @@
 
 The reference decides the expected outcome. Rejections must carry the same code;
 accepted XML must pass every feature's XML check, libvirt's RelaxNG schema and, when a
-libvirt connection is given, ``defineXML`` (on a renamed copy, undefined at once).
+lab is given, ``defineXML`` on its libvirt host (the sandboxed copy, named and marked for
+the lab's run, undefined at once). The sandbox always judges accepted XML, with or without
+a lab, and its refusal is the case's reason (naming the rule), whatever else was found.
 A lifecycle case judges the domain after the operation; a driver that speaks protocol 1
 is certified on create only, so its lifecycle cases are skipped (outcome ``skip``).
 """
@@ -14,7 +16,7 @@ import time
 from conformance.catalogue import DEFAULT_VIRT_TYPE, Case
 from conformance.catalogue.expected import Expected, expected_outcome
 from conformance.checks import check_xml
-from conformance.checks.define import check_define
+from conformance.checks.define import check_define, check_sandbox
 from conformance.checks.finding import Finding
 from conformance.checks.lifecycle import check_identity
 from conformance.checks.schema import check_schema
@@ -30,7 +32,7 @@ def observed(outcome) -> str:
     return "accepted" if isinstance(outcome, Accepted) else f"rejected:{outcome.code}"
 
 
-def _compare(case: Case, expected: Expected, outcome, request, conn) -> tuple[str, list[Finding]]:
+def _compare(case: Case, expected: Expected, outcome, request, lab) -> tuple[str, list[Finding]]:
     if not expected.accepted:
         want = expected.rejection
         if isinstance(outcome, Rejection):
@@ -43,15 +45,20 @@ def _compare(case: Case, expected: Expected, outcome, request, conn) -> tuple[st
         return f"expected acceptance; driver rejected with {outcome.code}: {outcome.message}", []
     dom = parse_domain(outcome.xml)
     findings = check_xml(expected.features, dom, request) + check_identity(dom, request) + check_schema(dom)
-    if conn is not None and not findings:
-        findings += check_define(conn, dom)
+    defined = (check_define(lab, outcome.xml, request) if lab is not None
+               else check_sandbox(outcome.xml, request))
+    refused = [f for f in defined if f.check.startswith("sandbox.")]
+    if refused:  # the sandbox's refusal is the reason, whatever the feature checks say
+        return refused[0].actual, refused + findings
+    findings += defined
     if findings:
         return "XML does not express the expected features:\n  " + "\n  ".join(map(str, findings)), findings
     return "", []
 
 
-def judge_xml(case: Case, driver: Driver, *, virt_type: str = DEFAULT_VIRT_TYPE, conn=None) -> Verdict:
-    """Run ``case`` through ``driver`` and judge the result at level 1."""
+def judge_xml(case: Case, driver: Driver, *, virt_type: str = DEFAULT_VIRT_TYPE, lab=None) -> Verdict:
+    """Run ``case`` through ``driver`` and judge the result at level 1 (``lab``: also define
+    the sandboxed XML on its libvirt host)."""
     start = time.monotonic()
     verdict = Verdict(case.id, case.feature, case.name, getattr(driver, "name", repr(driver)))
     request = case.request(virt_type)
@@ -76,7 +83,7 @@ def judge_xml(case: Case, driver: Driver, *, virt_type: str = DEFAULT_VIRT_TYPE,
         verdict.evidence["observed"] = observed(outcome)
         if isinstance(outcome, Accepted):
             verdict.evidence["xml"] = outcome.xml
-        problem, findings = _compare(case, expected, outcome, request, conn)
+        problem, findings = _compare(case, expected, outcome, request, lab)
     except DriverFault as exc:
         verdict.evidence["observed"] = f"fault:{exc.kind}"
         problem, findings = str(exc), []

@@ -66,7 +66,7 @@ def apply(xml: str, request: Request) -> str:
         _record(record, "removed", _describe(disk))
         devices.remove(disk)
     # interfaces reference Neutron ports; graphics open a VNC listener on the host, which the
-    # lab's sandbox refuses (conformance/lab/sandbox.py rule 6) and no check looks at.
+    # lab's sandbox refuses (device allow list, conformance/lab/allowlist.py) and no check looks at.
     for device in devices.findall("interface") + devices.findall("graphics"):
         _record(record, "removed", _describe(device))
         devices.remove(device)

@@ -56,7 +56,7 @@ class LocalHost:
 
     def char_device(self, path: str) -> tuple[int, int] | None:
         """(major, minor) when ``path`` is a character device on the host, else None."""
-        from conformance.lab.sandbox import local_char_device
+        from conformance.lab.allowlist import local_char_device
         return local_char_device(path)
 
     def remove(self, path: str) -> None:

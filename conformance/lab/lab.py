@@ -107,22 +107,23 @@ class Lab:
 
     def placement(self, boot, slug: str = "guest", instance_name: str | None = None,
                   virt_type: str | None = None, loader: str | None = None,
-                  instance_uuid: str | None = None) -> sandbox.Placement:
-        """Decide a new guest's harness-owned identity and console file (on the host).
+                  instance_uuid: str | None = None, define_only: bool = False) -> sandbox.Placement:
+        """Decide a new guest's harness-owned identity and console file (on the host; a
+        domain only defined, never started, gets a path in the run directory and no file).
 
         ``instance_name``/``instance_uuid``: the identity the driver was asked for; the
         sandbox refuses XML with another one, and the domain keeps the instance uuid
         (``instance_uuid`` must be fresh: a new uuid4 per guest identity)."""
         name = self.run.domain_name(slug)
-        if self.remote:
+        if self.remote and not define_only:
             console = self.files.create_empty(f"{name}.console.log")
         else:
             console = str(self.run.path(f"{name}.console.log"))
         return sandbox.Placement(
             name=name, uuid=str(uuidlib.UUID(instance_uuid) if instance_uuid else uuidlib.uuid4()),
             console_path=console, owner=self.run.owner, virt_type=virt_type or self.virt_type,
-            kernel=boot.kernel, initrd=boot.initrd, instance_name=instance_name, loader=loader,
-            instance_uuid=instance_uuid)
+            kernel=boot.kernel, initrd=boot.initrd, cmdline=boot.cmdline,
+            instance_name=instance_name, loader=loader, instance_uuid=instance_uuid)
 
     def start(self, driver_xml: str, placement: sandbox.Placement) -> Guest:
         """Sandbox ``driver_xml``, define and start it; return the running Guest.
@@ -164,6 +165,14 @@ class Lab:
             if not alive(conn):
                 raise HostUnreachable(self.uri, f"defineXML: {message}") from None
             raise DomainRefused(f"libvirt refused the driver's domain: {message}") from None
+
+    def define_and_undefine(self, driver_xml: str, placement: sandbox.Placement) -> None:
+        """libvirt's verdict on ``driver_xml``: sandbox it, define it (never started) and
+        undefine it at once. Raises SandboxViolation (nothing defined), DomainRefused or
+        HostUnreachable (:meth:`define`); a definition left by an interruption carries the
+        run's marker, so cleanup finds it."""
+        domain = self.define(self.sandboxed(driver_xml, placement))
+        remove_domain(domain, self.host)
 
     def sandboxed(self, driver_xml: str, placement: sandbox.Placement) -> str:
         """``driver_xml`` checked against the sandbox rules (device numbers looked up on this

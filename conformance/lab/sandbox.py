@@ -1,70 +1,51 @@
-"""Sandbox rules: what driver XML the harness is willing to boot, and what it owns.
+"""The sandbox: what driver XML the harness is willing to hand a libvirt host, and what it owns.
 
-Driver XML is untrusted. It is parsed without DTDs, entity expansion or network access,
-then checked against these rules; a violation raises :class:`SandboxViolation` naming the
-rule and the guest is never defined.
+Driver XML is untrusted. It is judged as libvirt will read it, never by its text:
 
-Refused:
- 1. a DOCTYPE (entities), a root other than ``<domain>``, a domain type other than the
-    requested virt type (``kvm``/``qemu``);
- 2. a ``<name>`` other than the requested instance name; when the harness asked for an
-    instance uuid, a ``<uuid>`` or ``<sysinfo>`` system uuid other than it (rule ``uuid``);
- 3. ``<os>`` with a kernel or initrd other than the harness's boot files, or with a
-    ``<loader>``/``<nvram>`` (host firmware paths) or any other child outside
-    ``OS_CHILDREN`` (``<dtb>``, ``<acpi><table>`` read host files into the guest);
- 4. any element outside libvirt's domain namespace except inside ``<metadata>``, which
-    covers ``<qemu:commandline>`` / ``<qemu:capabilities>`` passthrough;
- 5. ``<seclabel>`` (the host's default confinement always applies), ``<emulator>`` other
-    than the host's QEMU;
- 6. devices outside the allow list (controller, channel, input, video, memballoon, rng,
-    watchdog, panic, serial, console): so no disk, filesystem, hostdev, interface,
-    graphics, tpm, shmem, redirdev, smartcard, parallel;
- 7. channels other than ``type='unix'`` (a file or device channel writes to the host), and
-    a ``<log file=...>`` on any character device (it writes guest output to a host path);
-    ``<input>`` other than mouse/tablet/keyboard (evdev/passthrough grab host devices);
- 8. an RNG backend that is not ``model='random'`` reading null, zero, random, urandom or
-    hwrng (checked by device number on the libvirt host: never a host file, /dev/mem or an
-    EGD socket);
- 9. more than ``MAX_MEMORY_MIB`` of memory or ``MAX_VCPUS`` vCPUs.
-Harness-owned (replaced, documented in reports): the libvirt name, and the uuid unless the
-harness asked for one (fresh per guest; when it asked, the request's instance uuid, itself
-fresh per guest identity, which the driver must answer and which the domain keeps), so a
-driver can never redefine or collide with a foreign domain; the firmware
-(``<loader type='rom'>`` when the image recommends qboot), the serial
-console (a file in the run directory), the agent socket path (left to libvirt, which
-removes it), and ``<metadata>`` gains the ownership marker.
+1. parsed here without DTDs, entity expansion or network access, size-capped; refused:
+   a DOCTYPE, a root other than ``<domain>``, a ``<name>`` other than the requested
+   instance name, when the harness asked for an instance uuid a ``<uuid>`` or ``<sysinfo>``
+   system uuid other than it (rule ``uuid``), any element outside libvirt's namespace
+   except inside ``<metadata>`` (``<qemu:commandline>`` passthrough);
+2. read by libvirt itself (:mod:`conformance.lab.libvirt_reader`): its RelaxNG schema
+   (rule ``schema``: a second ``<devices>`` or ``<os>``, an element inside text) and its
+   parser (``libvirt-parse``) give the canonical XML: one ``<devices>``, memory in KiB;
+3. the allow list (:mod:`conformance.lab.allowlist`) is applied to that canonical XML:
+   top-level elements, ``<os>`` (boot files and cmdline are the harness's), devices and
+   what each may hold, memory and vCPU bounds;
+4. the harness-owned parts replace the driver's: the libvirt name, and the uuid unless the
+   harness asked for one (fresh per guest; when it asked, the request's instance uuid,
+   itself fresh per guest identity, which the driver must answer and the domain keeps), so
+   a driver can never redefine or collide with a foreign domain; the firmware
+   (``<loader type='rom'>`` when the image recommends qboot), the serial console (a file
+   in the run directory), the agent socket path (left to libvirt, which removes it), and
+   ``<metadata>`` gains the ownership marker;
+5. backstop: any value outside ``<metadata>``/``<description>``/``<title>`` that names a host
+   path the harness did not supply is refused (``host-path``).
+
+Only the result of 4 ever reaches a libvirt host. A violation raises
+:class:`SandboxViolation` naming the rule; nothing is defined.
 """
 
 from __future__ import annotations
 
-import os
-import stat
+import copy
 import uuid as uuidlib
 from dataclasses import dataclass
 
 from lxml import etree
 
-from conformance.errors import HarnessError
+from conformance.errors import SandboxViolation
+from conformance.lab import allowlist, libvirt_reader
+from conformance.lab.allowlist import HOST_EMULATORS
 from conformance.lab.runs import OWNER_TAG, Owner
 
-MAX_MEMORY_MIB = 2048
-MAX_VCPUS = 4
-ALLOWED_DEVICES = {"controller", "channel", "input", "video", "memballoon", "rng",
-                   "watchdog", "panic", "serial", "console", "emulator"}
-OS_CHILDREN = {"type", "kernel", "initrd", "cmdline", "boot", "bootmenu", "smbios", "bios"}
-INPUT_TYPES = {"mouse", "tablet", "keyboard"}
-HOST_EMULATORS = {"/usr/bin/qemu-system-x86_64", "/usr/bin/kvm"}
-MEMORY_UNITS = {"b": 1 / 1048576, "bytes": 1 / 1048576, "k": 1 / 1024, "kib": 1 / 1024,
-                "kb": 1000 / 1048576, "m": 1, "mib": 1, "mb": 1e6 / 1048576,
-                "g": 1024, "gib": 1024, "gb": 1e9 / 1048576}
+MAX_XML_BYTES = 1024 * 1024
+ALLOWED_DEVICES = allowlist.DEVICES
+PARSE_PREFIX = "cfm-parse-"  # libvirt's test driver reads the XML under such a name
 
-
-class SandboxViolation(HarnessError):
-    """Driver XML breaks a sandbox rule; the guest is not booted."""
-
-    def __init__(self, rule: str, detail: str):
-        self.rule = rule
-        super().__init__(f"unsafe domain XML refused ({rule}): {detail}")
+__all__ = ["SandboxViolation", "Placement", "prepare", "parse_untrusted", "libvirt_reading",
+           "ALLOWED_DEVICES"]
 
 
 @dataclass(frozen=True)
@@ -79,14 +60,17 @@ class Placement:
     initrd: str
     instance_name: str | None = None  # the name the driver was asked to use
     loader: str | None = None         # harness firmware ROM (e.g. qboot), or SeaBIOS
+    cmdline: str | None = None        # the harness's kernel command line (None: none)
     instance_uuid: str | None = None  # the uuid the driver was asked to use (then ``uuid``)
 
 
 def parse_untrusted(xml: str | bytes) -> etree._Element:
-    """Parse driver XML with no DTD, no entities, no network, no huge trees."""
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
-                             load_dtd=False, remove_comments=True)
+    """Parse driver XML with no DTD, no entities, no network, no huge trees, size-capped."""
     data = xml.encode() if isinstance(xml, str) else xml
+    if len(data) > MAX_XML_BYTES:
+        raise SandboxViolation("size", f"{len(data)} bytes of XML, at most {MAX_XML_BYTES}")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
+                             load_dtd=False, remove_comments=True, remove_pis=True)
     try:
         tree = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
@@ -97,26 +81,25 @@ def parse_untrusted(xml: str | bytes) -> etree._Element:
     return tree
 
 
-def _memory_mib(element) -> float:
-    unit = (element.get("unit") or "KiB").lower()
-    factor = MEMORY_UNITS.get(unit, MEMORY_UNITS.get(unit.rstrip("i"), None))
-    try:
-        return float(element.text) * (factor if factor is not None else 1 / 1024)
-    except (TypeError, ValueError):
-        raise SandboxViolation("memory", f"unreadable <{element.tag}>") from None
-
-
-def _check_identity(root, placement: Placement) -> None:
+def _check_text(root, placement: Placement) -> None:
+    """The rules judged on the driver's document itself, before libvirt reads it."""
     if root.tag != "domain":
         raise SandboxViolation("root", f"root element is <{root.tag}>, not <domain>")
-    if root.get("type") != placement.virt_type:
-        raise SandboxViolation("virt-type", f"domain type {root.get('type')!r}, "
-                                            f"requested {placement.virt_type!r}")
     if placement.instance_name is not None and root.findtext("name") != placement.instance_name:
         raise SandboxViolation("name", f"<name> {root.findtext('name')!r}, requested "
                                        f"{placement.instance_name!r}")
     if placement.instance_uuid is not None:
         _check_uuid(root, placement.instance_uuid)
+    own = root.findtext("uuid")
+    for entry in root.iterfind("sysinfo/system/entry[@name='uuid']"):
+        if own is not None and not _same_uuid(entry.text, own):  # libvirt refuses it too
+            raise SandboxViolation("uuid", f"<sysinfo> system uuid {entry.text!r} is not the "
+                                           f"domain's <uuid> {own!r}")
+    for element in root.iter(etree.Element):
+        if isinstance(element.tag, str) and element.tag.startswith("{"):
+            if any(parent.tag == "metadata" for parent in element.iterancestors()):
+                continue
+            raise SandboxViolation("foreign-namespace", f"element {element.tag} outside <metadata>")
 
 
 def _same_uuid(text: str | None, wanted: str) -> bool:
@@ -139,94 +122,34 @@ def _check_uuid(root, wanted: str) -> None:
                                            f"{wanted!r}")
 
 
-def _check_namespaces(root) -> None:
-    for element in root.iter(etree.Element):
-        if isinstance(element.tag, str) and element.tag.startswith("{"):
-            if any(parent.tag == "metadata" for parent in element.iterancestors()):
-                continue
-            raise SandboxViolation("foreign-namespace", f"element {element.tag} outside <metadata>")
+def libvirt_reading(root) -> etree._Element:
+    """libvirt's canonical reading of ``root`` (name and uuid made throw-away and unique,
+    also in <sysinfo>, where libvirt wants the domain's uuid)."""
+    root = copy.deepcopy(root)
+    for tag in ("name", "uuid"):
+        for old in root.findall(tag):
+            root.remove(old)
+    fresh = str(uuidlib.uuid4())
+    name, uuid = etree.Element("name"), etree.Element("uuid")
+    name.text, uuid.text = PARSE_PREFIX + fresh, fresh
+    root.insert(0, name)  # together and first: libxml2's RelaxNG wants libvirt's "ids" adjacent
+    name.addnext(uuid)
+    for entry in root.iterfind("sysinfo/system/entry[@name='uuid']"):
+        entry.text = fresh
+    text = libvirt_reader.read(etree.tostring(root, encoding="unicode"))
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False,
+                             load_dtd=False, remove_blank_text=True)
+    return etree.fromstring(text.encode(), parser)
 
 
-def _check_os(root, placement: Placement) -> None:
-    os_el = root.find("os")
-    if os_el is None:
-        raise SandboxViolation("os", "no <os> element")
-    for tag in ("loader", "nvram"):
-        if os_el.find(tag) is not None:
-            raise SandboxViolation("os", f"<os><{tag}> points at host firmware")
-    for child in os_el:
-        if isinstance(child.tag, str) and child.tag not in OS_CHILDREN:
-            raise SandboxViolation("os", f"<os><{child.tag}> is not allowed")
-    for tag, wanted in (("kernel", placement.kernel), ("initrd", placement.initrd)):
-        if os_el.findtext(tag) != wanted:
-            raise SandboxViolation("boot-files", f"<os><{tag}> is {os_el.findtext(tag)!r}, "
-                                                 f"the harness supplied {wanted!r}")
-
-
-def _check_resources(root) -> None:
-    for tag in ("memory", "currentMemory"):
-        element = root.find(tag)
-        if element is not None and _memory_mib(element) > MAX_MEMORY_MIB:
-            raise SandboxViolation("memory", f"<{tag}> above {MAX_MEMORY_MIB} MiB")
-    try:
-        vcpus = int(root.findtext("vcpu") or 1)
-    except ValueError:
-        raise SandboxViolation("vcpu", "unreadable <vcpu>") from None
-    if vcpus > MAX_VCPUS:
-        raise SandboxViolation("vcpu", f"{vcpus} vCPUs, at most {MAX_VCPUS}")
-    if root.find(".//seclabel") is not None:
-        raise SandboxViolation("seclabel", "<seclabel> is not accepted")
-
-
-# (major, minor) of the character devices an RNG backend may read: null, zero, random,
-# urandom (major 1) and hwrng (10:183). Never /dev/mem, /dev/kmem, /dev/port, disks.
-RNG_DEVICES = {(1, 3), (1, 5), (1, 8), (1, 9), (10, 183)}
-
-
-def local_char_device(path: str) -> tuple[int, int] | None:
-    """(major, minor) of ``path`` on this machine if it is a character device, else None."""
-    try:
-        info = os.stat(path)
-    except OSError:
-        return None
-    return (os.major(info.st_rdev), os.minor(info.st_rdev)) if stat.S_ISCHR(info.st_mode) else None
-
-
-def _check_devices(devices, char_device) -> None:
-    for device in devices:
-        if not isinstance(device.tag, str):
-            continue
-        if device.tag not in ALLOWED_DEVICES:
-            raise SandboxViolation("device", f"<{device.tag}> is not allowed")
-        if device.tag == "emulator" and device.text not in HOST_EMULATORS:
-            raise SandboxViolation("emulator", f"<emulator> {device.text!r}")
-        if device.tag == "channel" and device.get("type") != "unix":
-            raise SandboxViolation("channel", f"channel type {device.get('type')!r}")
-        if device.find(".//log") is not None:
-            raise SandboxViolation("chardev-log", f"<{device.tag}><log> writes to a host file")
-        if device.tag == "input" and device.get("type") not in INPUT_TYPES:
-            raise SandboxViolation("input", f"input type {device.get('type')!r}")
-        if device.tag == "rng":
-            backend = device.find("backend")
-            path = (backend.text or "").strip() if backend is not None else ""
-            if backend is None or backend.get("model") != "random":
-                raise SandboxViolation("rng-backend", "only <backend model='random'> is allowed")
-            if path and (char_device or local_char_device)(path) not in RNG_DEVICES:
-                raise SandboxViolation("rng-backend", f"{path!r} is not an allowed RNG character "
-                                                      "device (null, zero, random, urandom, hwrng)")
-
-
-def _own(root, devices, placement: Placement) -> None:
-    name = root.find("name")
-    if name is None:
-        name = etree.SubElement(root, "name")
-    name.text = placement.name
-    uuid = root.find("uuid")
-    if uuid is None:
-        uuid = etree.SubElement(root, "uuid")
-    uuid.text = placement.uuid  # the instance's when it was asked for (checked equal)
+def _own(root, placement: Placement) -> None:
+    root.find("name").text = placement.name
+    root.find("uuid").text = placement.uuid  # the instance's when it was asked for (checked equal)
     for entry in root.iterfind("sysinfo/system/entry[@name='uuid']"):
         entry.text = placement.uuid  # libvirt refuses a <sysinfo> uuid that differs
+    devices = root.find("devices")
+    if devices is None:
+        devices = etree.SubElement(root, "devices")
     for old in devices.findall("serial") + devices.findall("console"):
         devices.remove(old)
     serial = etree.SubElement(devices, "serial", type="file")
@@ -236,32 +159,38 @@ def _own(root, devices, placement: Placement) -> None:
     etree.SubElement(console, "source", path=placement.console_path)
     etree.SubElement(console, "target", type="serial", port="0")
     if placement.loader:
-        os_el = root.find("os")
-        etree.SubElement(os_el, "loader", type="rom").text = placement.loader
+        etree.SubElement(root.find("os"), "loader", type="rom").text = placement.loader
     for channel in devices.findall("channel"):
         for source in channel.iter("source"):  # every one: a second <source> is no way around
             source.attrib.pop("path", None)
     metadata = root.find("metadata")
     if metadata is None:
-        metadata = etree.SubElement(root, "metadata")
+        metadata = etree.Element("metadata")
+        ids = root.find("genid") if root.find("genid") is not None else root.find("uuid")
+        ids.addnext(metadata)  # after libvirt's ids, which its RelaxNG wants together
     for old in metadata.findall(OWNER_TAG):
         metadata.remove(old)
     metadata.append(placement.owner.element())
 
 
+def _supplied(root, placement: Placement) -> set[str]:
+    """Host paths the harness supplied (the RNG device has passed its device-number check)."""
+    paths = {placement.kernel, placement.initrd, placement.console_path, placement.loader,
+             placement.cmdline, *HOST_EMULATORS}
+    paths |= {backend.text for backend in root.iterfind("devices/rng/backend") if backend.text}
+    return {p for p in paths if p}
+
+
 def prepare(xml: str | bytes, placement: Placement, char_device=None) -> str:
-    """Check driver XML against the sandbox rules and return the XML the harness boots.
+    """The XML the harness hands libvirt for ``xml``: libvirt's canonical reading, inside the
+    allow list, with the harness-owned parts of ``placement``. SandboxViolation otherwise.
 
     ``char_device(path)`` gives (major, minor) of a character device on the libvirt host
     (default: this machine's, for a local libvirt)."""
-    root = parse_untrusted(xml)
-    _check_identity(root, placement)
-    _check_namespaces(root)
-    _check_os(root, placement)
-    _check_resources(root)
-    devices = root.find("devices")
-    if devices is None:
-        devices = etree.SubElement(root, "devices")
-    _check_devices(devices, char_device)
-    _own(root, devices, placement)
+    driver_root = parse_untrusted(xml)
+    _check_text(driver_root, placement)
+    root = libvirt_reading(driver_root)
+    allowlist.check_domain(root, placement, char_device)
+    _own(root, placement)
+    allowlist.check_host_paths(root, _supplied(root, placement))
     return etree.tostring(root, encoding="unicode")

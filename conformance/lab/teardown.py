@@ -13,17 +13,22 @@ def qemu_log_path(name: str) -> str:
     return f"/var/log/libvirt/qemu/{name}.log"
 
 
+# Undefine without deleting anything on the host: the harness never creates nvram, TPM
+# state or managed-save files, so any such file a domain names is not its to remove.
+UNDEFINE_FLAGS = (libvirt.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM
+                  | getattr(libvirt, "VIR_DOMAIN_UNDEFINE_KEEP_TPM", 0))
+
+
 def destroy_domain(domain: libvirt.virDomain) -> None:
-    """Destroy (if running) and undefine ``domain``, ignoring "already gone"."""
+    """Destroy (if running) and undefine ``domain``, ignoring "already gone"; libvirt is
+    never asked to delete a file (nvram, TPM state, managed save) with it."""
     try:
         if domain.isActive():
             domain.destroy()
     except libvirt.libvirtError:
         pass
     try:
-        domain.undefineFlags(libvirt.VIR_DOMAIN_UNDEFINE_NVRAM
-                             | libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE
-                             | libvirt.VIR_DOMAIN_UNDEFINE_SNAPSHOTS_METADATA)
+        domain.undefineFlags(UNDEFINE_FLAGS)
     except libvirt.libvirtError:
         pass
 

@@ -57,7 +57,8 @@ def test_exec_reference_judged_like_in_process(case, exec_reference):
 
 @pytest.mark.functional
 @pytest.mark.parametrize("case", ALL_CASES, ids=case_id)
-def test_case_defines_in_libvirt(case, driver, libvirt_conn):
-    """Accepted XML is also accepted by libvirt's defineXML (renamed cfm-xml-*, undefined at once)."""
-    verdict = judge_xml(case, driver, conn=libvirt_conn)
+def test_case_defines_in_libvirt(case, driver, host_lab):
+    """Accepted XML passes the sandbox and libvirt's defineXML (the sandboxed copy, named and
+    marked for this run, undefined at once)."""
+    verdict = judge_xml(case, driver, lab=host_lab)
     assert passed_or_skip(verdict), verdict.reason

@@ -10,10 +10,11 @@ from lxml import etree
 from conformance.catalogue import Case
 from conformance.catalogue.expected import expected_outcome
 from conformance.checks import check_xml
-from conformance.checks.define import NAME_PREFIX, OWNER_NS, check_define
+from conformance.checks.define import check_define
 from conformance.checks.level_xml import judge_xml
 from conformance.checks.schema import check_schema
 from conformance.contract import Rejected
+from conformance.lab.runs import OWNER_NS
 from conformance.reference import ReferenceDriver
 
 RICH = Case(id="00000000-0000-4000-8000-00000000c0de", feature="agent", name="rich",
@@ -193,12 +194,14 @@ def test_windows_hidden_needs_vendor_id():
 
 
 def test_schema_violation_fails_the_verdict():
-    """XML that expresses the features but breaks libvirt's RelaxNG schema fails."""
+    """XML that expresses the features but breaks libvirt's RelaxNG schema fails (the sandbox
+    refuses it by its schema rule first, the schema check's finding follows)."""
     dom = reference_dom(RICH)
     dom.find("vcpu").text = "many"
     verdict = judge_xml(RICH, XmlDriver(etree.tostring(dom, encoding="unicode")))
     assert verdict.outcome == "fail"
-    assert [f["check"] for f in verdict.evidence["findings"]] == ["schema.relaxng"]
+    assert [f["check"] for f in verdict.evidence["findings"]] == ["sandbox.schema", "schema.relaxng"]
+    assert "refused (schema)" in verdict.reason
 
 
 def test_accepting_what_the_reference_rejects_fails_clearly():
@@ -247,32 +250,48 @@ def test_verdict_is_json_serialisable():
 
 
 @pytest.mark.functional
-def test_define_catches_what_the_schema_allows(libvirt_conn):
+def test_define_catches_what_the_schema_allows(host_lab):
     """defineXML rejects XML the RelaxNG schema accepts (unknown machine type); nothing is left
     defined afterwards."""
     dom = reference_dom(RICH)
     dom.find("os/type").set("machine", "cfm-no-such-machine")
     assert check_schema(dom) == []
-    verdict = judge_xml(RICH, XmlDriver(etree.tostring(dom, encoding="unicode")), conn=libvirt_conn)
+    verdict = judge_xml(RICH, XmlDriver(etree.tostring(dom, encoding="unicode")), lab=host_lab)
     assert [f["check"] for f in verdict.evidence["findings"]] == ["libvirt.define"]
-    assert not [d for d in libvirt_conn.listAllDomains() if d.name().startswith(NAME_PREFIX)]
+    prefix = f"cfm-{host_lab.run.id}-"
+    assert not [d for d in host_lab.connected().listAllDomains()
+                if d.name().startswith(prefix) and d.name().endswith("-xml")]
 
 
 @pytest.mark.functional
-def test_define_renames_and_marks_the_domain(libvirt_conn):
-    """The defined copy is named cfm-xml-*, has a fresh uuid (parallel checks never collide),
-    carries the ownership marker, and is undefined."""
+def test_define_renames_and_marks_the_domain(host_lab):
+    """The defined copy is named for the lab's run (cfm-<run>-<n>-xml), has a fresh uuid
+    (parallel checks never collide), carries the ownership marker, and is undefined."""
     seen = []
-    real_define = libvirt_conn.defineXML
+    real = host_lab.connected()
 
     class Spy:
+        def __getattr__(self, name):
+            return getattr(real, name)
+
         def defineXML(self, xml):
             seen.append(etree.fromstring(xml.encode()))
-            return real_define(xml)
+            return real.defineXML(xml)
 
-    assert check_define(Spy(), reference_dom(RICH)) == []
+    class SpyLab:
+        def __getattr__(self, name):
+            return getattr(host_lab, name)
+
+        def define_and_undefine(self, xml, placement):
+            return type(host_lab).define_and_undefine(self, xml, placement)
+
+        def connected(self):
+            return Spy()
+
+    xml = ReferenceDriver().build(RICH.request())
+    assert check_define(SpyLab(), xml, RICH.request()) == []
     name = seen[0].findtext("name")
     original = reference_dom(RICH).findtext("uuid")
-    assert name.startswith(NAME_PREFIX) and seen[0].findtext("uuid") not in (None, original)
+    assert name.startswith(f"cfm-{host_lab.run.id}-") and seen[0].findtext("uuid") not in (None, original)
     assert seen[0].find(f"metadata/{{{OWNER_NS}}}owner") is not None
-    assert name not in [d.name() for d in libvirt_conn.listAllDomains()]
+    assert name not in [d.name() for d in real.listAllDomains()]

@@ -37,7 +37,7 @@ def certify_fleet(certify, *hosts: str) -> CertifyRun:
 
 
 def running_guests(host) -> list[str]:
-    with libvirt.open(host.tcp_uri) as conn:
+    with libvirt.open(host.tls_uri) as conn:
         return [d.name() for d in conn.listAllDomains() if d.isActive()]
 
 
@@ -49,7 +49,7 @@ class ImageUploads(threading.Thread):
         self.host, self.runs, self.done = host, set(), threading.Event()
 
     def run(self):
-        with libvirt.open(self.host.tcp_uri) as conn:
+        with libvirt.open(self.host.tls_uri) as conn:
             while not self.done.wait(0.2):
                 try:
                     pool = conn.storagePoolLookupByName("cfm")

@@ -10,7 +10,7 @@ KERNEL, INITRD = "/var/lib/conformance/k", "/var/lib/conformance/i"
 PLACEMENT = Placement(name="cfm-abcd1234-1-t", uuid="11111111-2222-3333-4444-555555555555",
                       console_path="/var/lib/conformance/runs/abcd1234/c.log",
                       owner=Owner("abcd1234", 4242, "777"), virt_type="qemu", kernel=KERNEL,
-                      initrd=INITRD, instance_name="instance-1")
+                      initrd=INITRD, cmdline="console=ttyS0", instance_name="instance-1")
 
 
 def domain(devices: str = "", os_extra: str = "") -> str:

@@ -19,7 +19,7 @@ def certify(tmp_path, *args):
 
 def test_two_hosts_each_certified_in_their_own_child_and_joined(tmp_path, namespace_hosts):
     [remote] = namespace_hosts(1)
-    done = certify(tmp_path, "--host", "qemu:///system", "--host", f"far={remote.tcp_uri}")
+    done = certify(tmp_path, "--host", "qemu:///system", "--host", f"far={remote.tls_uri}")
     assert done.returncode == 0, done.stdout + done.stderr
     fleet = json.loads((tmp_path / "report.json").read_text())
     assert fleet["kind"] == "fleet" and fleet["certification"]["verdict"] == "certified"
@@ -29,7 +29,7 @@ def test_two_hosts_each_certified_in_their_own_child_and_joined(tmp_path, namesp
         assert host["summary"]["pass"] == host["summary"]["total"] > 20
         assert (tmp_path / "hosts" / label / "pytest.log").exists()
     assert json.loads((tmp_path / "hosts" / "far" / "report.json").read_text())["host"]["libvirt_uri"] \
-        == remote.tcp_uri
+        == remote.tls_uri
     suites = etree.parse(str(tmp_path / "junit.xml")).getroot().findall("testsuite")
     assert [s.get("hostname") for s in suites] == ["local", "far"]
     lines = done.stdout.splitlines()

@@ -1,4 +1,5 @@
-"""Reference driver XML is accepted by the real libvirt (defineXML with validation, then undefine)."""
+"""Reference driver XML, sandboxed like any driver's, is accepted by the real libvirt (defineXML
+with validation, then undefine)."""
 import uuid
 
 import pytest
@@ -19,16 +20,20 @@ PROPS = {"hw_qemu_guest_agent": "yes", "hw_mem_page_size": "4096"}
 @pytest.mark.parametrize("virt_type", ["qemu", "kvm"])
 @pytest.mark.parametrize("props", [PROPS, {**PROPS, "os_type": "windows"}, {}],
                          ids=["linux", "windows", "defaults"])
-def test_define_and_undefine(libvirt_conn, virt_type, props):
-    """libvirt accepts the XML (VIR_DOMAIN_DEFINE_VALIDATE) and keeps every feature element."""
-    conn = libvirt_conn
+def test_define_and_undefine(host_lab, virt_type, props):
+    """libvirt accepts the sandboxed XML (VIR_DOMAIN_DEFINE_VALIDATE) and keeps every feature
+    element."""
+    conn = host_lab.connected()
     if virt_type == "kvm" and "kvm" not in conn.getCapabilities():
         pytest.skip("host capabilities list no <domain type='kvm'> (no /dev/kvm)")
     specs = SPECS if props else {}
     name = f"dev-reference-{uuid.uuid4().hex[:10]}"
     req = Request(virt_type=virt_type, instance_name=name, instance_uuid=str(uuid.uuid4()),
                   flavor=Flavor(extra_specs=specs), image=Image(properties=props))
-    dom = conn.defineXMLFlags(ReferenceDriver().build(req), libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
+    placement = host_lab.placement(req.boot, slug="reference", instance_name=name,
+                                   virt_type=virt_type, define_only=True)
+    xml = host_lab.sandboxed(ReferenceDriver().build(req), placement)
+    dom = conn.defineXMLFlags(xml, libvirt.VIR_DOMAIN_DEFINE_VALIDATE)
     try:
         live = dom.XMLDesc(0)
         if props:

@@ -78,15 +78,15 @@ def test_workers_adopt_the_image_certify_uploaded_once(namespace_hosts, local_im
 
 
 def test_host_facts_without_shell_are_a_named_skip(namespace_hosts, local_image):
-    """Over qemu+tcp the guest still boots (volumes, console by download), but QEMU's /proc
+    """Over qemu+tls (no shell) the guest still boots (volumes, console by download), but QEMU's /proc
     cannot be read: HostCapabilityMissing names the URI, so such checks skip, never pass.
     Without a shell libvirt's QEMU log of the guest stays (libvirt has no API to remove it);
     everything else goes."""
     from conformance.lab.lab import Lab
     host = namespace_hosts(1)[0]
-    with Lab(host.tcp_uri) as lab:
+    with Lab(host.tls_uri) as lab:
         _, guest = _boot(lab, local_image, {})
-        with pytest.raises(HostCapabilityMissing, match=r"qemu\+tcp://.*qemu\+ssh"):
+        with pytest.raises(HostCapabilityMissing, match=r"qemu\+tls://.*qemu\+ssh"):
             qemu.guest_cmdline(guest)
         assert lab.capabilities().unknown
     log = f"/var/log/libvirt/qemu/{guest.name}.log"
@@ -104,7 +104,7 @@ def test_cleanup_removes_a_dead_runs_volumes_on_the_host(namespace_hosts, local_
     child = subprocess.Popen([sys.executable, "-c", "pass"])
     started = process_start_time(child.pid)
     child.wait()
-    conn = open_connection(host.tcp_uri)
+    conn = open_connection(host.tls_uri)
     try:
         files = storage.HostFiles(lambda: conn, "deadbeef", Owner("deadbeef", child.pid, started or "1",
                                                                   *harness_machine()))

@@ -1,4 +1,5 @@
-"""Namespace test hosts: reachable over tcp and ssh, isolated from this host, torn down clean."""
+"""Namespace test hosts: reachable over TLS (client certificate) and ssh only, isolated from
+this host, torn down clean."""
 
 import os
 import subprocess
@@ -12,9 +13,9 @@ TINY = """<domain type='qemu'><name>{name}</name><memory unit='MiB'>64</memory>
 <os><type>hvm</type></os><devices/></domain>"""
 
 
-def test_two_hosts_answer_over_tcp_and_ssh(namespace_hosts):
+def test_two_hosts_answer_over_tls_and_ssh(namespace_hosts):
     for host in namespace_hosts(2):
-        with libvirt.open(host.tcp_uri) as conn:
+        with libvirt.open(host.tls_uri) as conn:
             assert conn.listAllDomains() == []
         with libvirt.open(host.ssh_uri) as conn:
             assert conn.getLibVersion() > 0
@@ -23,7 +24,7 @@ def test_two_hosts_answer_over_tcp_and_ssh(namespace_hosts):
 def test_guest_runs_in_namespace_only(namespace_hosts):
     host = namespace_hosts(1)[0]
     name = f"cfm-testhost-{os.getpid()}"
-    with libvirt.open(host.tcp_uri) as remote, libvirt.open("qemu:///system") as local:
+    with libvirt.open(host.tls_uri) as remote, libvirt.open("qemu:///system") as local:
         dom = remote.createXML(TINY.format(name=name), 0)
         try:
             assert name in [d.name() for d in remote.listAllDomains()]
@@ -31,6 +32,29 @@ def test_guest_runs_in_namespace_only(namespace_hosts):
             assert not {d.name() for d in local.listAllDomains()} & {d.name() for d in remote.listAllDomains()}
         finally:
             dom.destroy()
+    # libvirt has no API to remove the QEMU log: remove it over ssh, so that later tests of
+    # this session that share the host find nothing left
+    subprocess.run(["ssh", "-F", host.ssh_config, host.address,
+                    f"rm -f /var/log/libvirt/qemu/{name}.log"], timeout=30, check=True)
+    assert host.leftovers() == []
+
+
+def test_libvirtd_accepts_no_unauthenticated_connection(namespace_hosts, tmp_path):
+    """From outside its namespace a test host's libvirtd (a root daemon) answers only a
+    client that holds the host's client certificate: plain TCP without authentication and
+    TLS with no or a foreign certificate are refused."""
+    host = namespace_hosts(1)[0]
+    empty = tmp_path / "no-certificates"
+    empty.mkdir()
+    refused = [f"qemu+tcp://{host.address}/system", f"qemu+tcp://{host.address}:16509/system",
+               f"qemu+tls://{host.address}/system?pkipath={empty}&no_verify=1"]
+    other = namespace_hosts(2)[1]  # another host's certificate is not this host's client's
+    refused.append(f"qemu+tls://{host.address}/system?pkipath={other.pki_dir}&no_verify=1")
+    for uri in refused:
+        with pytest.raises(libvirt.libvirtError):
+            libvirt.open(uri).close()
+    with libvirt.open(host.tls_uri) as conn:
+        assert conn.getLibVersion() > 0
 
 
 def test_conformance_state_hidden_over_ssh(namespace_hosts):

@@ -185,3 +185,32 @@ def test_worker_that_cannot_start_is_a_crash_fault(tmp_path):
     leftovers = {n for n in set(os.listdir(tempfile.gettempdir())) - before
                  if n.startswith("cfm-nova-")}
     assert not leftovers
+
+
+def test_every_nova_answer_passes_the_sandbox(nova):
+    """Nova's XML for every catalogue case it accepts (qemu and kvm) survives libvirt's RelaxNG
+    validation, libvirt's reading and the allow list: the sandbox refuses nothing Nova does."""
+    from dataclasses import replace as with_
+
+    from conformance.catalogue import ALL_CASES
+    from conformance.lab.runs import Owner
+    from conformance.lab.sandbox import Placement, prepare
+    refused, checked = [], 0
+    for case in ALL_CASES:
+        for virt_type in ("qemu", "kvm"):
+            request = case.request(virt_type)
+            try:
+                xml = nova.build(request)
+            except (Rejected, DriverFault):
+                continue
+            placement = Placement(name="cfm-nova-1-x", uuid="11111111-2222-3333-4444-555555555555",
+                                  console_path="/var/lib/conformance/runs/nova/c.log",
+                                  owner=Owner("nova", 1, "1"), virt_type=request.virt_type,
+                                  kernel=request.boot.kernel, initrd=request.boot.initrd,
+                                  cmdline=request.boot.cmdline, instance_name=request.instance_name)
+            try:
+                prepare(xml, with_(placement))
+                checked += 1
+            except Exception as exc:  # noqa: BLE001 - collect every refusal, then fail once
+                refused.append(f"{case.id} {case.feature}/{case.name} [{virt_type}]: {exc}")
+    assert refused == [] and checked > 100, "\n".join(refused[:20])

@@ -19,7 +19,7 @@ PLACEMENT = Placement(name="cfm-abcd1234-1-t", uuid="11111111-2222-3333-4444-555
                       console_path="/var/lib/conformance/runs/abcd1234/c.log",
                       owner=Owner("abcd1234", 4242, "777"), virt_type="qemu",
                       kernel=REQUEST.boot.kernel, initrd=REQUEST.boot.initrd,
-                      instance_name="instance-1")
+                      cmdline=REQUEST.boot.cmdline, instance_name="instance-1")
 BASE = ReferenceDriver().build(REQUEST)
 TAGS = ["disk", "log", "acpi", "dtb", "input", "source", "loader", "nvram", "seclabel",
         "interface", "hostdev", "filesystem", "name", "uuid", "memory", "vcpu", "metadata",

@@ -21,7 +21,7 @@ def test_minimal_domain_passes_the_sandbox_and_libvirt_schema(virt_type):
     placement = Placement(name="cfm-ab-1-x", uuid="11111111-2222-3333-4444-666666666666",
                           console_path="/tmp/c.log", owner=Owner("ab", 1, "1"),
                           virt_type=virt_type, kernel=BOOT.kernel, initrd=BOOT.initrd,
-                          instance_name="instance-x")
+                          cmdline=BOOT.cmdline, instance_name="instance-x")
     root = etree.fromstring(prepare(xml, placement).encode())
     assert root.findtext("os/cmdline") == "console=ttyS0 <&>"   # escaped, not interpreted
     assert root.find("devices/channel/target").get("name") == "org.qemu.guest_agent.0"
