@@ -17,8 +17,9 @@ step   create, reboot, stop_start                  resize (new flavor) / rebuild
        (InvalidMachineType), RNG path (RngDeviceNotExist), watchdog action
 =====  ==========================================  =======================================
 
-Reboot and stop/start run no API check and no scheduler: they regenerate the domain from the
-same flavor and image (step 6 only, against the host now). Resize builds from the new flavor
+Reboot and stop/start run no API check and no scheduler in Nova: they regenerate the domain
+from the same flavor and image (step 6 against the host now); the reference refuses a
+request create would refuse with create's answer (such an instance cannot exist). Resize builds from the new flavor
 and the old image, rebuild from the old flavor and the new image. The instance's state before
 a resize/rebuild must be one Nova could have created on that host (else
 :class:`~conformance.errors.RequestInvalid`). ``release`` picks the Nova release modelled
@@ -79,8 +80,12 @@ def _admit_before(request: Request, api_validation: bool, release: Model) -> api
 def _admit(request: Request, inputs: Inputs, api_validation: bool) -> api.Admitted:
     """Steps 3-5: the API checks and the scheduler of the request's operation."""
     op = request.operation
-    if op in ("reboot", "stop_start"):  # no API check, no scheduler: the create's answers
-        return api.admit(inputs, "create")
+    if op in ("reboot", "stop_start"):
+        # Nova runs no API check and no scheduler here; the instance exists, so create's
+        # answers hold (a request create would refuse is refused the same way)
+        admitted = api.admit(inputs, "create")
+        scheduling.check(inputs, admitted.cpus, admitted.model)
+        return admitted
     old = _admit_before(request, api_validation, inputs.release) if op != "create" else None
     admitted = api.admit(inputs, op)
     if op == "rebuild" and request.old_image != request.image and old.numa_key != admitted.numa_key:
