@@ -39,6 +39,7 @@ REJECTION_CODES = frozenset({
     # realtime, CPU pinning, memory encryption, scheduling (docs/reference-semantics.md)
     "RealtimeConfigurationInvalid",
     "RealtimeMaskNotFoundOrInvalid",
+    "RequiredMixedOrRealtimeCPUMask",
     "ImageCPUPinningForbidden",
     "InvalidMachineType",
     "StatelessFirmwareRequired",

@@ -9,8 +9,7 @@ from __future__ import annotations
 from lxml import etree
 
 from conformance.checks.finding import Finding, count_finding, excerpt
-from conformance.contract import Request
-from conformance.errors import RequestInvalid
+from conformance.contract import Rejected, Request
 from conformance.reference import Features
 from conformance.reference.cpu_policy import parse_cpu_spec
 
@@ -20,7 +19,7 @@ REALTIME_SCHEDULERS = ("fifo", "rr")
 def _cpus(text: str | None) -> set[int] | None:
     try:
         return parse_cpu_spec(text or "")
-    except RequestInvalid:
+    except Rejected:
         return None
 
 

@@ -47,7 +47,7 @@ def _compare(case: Case, expected: Expected, outcome, request, lab) -> tuple[str
     dom = parse_domain(outcome.xml)
     encrypted = expected.features.mem_encryption is not None
     findings = check_xml(expected.features, dom, request) + check_identity(dom, request) \
-        + check_schema(_schema_view(dom) if encrypted else dom)
+        + check_schema(schema_view(dom) if encrypted else dom)
     if encrypted:  # never defined (DEFINE_NOT_APPLICABLE)
         defined = check_encrypted(outcome.xml, request)
     else:
@@ -62,7 +62,7 @@ def _compare(case: Case, expected: Expected, outcome, request, lab) -> tuple[str
     return "", []
 
 
-def _schema_view(dom):
+def schema_view(dom):
     """An encrypted domain for libvirt's schema: without firmware and launch security (this
     host's libvirt may predate their forms, e.g. ``sev-snp``: the checks and the sandbox's
     allow list judge them), or as it is when they break that allow list."""

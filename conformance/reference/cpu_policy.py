@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from conformance.contract import Rejected
-from conformance.errors import RequestInvalid
 from conformance.reference.inputs import Inputs
 from conformance.reference.strutils import bool_from_string
 
@@ -34,8 +33,11 @@ class CpuRequest:
     realtime: frozenset[int] | None
 
 
-def parse_cpu_spec(spec: str) -> set[int]:
-    """hardware.py ``parse_cpu_spec``: "1-4,^3,6" -> {1, 2, 4, 6}."""
+def parse_cpu_spec(spec: str, source: str = "InvalidExtraSpec") -> set[int]:
+    """hardware.py ``parse_cpu_spec``: "1-4,^3,6" -> {1, 2, 4, 6}. Nova refuses a malformed
+    spec with a plain ``Invalid`` (HTTP 400, no contract name): the reference names it
+    ``source`` (InvalidImageProperty for an image mask, else InvalidExtraSpec: a flavor mask
+    the API did not validate), docs/nova-differences.md D3."""
     include, exclude = set(), set()
     for rule in (part.strip() for part in spec.split(",")):
         if not rule:
@@ -52,9 +54,8 @@ def parse_cpu_spec(spec: str) -> set[int]:
                 exclude.add(int(rule[1:].strip()))
             else:
                 include.add(int(rule))
-        except ValueError:  # Nova: exception.Invalid (HTTP 400), not a contract code
-            raise RequestInvalid(f"CPU spec {spec!r}: Nova refuses it with a plain Invalid, "
-                                 "which the contract does not model") from None
+        except ValueError:
+            raise Rejected(source, f"Invalid inclusion expression {rule!r}") from None
     return include - exclude
 
 
@@ -76,8 +77,9 @@ def _policy(inputs: Inputs) -> str | None:
     the flavor leaves it unset (or confirm ``shared``)."""
     flavor = inputs.extra_specs.get("hw:cpu_policy")
     image = inputs.image_props.get("hw_cpu_policy")
-    if flavor and flavor not in POLICIES:  # only without API validation
-        raise RequestInvalid(f"hw:cpu_policy {flavor!r}: InvalidCPUAllocationPolicy is not modelled")
+    if flavor and flavor not in POLICIES:  # only without API validation (D3)
+        raise Rejected("InvalidExtraSpec", f"CPU policy {flavor!r} is not one of "
+                       f"{', '.join(POLICIES)}")
     forbidden = {"mixed": ("dedicated",), "shared": ("mixed", "dedicated")}
     if flavor and image in forbidden.get(flavor, ()):
         raise Rejected("ImageCPUPinningForbidden", "Image property 'hw_cpu_policy' is not "
@@ -91,10 +93,12 @@ def realtime_vcpus(inputs: Inputs) -> frozenset[int] | None:
     if not bool_from_string(inputs.extra_specs.get("hw:cpu_realtime")):
         return None
     vcpus = set(range(inputs.request.flavor.vcpus))
-    mask = inputs.image_props.get("hw_cpu_realtime_mask") or inputs.extra_specs.get("hw:cpu_realtime_mask")
+    image_mask = inputs.image_props.get("hw_cpu_realtime_mask")
+    mask = image_mask or inputs.extra_specs.get("hw:cpu_realtime_mask")
     if mask:
         text = mask.strip()
-        chosen = parse_cpu_spec(f"0-{len(vcpus) - 1},{mask}" if text.startswith("^") else mask)
+        chosen = parse_cpu_spec(f"0-{len(vcpus) - 1},{mask}" if text.startswith("^") else mask,
+                                "InvalidImageProperty" if image_mask else "InvalidExtraSpec")
     else:
         chosen = set(vcpus)
     if not chosen or chosen == vcpus:  # no emulator threads policy (not modelled)
@@ -104,14 +108,23 @@ def realtime_vcpus(inputs: Inputs) -> frozenset[int] | None:
     return frozenset(chosen)
 
 
+MIXED_MESSAGE = ("Dedicated CPU set can be specified from either 'hw:cpu_dedicated_mask' or "
+                 "'hw:cpu_realtime_mask' when using 'mixed' CPU policy. 'hw:cpu_dedicated_mask' "
+                 "and 'hw:cpu_realtime_mask' can not be specified at the same time, or be "
+                 "specified with none of them.")
+
+
 def resolve(inputs: Inputs) -> CpuRequest:
     """The CPU part of ``numa_get_constraints``, in its order: policy, realtime mask, then
-    realtime needs a dedicated (or mixed) policy."""
+    realtime needs a dedicated (or mixed) policy, and a mixed one its realtime vCPUs (the
+    dedicated mask is not modelled)."""
     policy = _policy(inputs)
     realtime = realtime_vcpus(inputs)
     if realtime and policy not in PINNED:
         raise Rejected("RealtimeConfigurationInvalid",
                        "Cannot set realtime policy in a non dedicated cpu pinning policy")
+    if policy == "mixed" and not realtime:
+        raise Rejected("RequiredMixedOrRealtimeCPUMask", MIXED_MESSAGE)
     return CpuRequest(policy, realtime)
 
 

@@ -111,6 +111,7 @@ def _compute(inputs: Inputs, admitted: api.Admitted) -> tuple[str, bool, str | N
     else:
         needs = offered and bool(mem_encryption.constraint(inputs, machine))
     model = mem_encryption.constraint(inputs, machine) if offered else None
+    machine_type.check_stateless_firmware(inputs)  # _configure_guest_by_virt_type
     return machine, bool(admitted.locked or admitted.cpus.realtime or needs), model
 
 

@@ -10,6 +10,7 @@ at define time (level xml).
 
 from __future__ import annotations
 
+from conformance.contract import Rejected
 from conformance.reference.inputs import Inputs
 
 DEFAULT = "pc"  # get_default_machine_type: x86_64 and i686
@@ -30,3 +31,15 @@ def family(machine: str | None) -> str:
     if "q35" in machine:
         return "q35"
     return machine
+
+
+def check_stateless_firmware(inputs: Inputs) -> None:
+    """Before Nova 34.0.0 (releases.py ``stateless-bios``), ``get_stateless_firmware_constraint``
+    refuses ``hw_firmware_stateless=true`` without UEFI firmware with a plain ``Invalid``
+    (no contract name: the reference says InvalidImageProperty, docs/nova-differences.md D3),
+    in the scheduler's resource request and again when the driver builds the guest."""
+    if inputs.has("stateless-bios") or not inputs.image_props.get("hw_firmware_stateless"):
+        return
+    if inputs.image_props.get("hw_firmware_type") != "uefi":
+        raise Rejected("InvalidImageProperty",
+                       "Stateless firmware is supported only when UEFI firmware type is used.")

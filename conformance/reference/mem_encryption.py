@@ -61,7 +61,11 @@ def _model(inputs: Inputs) -> str:
         return SEV
     if flavor is not None and image is not None and flavor != image:
         raise _conflict("mem_encryption_model", flavor, image, inputs)
-    return image or flavor or SEV
+    model = image or flavor or SEV
+    if model not in NEEDS_LOCKED or (model == SEV_SNP and not inputs.has("sev-snp")):
+        # only a flavor the API did not validate: Nova's plain Invalid (nova-differences D3)
+        raise Rejected("InvalidExtraSpec", f"Invalid memory encryption model {model!r}.")
+    return model
 
 
 def constraint(inputs: Inputs, machine: str | None = None) -> str | None:

@@ -36,6 +36,9 @@ CHANGES = (
            "memory-encrypted guests: no explicit virtio-serial controller for the guest agent "
            "and no <driver iommu='on'/> on virtio devices (RNG, balloon); QEMU >= 6.2 enables "
            "the platform IOMMU itself"),
+    Change("stateless-bios", "34.0.0", ("b9ccaf93e2",),
+           "hw_firmware_stateless=true with BIOS firmware is ignored (a warning); before, Nova "
+           "refuses it with a plain Invalid (HTTP 400) when scheduling and building the guest"),
     Change("sev-locked-constraint", "34.0.0", ("a04c92378d1749120fcd779ff87368922acff03f",),
            "get_locked_memory_constraint asks the memory encryption model whether it needs "
            "locked memory (the driver's separate SEV branch is gone): a memory encryption "

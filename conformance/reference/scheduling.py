@@ -12,6 +12,7 @@ no valid host: the instance goes to ERROR with ``NoValidHost``. Runs on create a
 from __future__ import annotations
 
 from conformance.contract import Rejected
+from conformance.reference import machine_type
 from conformance.reference.cpu_policy import CpuRequest, parse_cpu_spec
 from conformance.reference.inputs import Inputs
 
@@ -19,6 +20,7 @@ MESSAGE = "No valid host was found. There are not enough hosts available."
 
 
 def check(inputs: Inputs, cpus: CpuRequest, model: str | None) -> None:
+    machine_type.check_stateless_firmware(inputs)  # ResourceRequest, before 34.0.0
     dedicated = parse_cpu_spec(inputs.host.cpu_dedicated_set) if inputs.host.cpu_dedicated_set else set()
     vcpus = inputs.request.flavor.vcpus
     if cpus.policy == "dedicated":
