@@ -34,7 +34,7 @@ CASES = (
            image_properties={**Q35_UEFI, "hw_locked_memory": "false"}),
     locked(id="c8ca61df-1250-4e5d-9d62-cbc329119de4", changes=('sev-no-iommu',), name="sev-locked-true-pages", description="SEV and explicitly locked (page size "
            "small): locked.", extra_specs={**SEV, "hw:locked_memory": "true", "hw:mem_page_size": "small"}),
-    locked(id="6eaf31f2-7517-469d-b60f-9064ec3b9d11", name="sev-locked-conflict", description="Flavor and image disagree on locked "
+    locked(id="6eaf31f2-7517-469d-b60f-9064ec3b9d11", since="26.0.0", name="sev-locked-conflict", description="Flavor and image disagree on locked "
            "memory: the conflict comes before SEV.", extra_specs={**SEV, "hw:locked_memory": "true",
                                                                  "hw:mem_page_size": "small"},
            image_properties={**Q35_UEFI, "hw_locked_memory": "false"},
@@ -47,7 +47,7 @@ CASES = (
     locked(id="253ac842-99e2-489b-834c-9085b11edceb", changes=('sev-es-model', 'sev-snp', 'sev-no-iommu', 'sev-locked-constraint'), name="sev-snp-image-model", description="Image hw_mem_encryption_model=amd-sev-snp: "
            "not locked (34.0.0; before, invalid image metadata).", extra_specs=SEV,
            image_properties={**SNP_IMAGE, IMODEL: "amd-sev-snp"}, host=SNP_HOST),
-    locked(id="ea57d772-6b60-4931-9032-5b678abfe510", changes=('sev-es-model', 'sev-snp', 'sev-no-iommu'), name="sev-snp-locked-explicitly", description="SNP with hw:locked_memory=true and a "
+    locked(id="ea57d772-6b60-4931-9032-5b678abfe510", since="26.0.0", changes=('sev-es-model', 'sev-snp', 'sev-no-iommu'), name="sev-snp-locked-explicitly", description="SNP with hw:locked_memory=true and a "
            "page size: locked because asked.", extra_specs={**SEV, MODEL: "amd-sev-snp",
                                                             "hw:locked_memory": "true", "hw:mem_page_size": "small"},
            image_properties=SNP_IMAGE, host=SNP_HOST),
@@ -83,9 +83,9 @@ CASES = (
           image_properties={**Q35_UEFI, "hw_qemu_guest_agent": "yes"}),
     agent(id="ff701d21-d108-4a59-9fb0-552dce623570", changes=('sev-no-iommu',), name="sev-no-agent", description="A SEV guest without the agent: no channel, no "
           "controller.", extra_specs=SEV, image_properties=Q35_UEFI),
-    rng(id="efe2909e-1b0b-4084-bc59-9dbf4f95440e", changes=('sev-no-iommu',), name="sev-rng", description="The RNG of a SEV guest (before 34.0.0 <driver iommu='on'/>).",
+    rng(id="efe2909e-1b0b-4084-bc59-9dbf4f95440e", since="21.0.0", changes=('sev-no-iommu',), name="sev-rng", description="The RNG of a SEV guest (before 34.0.0 <driver iommu='on'/>).",
         extra_specs=SEV),
-    rng(id="622f9ddb-9955-478d-b70e-7b7e18c944b3", changes=('sev-no-iommu',), name="sev-rng-rate", description="A rate-limited RNG of a SEV guest.",
+    rng(id="622f9ddb-9955-478d-b70e-7b7e18c944b3", since="21.0.0", changes=('sev-no-iommu',), name="sev-rng-rate", description="A rate-limited RNG of a SEV guest.",
         extra_specs={**SEV, "hw_rng:rate_bytes": "1024", "hw_rng:rate_period": "1000"}),
     rng(id="5696ffa6-0e6c-4d5e-af58-9d802b8883d5", name="sev-rng-disallowed", description="hw_rng:allowed=false on a SEV guest: no RNG.",
         extra_specs={**SEV, "hw_rng:allowed": "false"}),

@@ -41,7 +41,7 @@ CASES = (
     case(id="386e8eb4-3187-493a-a509-ae163091a1b9", name="realtime-locked-true-pages", description="Realtime and explicitly locked with "
          "page size small: locked.", extra_specs={**REALTIME, "hw:locked_memory": "true",
                                                   "hw:mem_page_size": "small"}),
-    case(id="48734f3f-e04f-4447-9560-03687747ef52", name="realtime-locked-true-no-pages", description="Realtime does not lift the page "
+    case(id="48734f3f-e04f-4447-9560-03687747ef52", since="26.0.0", name="realtime-locked-true-no-pages", description="Realtime does not lift the page "
          "size rule of an explicit hw:locked_memory=true.", extra_specs={**REALTIME, "hw:locked_memory": "true"},
          expect_rejection="LockMemoryForbidden"),
     case(id="59c679ee-c62c-4e6e-ac89-13bcbc703dea", name="realtime-pmu-off", description="Realtime with the vPMU off (the documentation's "
@@ -68,6 +68,9 @@ CASES = (
          "boolean-like at the API.", extra_specs={**REALTIME, RT: "maybe"}, expect_rejection="InvalidExtraSpec"),
     case(id="c50283b0-89ef-4c07-b5e2-f65f1a5ac0ed", name="realtime-mask-malformed", description="A flavor mask outside the API pattern.",
          extra_specs={**REALTIME, MASK: "one"}, expect_rejection="InvalidExtraSpec"),
+    case(id="a50aef0f-4d71-4390-bb37-c3d1995da472", name="mixed-without-realtime-mask", description="Policy mixed names neither "
+         "realtime nor dedicated vCPUs.", extra_specs={POLICY: "mixed"},
+         expect_rejection="RequiredMixedOrRealtimeCPUMask"),
     case(id="6130c9a7-7908-4fac-abbf-3ecedc8c3b20", name="realtime-host-without-dedicated", description="The host has no dedicated CPUs: "
          "no valid host.", extra_specs=REALTIME, host={}, expect_rejection="NoValidHost"),
     case(id="0538c8e7-dbc4-4786-a0c2-a3ce68c57814", name="realtime-host-one-dedicated", description="One dedicated host CPU for two "
