@@ -43,3 +43,25 @@ def attributed(case: Case, newest: Model = Model()) -> tuple[str, ...]:
     return tuple(change.name for change in CHANGES
                  if fails_under(case, Model(newest.version, frozenset({change.name})), newest)
                  or fails_under(case, newest, Model(newest.version, frozenset({change.name}))))
+
+
+def differences(old: str, new: str) -> list[tuple[Case, tuple[Change, ...]]]:
+    """The catalogue cases a driver faithful to Nova ``old`` would fail when judged on Nova
+    ``new``'s behaviour, each with the changes between the two that explain it."""
+    from conformance.catalogue import ALL_CASES
+
+    return [(case, between(case, old, new)) for case in ALL_CASES
+            if case.changes and fails_under(case, Model(old), Model(new))]
+
+
+def release_differences(versions) -> list[dict]:
+    """For each pair of neighbouring releases (newest first), the cases whose expected outcome
+    differs and the upstream change (release, commits) that explains each: JSON-ready."""
+    ordered = sorted(dict.fromkeys(versions), key=release_tuple, reverse=True)
+    return [{"new": new, "old": old, "cases": [
+                {"id": case.id, "feature": case.feature, "name": case.name,
+                 "operation": case.operation,
+                 "changes": [{"name": c.name, "release": c.release, "commits": list(c.commits)}
+                             for c in changes]}
+                for case, changes in differences(old, new)]}
+            for new, old in zip(ordered, ordered[1:])]
