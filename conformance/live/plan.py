@@ -61,11 +61,15 @@ def boot_blocker(xml: str, virt_type: str, ram_bytes: int, caps=None) -> str | N
     """The measured/known reason the domain in ``xml`` cannot start on the libvirt host
     (``caps``: its measured capabilities, default this machine's), or None.
 
-    Checked before booting: locked memory against the host's real RLIMIT_MEMLOCK and
+    Checked before booting: memory encryption (``<launchSecurity>``) against the host's AMD
+    SEV and KVM, locked memory against the host's real RLIMIT_MEMLOCK and
     CAP_SYS_RESOURCE, and Hyper-V enlightenments (Nova adds them for os_type=windows),
     which QEMU implements only with KVM.
     """
     dom = parse_domain(xml)
+    if dom.find("launchSecurity") is not None:  # checked first: it is also locked
+        from conformance.host import capabilities
+        return capabilities.sev_blocker(caps or capabilities.probe())
     if dom.find("memoryBacking/locked") is not None:
         reason = locked_memory.boot_blocker(ram_bytes, caps)
         if reason:
@@ -82,8 +86,10 @@ def boot_blocker(xml: str, virt_type: str, ram_bytes: int, caps=None) -> str | N
 
 def may_not_boot(xml: str) -> bool:
     """Whether :func:`boot_blocker` may stop the domain in ``xml`` on some host (locked
-    memory, Hyper-V enlightenments), whatever this host is."""
+    memory, Hyper-V enlightenments, memory encryption), whatever this host is."""
     dom = parse_domain(xml)
+    if dom.find("launchSecurity") is not None:
+        return True
     return dom.find("memoryBacking/locked") is not None or any(
         e.get("state", "on") == "on" for e in dom.iterfind("features/hyperv/*"))
 
