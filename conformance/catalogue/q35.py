@@ -37,9 +37,6 @@ CASES = (
     Case(feature="watchdog", id="a79a938b-af55-4f5a-8bf7-16a8958914b4", name="image-pc-beats-host-q35", description="The image's pc beats "
          "the host's q35 default.", extra_specs={WD: "reset"}, image_properties={"hw_machine_type": "pc"},
          host=HOST_Q35),
-    Case(feature="watchdog", id="4bd24a31-78bf-47ea-8bcc-4d98e83a534f", changes=("stateless-bios",), name="stateless-bios",
-         description="hw_firmware_stateless on a BIOS guest: ignored from 34.0.0 (the watchdog as asked); before, refused.",
-         extra_specs={WD: "reset"}, image_properties={"hw_firmware_stateless": "true"}),
     q35("agent", id="b0cb4cec-ab51-485c-97ef-802dd77dfed1", name="q35-yes", description="q35: the agent channel on a PCIe virtio-serial.",
         image_properties={"hw_qemu_guest_agent": "yes"}),
     q35("agent", id="14d1b1e5-0986-416f-b7b7-cb56b3d8f833", name="q35-no", description="q35 without the agent: no channel.",

@@ -18,10 +18,17 @@ from conformance.errors import DomainRefused, SandboxViolation
 
 SANDBOX_EXPECTED = "domain XML inside the harness sandbox"
 DEFINE_NOT_APPLICABLE = (
-    "not applicable: a memory-encrypted (AMD SEV) domain needs UEFI firmware, which libvirt "
+    "not applicable: a UEFI domain (every memory-encrypted, AMD SEV, one) needs firmware, which libvirt "
     "reads from the host and for which it creates an nvram file there; the harness never hands "
     "it to libvirt (judged by the checks, libvirt's schema and the sandbox, its firmware and "
     "launch security by their own allow list: conformance/lab/encrypted.py)")
+
+
+def never_defined(expected, request) -> bool:
+    """Whether the harness judges the accepted case's domain without defining it: memory
+    encryption expected, or an image asking for UEFI firmware (``hw_firmware_type=uefi``)."""
+    firmware = str(request.image.properties.get("hw_firmware_type", "")).strip().lower()
+    return expected.features.mem_encryption is not None or firmware == "uefi"
 
 
 def check_sandbox(xml: str, request) -> list[Finding]:

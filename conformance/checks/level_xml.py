@@ -17,7 +17,7 @@ from conformance.catalogue import DEFAULT_VIRT_TYPE, Case
 from conformance.catalogue.expected import Expected, expected_outcome, expected_release
 from conformance.checks import check_xml
 from conformance.checks.define import (DEFINE_NOT_APPLICABLE, check_define, check_encrypted,
-                                       check_sandbox)
+                                       check_sandbox, never_defined)
 from conformance.checks.finding import Finding
 from conformance.checks.lifecycle import check_identity
 from conformance.checks.schema import check_schema
@@ -45,7 +45,7 @@ def _compare(case: Case, expected: Expected, outcome, request, lab) -> tuple[str
     if isinstance(outcome, Rejection):
         return f"expected acceptance; driver rejected with {outcome.code}: {outcome.message}", []
     dom = parse_domain(outcome.xml)
-    encrypted = expected.features.mem_encryption is not None
+    encrypted = never_defined(expected, request)  # UEFI firmware, launch security
     findings = check_xml(expected.features, dom, request) + check_identity(dom, request) \
         + check_schema(schema_view(dom) if encrypted else dom)
     if encrypted:  # never defined (DEFINE_NOT_APPLICABLE)
@@ -99,7 +99,7 @@ def judge_xml(case: Case, driver: Driver, *, virt_type: str = DEFAULT_VIRT_TYPE,
                                     else f"rejected:{expected.rejection.code}")
     if release:
         verdict.evidence["nova_release"] = release  # judged on that release's behaviour
-    if expected.accepted and expected.features.mem_encryption is not None:
+    if expected.accepted and never_defined(expected, request):
         verdict.evidence["define"] = DEFINE_NOT_APPLICABLE
     try:
         outcome = run_driver(driver, request)

@@ -70,6 +70,10 @@ def boot_blocker(xml: str, virt_type: str, ram_bytes: int, caps=None) -> str | N
     if dom.find("launchSecurity") is not None:  # checked first: it is also locked
         from conformance.host import capabilities
         return capabilities.sev_blocker(caps or capabilities.probe())
+    if dom.find("os/loader") is not None or dom.find("os[@firmware='efi']") is not None:
+        return ("the domain boots UEFI firmware (<loader> or <os firmware='efi'>): libvirt would "
+                "read firmware files and create an nvram file on the host, which the sandbox "
+                "refuses; judged at level xml only")
     if dom.find("memoryBacking/locked") is not None:
         reason = locked_memory.boot_blocker(ram_bytes, caps)
         if reason:
@@ -88,7 +92,8 @@ def may_not_boot(xml: str) -> bool:
     """Whether :func:`boot_blocker` may stop the domain in ``xml`` on some host (locked
     memory, Hyper-V enlightenments, memory encryption), whatever this host is."""
     dom = parse_domain(xml)
-    if dom.find("launchSecurity") is not None:
+    if dom.find("launchSecurity") is not None or dom.find("os/loader") is not None \
+            or dom.find("os[@firmware='efi']") is not None:
         return True
     return dom.find("memoryBacking/locked") is not None or any(
         e.get("state", "on") == "on" for e in dom.iterfind("features/hyperv/*"))

@@ -28,9 +28,9 @@ def test_at_least_15_cases_per_feature(feature):
 
 
 def test_create_time_catalogue_is_unchanged():
-    """The create-time catalogue keeps its 123 cases of the six features first, then 66 cases
+    """The create-time catalogue keeps its 123 cases of the six features first, then 65 cases
     on q35, realtime and memory encryption (issue 26), all create; lifecycle cases come after."""
-    assert len(CASES) == 189 and {c.operation for c in CASES} == {"create"}
+    assert len(CASES) == 188 and {c.operation for c in CASES} == {"create"}
     from conformance.catalogue import (agent, hidden_hypervisor, locked_memory, pmu, rng,
                                        watchdog)
     six = (agent, watchdog, rng, pmu, hidden_hypervisor, locked_memory)

@@ -14,10 +14,16 @@ def test_changes_are_exactly_the_attributed_ones(case):
     assert set(case.changes) == set(attributed(case))
 
 
+# Before 34.0.0 Nova refuses stateless BIOS firmware with a plain Invalid, which has no
+# contract code (docs/nova-differences.md D3): no catalogue case can carry that change; the
+# differential (tests/nova) compares the reference's model of it with each release.
+NO_CASE = {"stateless-bios"}
+
+
 def test_every_change_explains_some_case():
     """A modelled change that no case shows would be untested modelling."""
     named = {name for case in ALL_CASES for name in case.changes}
-    assert named == {change.name for change in CHANGES}
+    assert named == {change.name for change in CHANGES} - NO_CASE
 
 
 def test_releases_33_and_34_differ_where_the_changes_say():

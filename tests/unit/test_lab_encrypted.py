@@ -79,3 +79,37 @@ def test_a_hostile_sev_answer_fails_the_case_at_level_xml():
 
 def test_the_reference_sev_answer_passes():
     assert judge_xml(by_id(SEV_CASE), ReferenceDriver()).passed
+
+
+class _WithLoader:
+    """The reference's answer plus Nova's UEFI loader (packaged firmware, read-only)."""
+
+    def build(self, request):
+        dom = etree.fromstring(ReferenceDriver().build(request))
+        os_el = dom.find("os")
+        etree.SubElement(os_el, "loader", readonly="yes", type="pflash").text = \
+            "/usr/share/OVMF/OVMF_CODE_4M.fd"
+        return etree.tostring(dom, encoding="unicode")
+
+
+def test_uefi_image_without_encryption_is_judged_like_sev():
+    """An image asking hw_firmware_type=uefi without memory encryption: Nova's loader passes
+    (never defined, the firmware allow list); the define level is not applicable."""
+    case = by_id("2f1902df-e442-4121-992d-ac0fdc285f9a")  # locked_memory/sev-flavor-false
+    verdict = judge_xml(case, _WithLoader())
+    assert verdict.passed, verdict.reason
+    assert verdict.evidence["define"].startswith("not applicable: a UEFI domain")
+
+
+def test_a_loader_where_no_uefi_was_asked_fails():
+    """Elsewhere a <loader> is the sandbox's refusal, and the driver's failure."""
+    case = by_id("8f74256d-1600-4307-abe4-2db38d9e3b6a")  # locked_memory/realtime-implies-locked
+    verdict = judge_xml(case, _WithLoader())
+    assert verdict.outcome == "fail" and "unsafe domain XML refused" in verdict.reason
+
+
+def test_uefi_domains_are_not_booted():
+    from conformance.live import plan
+    xml = _WithLoader().build(by_id("2f1902df-e442-4121-992d-ac0fdc285f9a").request())
+    assert "UEFI firmware" in plan.boot_blocker(xml, "qemu", 1 << 28)
+    assert plan.may_not_boot(xml)
