@@ -14,7 +14,7 @@ from conformance.run import certify as run_certify
 from conformance.run import leftovers as cleaning
 from conformance.run import one_host, reach
 from conformance.run.certify import Run
-from conformance.run.hosts import parse_hosts
+from conformance.run.hosts import parse_hosts, single
 from conformance.run.settings import Settings
 from conformance.run.shard import selections
 from conformance.report.verify import problems
@@ -218,3 +218,68 @@ def test_a_host_whose_error_report_also_fails_costs_no_other_host_its_report(lab
     [h2] = [h for h in report["hosts"] if h["label"] == "h2"]
     assert "the child could not start" in h2["problem"] and "disk full" in h2["problem"]
     assert problems(tmp_path / "report.json") == (0, [])
+
+
+def alone(tmp_path, stop, uri, lab):
+    lab["stop_after"] = "nobody"  # a single host's child has no label
+    settings = Settings("reference", "xml", "auto", Config(), stop, progress="none")
+    with Run([single(uri)], stop) as run:
+        return run.certify(settings, AGENT, tmp_path, workers=2)
+
+
+def test_one_host_unreachable_from_the_start_runs_no_child_and_blames_itself(lab, tmp_path):
+    """A fleet of one: the same reachability rule as every fleet host (no child runs, every
+    case an error naming the host), its reports in OUT/ without a label."""
+    uri = "qemu+tcp://10.251.2.2/system"
+    lab["dies"], lab["started"] = {uri}, {uri}
+    with StopSignals() as stop:
+        assert alone(tmp_path, stop, uri, lab) == 1
+    assert lab["ran"] == {}
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert "label" not in report["host"] and report["host"]["accelerator"] == "unknown"
+    why = "host 10.251.2.2 (qemu+tcp://10.251.2.2/system) unreachable: connection refused"
+    assert report["certification"]["problem"] == why
+    assert report["cases"] and all(c["verdict"] == "error" and why in c["reason"] for c in report["cases"])
+    assert problems(tmp_path / "report.json") == (0, [])
+
+
+def test_one_host_that_dies_mid_run_blames_itself(lab, tmp_path):
+    """Found unreachable after a run with missing results: its unfinished cases are errors
+    naming it, the case it delivered keeps its verdict."""
+    uri = "qemu+tcp://10.251.2.2/system"
+    lab["dies"] = {uri}
+    with StopSignals() as stop:
+        assert alone(tmp_path, stop, uri, lab) == 1
+    first, *rest = json.loads((tmp_path / "report.json").read_text())["cases"]
+    assert first["verdict"] == "pass" and rest
+    assert all(c["verdict"] == "error" and "host 10.251.2.2 (qemu+tcp://10.251.2.2/system) "
+               "unreachable: connection refused" in c["reason"] for c in rest)
+
+
+def test_the_run_kills_orphans_once_then_removes_its_temp_dirs(lab, tmp_path, monkeypatch):
+    """Orphans of every host's child are killed in one place, when every host is done and
+    before the temp dirs (where their files are) go; one host or several alike."""
+    seen = []
+    monkeypatch.setattr(run_certify, "kill_orphans",
+                        lambda: seen.append([path.exists() for _, _, path in lab["ran"].values()]))
+    temp_dirs = []
+    with StopSignals() as stop:
+        assert alone(tmp_path / "one", stop, "qemu:///system", lab) == 0
+        temp_dirs += [path for _, _, path in lab["ran"].values()]
+        lab["ran"].clear()
+        assert fleet(tmp_path / "two", stop) == 0
+        temp_dirs += [path for _, _, path in lab["ran"].values()]
+    assert seen == [[True], [True, True]]  # once per run, each host's temp dir still there
+    assert len(temp_dirs) == 3 and not [path for path in temp_dirs if path.exists()]
+
+
+def test_kill_orphans_has_one_caller():
+    """Only the run kills orphans (conformance.run.certify.Run.__exit__)."""
+    import ast
+    from pathlib import Path
+    calls = []
+    for path in (Path(run_certify.__file__).parents[1]).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "kill_orphans":
+                calls.append(path.name)
+    assert calls == ["certify.py"]
