@@ -5,10 +5,12 @@
 BEFORE and AFTER are report.json files or directories holding one (a fleet directory: its
 report.json and every ``hosts/<label>/report.json`` are compared too). Ignored: times,
 durations and digests (keys such as ``started``, ``duration``, ``digest``), process ids,
-run and guest ids (``cfm-<run-id>-...``, uuids other than the catalogue's case ids, boot
-ids), paths, and the numbers a check measured (numbers inside ``evidence``, decimals and
-ISO times in text). Everything else (verdicts, levels, reasons, checks and their test ids,
-evidence keys, summary, certification, matrices, selection, host facts) must be equal.
+run and guest ids (``cfm-<run-id>-...``, a driver's ``instance-<hex>``, uuids other than
+the catalogue's case ids, boot ids), paths, the numbers a check measured (numbers inside
+``evidence``, decimals and ISO times in text), and which of a level's equally bad checks the
+level names (the first to arrive from parallel workers). Everything else (verdicts, levels,
+reasons, checks and their test ids, evidence keys, summary, certification, matrices,
+selection, host facts) must be equal.
 
 Prints one line per difference (the first ``--show``), then a verdict line; exit 0 when
 the reports are the same, 1 when they differ, 2 on unreadable input.
@@ -27,6 +29,7 @@ VOLATILE_KEYS = {"started", "finished", "wall_seconds", "duration", "digest", "r
 UUID = re.compile(r"\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b")
 TEXT_RULES = [  # (pattern, replacement), applied in order to every string
     (re.compile(r"\bcfm-[0-9a-z]{6,}(-[\w.-]+)?"), "<guest>"),
+    (re.compile(r"\binstance-[0-9a-f]{8}\b"), "instance-<id>"),  # a driver's instance name
     (re.compile(r"(?<![\w.])(/[\w.@%+=,:~-]+)+/?"), "<path>"),
     (re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d)?(\.\d+)?Z?( UTC)?"), "<time>"),
     (re.compile(r"\b(pid|uptime|boot_id)[=:]\s*\S+"), r"\1=<n>"),
@@ -51,6 +54,7 @@ def case_ids(report: dict) -> set[str]:
 def normalise(value, keep: set[str], in_evidence: bool = False):
     """``value`` with everything that differs run to run replaced by a placeholder."""
     if isinstance(value, dict):
+        value = _any_worst_check(value)
         return {key: normalise(item, keep, in_evidence or key == "evidence")
                 for key, item in value.items() if key not in VOLATILE_KEYS}
     if isinstance(value, list):
@@ -68,6 +72,16 @@ def normalise(value, keep: set[str], in_evidence: bool = False):
             text = pattern.sub(replacement, text)
         return text
     return value
+
+
+def _any_worst_check(level: dict) -> dict:
+    """A level names the first of its worst checks to report back; with parallel workers
+    that is whichever came first, so any check of the level's status is the same answer."""
+    checks = level.get("checks")
+    if not isinstance(checks, list) or "test" not in level or "status" not in level:
+        return level
+    worst = {c.get("test") for c in checks if isinstance(c, dict) and c.get("status") == level["status"]}
+    return {**level, "test": "<a check of its status>"} if level["test"] in worst else level
 
 
 def differences(before, after, where: str = "") -> list[str]:
@@ -126,7 +140,8 @@ def main(argv: list[str] | None = None) -> int:
     if len(found) > args.show:
         print(f"... and {len(found) - args.show} more differences")
     what = f"{counts['reports']} report(s), {counts['cases']} case rows"
-    ignored = "times, durations, digests, pids, run/guest ids, paths, measured numbers"
+    ignored = ("times, durations, digests, pids, run/guest/instance ids, paths, measured numbers,"
+               " which equal check a level names")
     print(f"{'SAME' if not found else 'DIFFERENT'}: {what} compared; ignored: {ignored}"
           + (f"; {len(found)} differences" if found else ""))
     return 1 if found else 0

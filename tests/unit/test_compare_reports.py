@@ -60,3 +60,18 @@ def test_a_fleet_compares_every_host_report(tmp_path):
     found, counts = compare_reports.compare(tmp_path / "a", tmp_path / "b")
     assert counts["reports"] == 2
     assert found == ['hosts/h2/report.json: cases[0].verdict: "pass" -> "fail"']
+
+
+def test_instance_names_and_the_named_one_of_equal_checks_are_run_to_run(tmp_path):
+    """A driver's random ``instance-<hex>`` name, and which of two passing checks a level names
+    (the first to arrive from parallel workers), differ run to run; a check's status does not."""
+    def level(first: str, name: str, second_status: str = "pass") -> dict:
+        checks = [{"test": "t::test_a[x]", "status": "pass", "reason": ""},
+                  {"test": "t::test_b[x]", "status": second_status, "reason": ""}]
+        return {"format": 1, "cases": [{"id": CASE_ID, "verdict": "pass", "levels": {"xml": {
+            "status": "pass", "test": first, "checks": checks, "evidence": {"name": name}}}}]}
+    write(tmp_path / "a", level("t::test_a[x]", "instance-1fec56e4"))
+    write(tmp_path / "b", level("t::test_b[x]", "instance-3c5e4c90"))
+    assert compare_reports.compare(tmp_path / "a", tmp_path / "b")[0] == []
+    write(tmp_path / "c", level("t::test_b[x]", "instance-3c5e4c90", second_status="skip"))
+    assert compare_reports.compare(tmp_path / "a", tmp_path / "c")[0] != []
