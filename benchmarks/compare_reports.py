@@ -60,7 +60,7 @@ def normalise(value, keep: set[str], in_evidence: bool = False):
     if isinstance(value, list):
         items = [normalise(item, keep, in_evidence) for item in value]
         if all(isinstance(item, dict) for item in items):  # e.g. checks: in the order results came
-            items.sort(key=lambda item: json.dumps(item, sort_keys=True))
+            items.sort(key=_identity)
         return items
     if isinstance(value, bool) or value is None:
         return value
@@ -72,6 +72,13 @@ def normalise(value, keep: set[str], in_evidence: bool = False):
             text = pattern.sub(replacement, text)
         return text
     return value
+
+
+def _identity(item: dict) -> tuple[str, str]:
+    """Sort key of a list's dicts: what names the item (a host's label, a case's id, a
+    check's test), then its whole content."""
+    name = next((str(item[key]) for key in ("label", "id", "test") if key in item), "")
+    return name, json.dumps(item, sort_keys=True)
 
 
 def _any_worst_check(level: dict) -> dict:
