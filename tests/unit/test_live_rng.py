@@ -259,8 +259,7 @@ def catalogue_rates() -> list[tuple[int, int]]:
     flavor before a resize)."""
     from conformance.catalogue import ALL_CASES
     from conformance.catalogue.expected import expected_outcome
-    from conformance.live.lifecycle import live_requests
-    from conformance.live.plan import live_request
+    from conformance.live.requests import live_request, live_requests
     rates = set()
     for case in ALL_CASES:
         requests = ([live_request(case, "qemu")] if case.operation == "create"
