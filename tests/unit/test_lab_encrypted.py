@@ -109,7 +109,7 @@ def test_a_loader_where_no_uefi_was_asked_fails():
 
 
 def test_uefi_domains_are_not_booted():
-    from conformance.live import plan
+    from conformance.live import requests
     xml = _WithLoader().build(by_id("2f1902df-e442-4121-992d-ac0fdc285f9a").request())
-    assert "UEFI firmware" in plan.boot_blocker(xml, "qemu", 1 << 28)
-    assert plan.may_not_boot(xml)
+    assert "UEFI firmware" in requests.boot_blocker(xml, "qemu", 1 << 28)
+    assert requests.may_not_boot(xml)
