@@ -36,7 +36,17 @@ REJECTION_CODES = frozenset({
     "MemoryPageSizeForbidden",
     "MemoryPageSizeInvalid",
     "ImageNUMATopologyRebuildConflict",
+    # realtime, CPU pinning, memory encryption, scheduling (docs/reference-semantics.md)
+    "RealtimeConfigurationInvalid",
+    "RealtimeMaskNotFoundOrInvalid",
+    "RequiredMixedOrRealtimeCPUMask",
+    "ImageCPUPinningForbidden",
+    "InvalidMachineType",
+    "StatelessFirmwareRequired",
+    "NoValidHost",
 })
+# Memory encryption models a host may offer (Nova's MemEncryptionModel, AMD ones).
+MEM_ENCRYPTION_MODELS = ("amd-sev", "amd-sev-es", "amd-sev-snp")
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,31 @@ class Boot:
 
 @dataclass(frozen=True)
 class HostSettings:
+    """What the compute host is configured with and offers (Nova config, host capabilities).
+
+    ``hw_machine_type``: ``[libvirt] hw_machine_type`` for x86_64 ("" = unset: Nova's
+    default ``pc``); ``cpu_dedicated_set``: ``[compute] cpu_dedicated_set`` ("" = none: no
+    host CPU for pinned instances; set, all host CPUs are dedicated and unpinned instances
+    find no room); ``mem_encryption_models``: the memory encryption the host reports (its
+    ``HW_CPU_X86_AMD_SEV*`` traits; empty: none). A request omits a field at its default.
+    """
     rng_dev_path: str = "/dev/urandom"
+    hw_machine_type: str = ""
+    cpu_dedicated_set: str = ""
+    mem_encryption_models: tuple[str, ...] = ()
+
+    def __post_init__(self):
+        object.__setattr__(self, "mem_encryption_models", tuple(self.mem_encryption_models))
+
+    def to_dict(self) -> dict:
+        """The JSON form: ``rng_dev_path`` always, the other fields when not the default."""
+        data = {"rng_dev_path": self.rng_dev_path}
+        for name, default in (("hw_machine_type", ""), ("cpu_dedicated_set", ""),
+                              ("mem_encryption_models", ())):
+            value = getattr(self, name)
+            if value != default:
+                data[name] = list(value) if isinstance(value, tuple) else value
+        return data
 
 
 @dataclass(frozen=True)
@@ -104,7 +138,7 @@ class Request:
         return 1 if plain else 2
 
     def to_dict(self) -> dict:
-        data = {"protocol": self.protocol, **asdict(self)}
+        data = {"protocol": self.protocol, **asdict(self), "host": self.host.to_dict()}
         if self.protocol == 1:
             for key in ("operation", "old_flavor", "old_image"):
                 del data[key]

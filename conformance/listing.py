@@ -38,6 +38,15 @@ def _locked_memory_blocker() -> str | None:
         return f"unknown ({exc})"
 
 
+def _sev_blocker() -> str | None:
+    """Why a memory-encrypted guest cannot boot here (the host's AMD SEV), None if it can."""
+    try:
+        from conformance.host.capabilities import probe, sev_blocker
+        return sev_blocker(probe())
+    except Exception as exc:  # noqa: BLE001 - the listing degrades, it never fails
+        return f"unknown ({exc})"
+
+
 def _short(answer: str) -> str:
     return answer.split(":", 1)[0]  # "yes", "no", "n/a", "unknown"; --json has the reasons
 
@@ -47,7 +56,7 @@ def run(args) -> int:
     from conformance.catalogue.expected import expected_outcome
 
     host = _host_levels()
-    blocker = _locked_memory_blocker()
+    blocker, sev = _locked_memory_blocker(), _sev_blocker()
     rows = []
     for case in ALL_CASES:
         if args.feature and case.feature not in args.feature:
@@ -62,6 +71,10 @@ def run(args) -> int:
             runnable["guest"] = host["guest-kvm-only"]
         if locked and blocker and runnable.get("host") == "yes":
             runnable["host"] = f"no: {blocker}"  # the guest cannot boot at all
+        encrypted = accepted and (expected.features.mem_encryption or (
+            case.lifecycle and expected_outcome(case.before_request()).features.mem_encryption))
+        if encrypted and sev:
+            runnable = {lvl: (v if lvl == "xml" else f"no: {sev}") for lvl, v in runnable.items()}
         if case.feature == "locked_memory" and "guest" in runnable:
             runnable["guest"] = "n/a: locked memory has no guest-visible effect"
         rows.append({"id": case.id, "feature": case.feature, "operation": case.operation,

@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from conformance.catalogue.changes import release_differences
 from conformance.catalogue.notes import release_tuple
 from conformance.errors import DriverFault, HarnessError
 from conformance.report import matrix_table
@@ -120,6 +121,17 @@ def _print(matrix: dict) -> None:
                   + f": {_last_line(diff['reason'])[:200]}")
 
 
+def _print_release_differences(pairs: list[dict]) -> None:
+    """Where the releases' expected behaviour differs, case by case, with the upstream change."""
+    for pair in pairs:
+        print(f"expected behaviour, nova {pair['old']} -> {pair['new']}: "
+              f"{len(pair['cases'])} cases differ")
+        for case in pair["cases"]:
+            why = "; ".join(f"{c['name']} ({c['release']}, {c['commits'][0][:10]})"
+                            for c in case["changes"])
+            print(f"  {case['id']} {case['feature']}/{case['name']} [{case['operation']}]: {why}")
+
+
 def run(args) -> int:
     versions = sorted(dict.fromkeys(args.nova), key=release_tuple, reverse=True)
     out = Path(args.output_dir or f"results/matrix-{time.strftime('%Y%m%d-%H%M%S')}").resolve()
@@ -132,9 +144,11 @@ def run(args) -> int:
             print(f"matrix: nova {version}", file=sys.stderr, flush=True)
             rows.append(release(version, args, out, stop))
     matrix = matrix_table.table(rows, args.level, time.monotonic() - started)
+    matrix["release_differences"] = release_differences(versions)
     matrix_table.write_json(matrix, out / "matrix.json")
     matrix_table.write_html(matrix, out / "matrix.html")
     _print(matrix)
+    _print_release_differences(matrix["release_differences"])
     print(f"matrix: {len(rows)} releases in {matrix['wall_seconds']} s; {out}/matrix.json, matrix.html")
     if stop.requested:
         return stop.exit_status

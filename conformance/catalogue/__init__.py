@@ -10,11 +10,13 @@ stop/start, resize or rebuild (``Case.operation``; protocol-2 drivers only);
 
 from __future__ import annotations
 
-from conformance.catalogue import agent, hidden_hypervisor, locked_memory, pmu, rng, watchdog
+from conformance.catalogue import (agent, hidden_hypervisor, locked_memory, mem_encryption, pmu,
+                                   q35, realtime, rng, watchdog)
 from conformance.catalogue.case import DEFAULT_VIRT_TYPE, Case
 
 FEATURES = ("agent", "watchdog", "rng", "pmu", "hidden_hypervisor", "locked_memory")
-_MODULES = (agent, watchdog, rng, pmu, hidden_hypervisor, locked_memory)
+# the six features, then cases across features: q35 guests, realtime and memory encryption
+_MODULES = (agent, watchdog, rng, pmu, hidden_hypervisor, locked_memory, q35, realtime, mem_encryption)
 
 CASES: tuple[Case, ...] = tuple(c for module in _MODULES for c in module.CASES)
 LIFECYCLE_CASES: tuple[Case, ...] = tuple(c for module in _MODULES for c in module.LIFECYCLE)

@@ -17,6 +17,7 @@ from types import MappingProxyType
 from typing import Mapping
 
 from conformance.contract import Flavor, HostSettings, Image, Request
+from conformance.reference.driver import before_host
 
 DEFAULT_VIRT_TYPE = "qemu"  # KVM guests hang on this host; a harness may choose kvm
 RESIZED_FLAVOR = "m1.conformance.resized"  # the new flavor of a resize (the old one: Flavor())
@@ -43,6 +44,11 @@ class Case:
     old_extra_specs: Mapping[str, str] | None = None  # resize: the flavor before
     old_image_properties: Mapping[str, str] | None = None  # rebuild: the image before
     since: str | None = None  # Nova release of the documented change the outcome rests on (notes.py)
+    vcpus: int = 1  # the flavor's vCPUs (after the operation)
+    old_vcpus: int | None = None  # resize: the old flavor's vCPUs (None: ``vcpus``)
+    # upstream changes (conformance/reference/releases.py) on either side of which the
+    # expected outcome differs: each release is judged on its own behaviour
+    changes: tuple[str, ...] = ()
 
     def __post_init__(self):
         for name in ("old_extra_specs", "old_image_properties"):
@@ -50,6 +56,7 @@ class Case:
                 object.__setattr__(self, name, _frozen(getattr(self, name)))
         for name in ("extra_specs", "image_properties", "host"):
             object.__setattr__(self, name, _frozen(getattr(self, name)))
+        object.__setattr__(self, "changes", tuple(self.changes))
 
     @property
     def slug(self) -> str:
@@ -66,36 +73,41 @@ class Case:
         resized, rebuilt = self.operation == "resize", self.operation == "rebuild"
         return Request(
             virt_type=self.virt_type or default_virt_type,
-            flavor=Flavor(name=RESIZED_FLAVOR if resized else Flavor.name,
+            flavor=Flavor(name=RESIZED_FLAVOR if resized else Flavor.name, vcpus=self.vcpus,
                           extra_specs=dict(self.extra_specs)),
             image=Image(name=REBUILT_IMAGE if rebuilt else Image.name,
                         properties=dict(self.image_properties)),
             host=replace(HostSettings(), **dict(self.host)),
             operation=self.operation,
-            old_flavor=Flavor(extra_specs=dict(self.old_extra_specs or {})) if resized else None,
+            old_flavor=Flavor(vcpus=self.old_vcpus or self.vcpus,
+                              extra_specs=dict(self.old_extra_specs or {})) if resized else None,
             old_image=Image(properties=dict(self.old_image_properties or {})) if rebuilt else None,
         )
 
     def before_request(self, default_virt_type: str = DEFAULT_VIRT_TYPE) -> Request:
         """The create request of the instance before the operation (itself for create).
 
-        The host settings are the defaults: a case's ``host`` describes the host at the
-        time of the operation (e.g. an RNG device that has disappeared since the create).
+        The host is the case's with the default RNG device: a case's ``host`` describes the
+        host at the time of the operation (e.g. an RNG device that has disappeared since the
+        create); what it offers (machine type, dedicated CPUs, memory encryption) it offered
+        at the create too.
         """
         after = self.request(default_virt_type)
         if not self.lifecycle:
             return after
         return replace(after, operation="create", old_flavor=None, old_image=None,
                        flavor=after.old_flavor or after.flavor, image=after.old_image or after.image,
-                       host=HostSettings())
+                       host=before_host(after.host))
 
     def to_dict(self) -> dict:
         data = {"id": self.id, "feature": self.feature, "name": self.name,
                 "description": self.description, "extra_specs": dict(self.extra_specs),
                 "image_properties": dict(self.image_properties), "virt_type": self.virt_type,
                 "host": dict(self.host), "expect_rejection": self.expect_rejection,
-                "operation": self.operation}
+                "operation": self.operation, "vcpus": self.vcpus, "changes": list(self.changes)}
         for name in ("old_extra_specs", "old_image_properties"):
             if getattr(self, name) is not None:
                 data[name] = dict(getattr(self, name))
+        if self.old_vcpus is not None:
+            data["old_vcpus"] = self.old_vcpus
         return data

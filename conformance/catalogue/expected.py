@@ -20,11 +20,18 @@ class Expected:
         return self.rejection is None
 
 
-def expected_outcome(request: Request) -> Expected:
-    """Ask the reference what a conforming driver must do with ``request``."""
+def expected_release(driver) -> str | None:
+    """The Nova release whose behaviour ``driver`` is judged on: its ``nova_release``
+    attribute (upstream Nova drivers set their version), else None (the newest)."""
+    return getattr(driver, "nova_release", None)
+
+
+def expected_outcome(request: Request, release=None) -> Expected:
+    """Ask the reference what a conforming driver must do with ``request`` (as Nova
+    ``release`` does: a version or a ``releases.Model``; None: the newest)."""
     try:
-        features = resolve(request)
-        xml = ReferenceDriver().build(request)
+        features = resolve(request, release=release)
+        xml = ReferenceDriver(release=release).build(request)
     except Rejected as exc:
         return Expected(rejection=exc.rejection)
     return Expected(features=features, xml=xml)

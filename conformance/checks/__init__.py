@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from lxml import etree
 
-from conformance.checks import agent, domain, hidden_hypervisor, locked_memory, pmu, rng, watchdog
+from conformance.checks import (agent, cpu_tune, domain, hidden_hypervisor, locked_memory,
+                                mem_encryption, pmu, rng, watchdog)
 from conformance.checks.finding import Finding
 from conformance.contract import Request
 from conformance.reference import Features
@@ -23,6 +24,8 @@ XML_CHECKS = {
     "pmu": pmu.check_xml,
     "hidden_hypervisor": hidden_hypervisor.check_xml,
     "locked_memory": locked_memory.check_xml,
+    "cpu_tune": cpu_tune.check_xml,  # pinning, realtime (implicitly locked memory)
+    "mem_encryption": mem_encryption.check_xml,
 }
 
 

@@ -1,4 +1,6 @@
-"""Guest agent, level 1: exactly one virtio channel named org.qemu.guest_agent.0 iff enabled."""
+"""Guest agent, level 1: exactly one virtio channel named org.qemu.guest_agent.0 iff enabled;
+for a memory-encrypted guest before Nova 34.0.0 (``virtio_iommu``) an explicit virtio-serial
+controller with ``<driver iommu='on'/>``, and none with it otherwise."""
 
 from __future__ import annotations
 
@@ -27,4 +29,10 @@ def check_xml(expected: Features, dom: etree._Element, request: Request) -> list
         if source is not None and source.get("mode", "bind") != "bind":
             findings.append(Finding("agent.channel", "<source mode='bind'>",
                                     f"mode={source.get('mode')!r}", excerpt(channel)))
+    iommu = dom.xpath("devices/controller[@type='virtio-serial'][driver/@iommu='on']")
+    if bool(iommu) != expected.virtio_iommu:
+        findings.append(Finding("agent.iommu", "a virtio-serial controller with <driver iommu='on'/>"
+                                if expected.virtio_iommu else "no virtio-serial controller with "
+                                "<driver iommu='on'/>", f"{len(iommu)} such controllers",
+                                excerpt(dom.xpath("devices/controller[@type='virtio-serial']") or context)))
     return findings

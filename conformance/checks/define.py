@@ -17,6 +17,18 @@ from conformance.checks.finding import Finding
 from conformance.errors import DomainRefused, SandboxViolation
 
 SANDBOX_EXPECTED = "domain XML inside the harness sandbox"
+DEFINE_NOT_APPLICABLE = (
+    "not applicable: a UEFI domain (every memory-encrypted, AMD SEV, one) needs firmware, which libvirt "
+    "reads from the host and for which it creates an nvram file there; the harness never hands "
+    "it to libvirt (judged by the checks, libvirt's schema and the sandbox, its firmware and "
+    "launch security by their own allow list: conformance/lab/encrypted.py)")
+
+
+def never_defined(expected, request) -> bool:
+    """Whether the harness judges the accepted case's domain without defining it: memory
+    encryption expected, or an image asking for UEFI firmware (``hw_firmware_type=uefi``)."""
+    firmware = str(request.image.properties.get("hw_firmware_type", "")).strip().lower()
+    return expected.features.mem_encryption is not None or firmware == "uefi"
 
 
 def check_sandbox(xml: str, request) -> list[Finding]:
@@ -36,6 +48,22 @@ def check_sandbox(xml: str, request) -> list[Finding]:
     except SandboxViolation as exc:
         return [Finding(f"sandbox.{exc.rule}", SANDBOX_EXPECTED, str(exc))]
     return []
+
+
+def check_encrypted(xml: str, request) -> list[Finding]:
+    """The sandbox's verdict on a memory-encrypted domain (the reference expects encryption):
+    its firmware and launch security against their allow list, the rest as any domain; no
+    libvirt host involved, whether or not a lab is given (:data:`DEFINE_NOT_APPLICABLE`)."""
+    from lxml import etree
+
+    from conformance.lab import encrypted
+    from conformance.lab.sandbox import parse_untrusted
+
+    try:
+        rest = encrypted.split(parse_untrusted(xml))
+    except SandboxViolation as exc:
+        return [Finding(f"sandbox.{exc.rule}", SANDBOX_EXPECTED, str(exc))]
+    return check_sandbox(etree.tostring(rest, encoding="unicode"), request)
 
 
 def check_define(lab, xml: str, request) -> list[Finding]:

@@ -1,4 +1,5 @@
-"""RNG, level 1: one virtio RNG with the host backend path and <rate> exactly when expected."""
+"""RNG, level 1: one virtio RNG with the host backend path, <rate> exactly when expected, and
+``<driver iommu='on'/>`` exactly for a memory-encrypted guest before Nova 34.0.0."""
 
 from __future__ import annotations
 
@@ -40,4 +41,9 @@ def check_xml(expected: Features, dom: etree._Element, request: Request) -> list
             findings.append(Finding("rng.backend", f"<backend model='random'>{expected.rng.backend_path}",
                                     f"backend(s) {excerpt(backends) or 'missing'}", excerpt(dev)))
         findings += _check_rate(dev, expected.rng.rate_bytes, expected.rng.rate_period)
+        iommu = dev.find("driver") is not None and dev.find("driver").get("iommu") == "on"
+        if iommu != expected.virtio_iommu:
+            findings.append(Finding("rng.iommu", "<driver iommu='on'/>" if expected.virtio_iommu
+                                    else "no <driver iommu='on'/>", excerpt(dev.find("driver"))
+                                    or "no <driver>", excerpt(dev)))
     return findings

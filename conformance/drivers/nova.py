@@ -204,6 +204,12 @@ class NovaDriver:
         with self._lock:
             return self._live_worker().nova_version
 
+    @property
+    def nova_release(self) -> str:
+        """The release it is judged on (``catalogue.expected.expected_release``): the Nova its
+        interpreter imports (known without starting the worker)."""
+        return nova_version_of(self.python)
+
     def build(self, request: Request) -> str:
         """Nova's domain XML with the contract's boot parameters; raises Rejected."""
         with self._lock:

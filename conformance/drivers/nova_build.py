@@ -10,14 +10,21 @@ Order of checks, as in Nova's server create path (``nova/compute/api.py``):
 2. image properties: ``compute.api._get_image_meta_obj``            -> InvalidImageProperty
 3. ``hardware.numa_get_constraints`` (``_validate_and_build_base_options``)
 4. ``API._validate_flavor_image_nostatus(validate_numa=False)`` (``_checks_for_create_and_rebuild``)
-5. ``LibvirtDriver._get_guest_xml`` under Nova's ``LibvirtFixture`` (fake libvirt connection).
+5. the scheduler on the request's host alone (``schedule``): Nova's ``ResourceRequest`` against
+   what the host settings offer (PCPU, VCPU, memory encryption), then the pinned instance's
+   NUMA topology fitted to the host (``numa_fit_instance_to_host``)         -> NoValidHost
+6. ``LibvirtDriver._get_guest_xml`` under Nova's ``LibvirtFixture`` (fake libvirt connection,
+   two host CPUs), configured like the request's host: ``[libvirt] hw_machine_type``,
+   ``[compute] cpu_dedicated_set``, the kernel's SEV models (``Host._kernel_supports_amd_sev``).
 
 Lifecycle operations (protocol 2) run what Nova runs for them instead:
-- reboot, stop_start: no API checks (the instance exists); ``_hard_reboot`` regenerates the XML
-  with ``_get_guest_xml`` from the instance's flavor and ``instance.image_meta``.
+- reboot, stop_start: no API checks, no scheduler (the instance exists, with the NUMA topology
+  its create fitted); ``_hard_reboot`` regenerates the XML with ``_get_guest_xml`` from the
+  instance's flavor and ``instance.image_meta``.
 - resize: the new flavor's extra specs (validated when the flavor was written), then
   ``API.resize``'s ``_validate_flavor_image_nostatus(image, new_flavor, validate_pci=True)``
-  (PMU before ``numa_get_constraints``); then, as ``_finish_resize`` does,
+  (PMU before ``numa_get_constraints``), the scheduler for the new flavor; then, as
+  ``_finish_resize`` does,
   ``instance.flavor`` = new flavor (``old_flavor``/``new_flavor`` set) and ``_get_guest_xml``
   with the instance's (old) image.
 - rebuild: ``API.rebuild``'s flavor/image validation (``_validate_flavor_image_nostatus`` with
@@ -37,7 +44,9 @@ from nova import exception, objects
 from nova.api.validation.extra_specs import validators
 from nova import utils as nova_utils
 from nova.compute import api as compute_api
+from nova.scheduler import utils as scheduler_utils
 from nova.tests import fixtures as nova_fixtures
+from nova.tests.fixtures import libvirt as fakelibvirt
 from nova.virt import fake as fake_virt
 from nova.virt import hardware
 from nova.virt.libvirt import blockinfo
@@ -50,17 +59,21 @@ def nova_version() -> str:
     from importlib.metadata import version
     return version("nova")
 
-# Nova exception class -> contract rejection code (same names by design).
-REJECTIONS = {
-    exception.InvalidWatchdogAction: "InvalidWatchdogAction",
-    exception.FlavorImageConflict: "FlavorImageConflict",
-    exception.FlavorImageLockedMemoryConflict: "FlavorImageLockedMemoryConflict",
-    exception.LockMemoryForbidden: "LockMemoryForbidden",
-    exception.RngDeviceNotExist: "RngDeviceNotExist",
-    exception.MemoryPageSizeForbidden: "MemoryPageSizeForbidden",
-    exception.MemoryPageSizeInvalid: "MemoryPageSizeInvalid",
-    exception.ImageNUMATopologyRebuildConflict: "ImageNUMATopologyRebuildConflict",
-}
+# Nova exception class -> contract rejection code (same names by design); a class a release
+# does not have (StatelessFirmwareRequired before 2024.1) is left out.
+REJECTIONS = {getattr(exception, name): name for name in (
+    "InvalidWatchdogAction", "FlavorImageConflict", "FlavorImageLockedMemoryConflict",
+    "LockMemoryForbidden", "RngDeviceNotExist", "MemoryPageSizeForbidden",
+    "MemoryPageSizeInvalid", "ImageNUMATopologyRebuildConflict",
+    "RealtimeConfigurationInvalid", "RealtimeMaskNotFoundOrInvalid", "ImageCPUPinningForbidden",
+    "RequiredMixedOrRealtimeCPUMask",
+    "InvalidMachineType", "StatelessFirmwareRequired", "NoValidHost",
+) if hasattr(exception, name)}
+# host.mem_encryption_models -> the trait Nova reports for it (placement, on one host)
+MODEL_TRAITS = {"amd-sev": "HW_CPU_X86_AMD_SEV", "amd-sev-es": "HW_CPU_X86_AMD_SEV_ES",
+                "amd-sev-snp": "HW_CPU_X86_AMD_SEV_SNP"}
+NO_VALID_HOST = "There are not enough hosts available."
+VCPU_RATIO = 16  # [DEFAULT] initial_cpu_allocation_ratio
 
 
 class Rejection(Exception):
@@ -89,19 +102,35 @@ class NovaEnvironment:
         use(nova_fixtures.CGroupsFixture())
         use(fixtures.MockPatch("nova.objects.InstanceList.get_by_host",
                                return_value=objects.InstanceList(objects=[])))
+        # The host's memory encryption: libvirt's domain capabilities say SEV (and SEV-SNP
+        # where this release's fake libvirt knows it); the kernel's kvm_amd parameters, which
+        # Nova reads from /sys, say which models the request's host offers.
+        self.models: tuple[str, ...] = ()
+        use(fixtures.MockPatchObject(fakelibvirt.Connection, "_domain_capability_features", getattr(
+            fakelibvirt.Connection, "_domain_capability_features_with_launch_security_SEV_SNP",
+            fakelibvirt.Connection._domain_capability_features_with_SEV)))
+        use(fixtures.MockPatch("nova.virt.libvirt.host.Host._kernel_supports_amd_sev",
+                               side_effect=lambda model="sev": f"amd-{model}" in self.models))
         self.context = nova_context.get_admin_context()
-        self._drivers: dict[str, libvirt_driver.LibvirtDriver] = {}
+        self._drivers: dict[tuple, libvirt_driver.LibvirtDriver] = {}
 
     def close(self) -> None:
         self._fixtures.cleanUp()
 
-    def driver(self, virt_type: str) -> libvirt_driver.LibvirtDriver:
-        """One LibvirtDriver per virt type (its host caps are read once)."""
+    def driver(self, virt_type: str, host: dict) -> libvirt_driver.LibvirtDriver:
+        """One LibvirtDriver per virt type and host settings (Nova reads the host's caps,
+        CPUs and memory encryption once per driver), configured as that host is."""
         CONF.set_override("virt_type", virt_type, group="libvirt")
-        if virt_type not in self._drivers:
-            self._drivers[virt_type] = libvirt_driver.LibvirtDriver(
-                fake_virt.FakeVirtAPI(), True)
-        return self._drivers[virt_type]
+        machine = host.get("hw_machine_type")
+        CONF.set_override("hw_machine_type", [f"x86_64={machine}"] if machine else None,
+                          group="libvirt")
+        CONF.set_override("cpu_dedicated_set", host.get("cpu_dedicated_set") or None,
+                          group="compute")
+        self.models = tuple(host.get("mem_encryption_models", ()))
+        key = (virt_type, machine, host.get("cpu_dedicated_set"), self.models)
+        if key not in self._drivers:
+            self._drivers[key] = libvirt_driver.LibvirtDriver(fake_virt.FakeVirtAPI(), True)
+        return self._drivers[key]
 
 
 def _flavor(data: dict, flavor_id: int = 1) -> objects.Flavor:
@@ -162,6 +191,48 @@ def rebuild_checks(env: NovaEnvironment, instance, flavor: objects.Flavor, image
         compute_api.API._validate_numa_rebuild(instance, image, flavor)
 
 
+def _host_offers(drvr, host: dict) -> tuple[dict, set]:
+    """What the request's host reports to placement: its inventory (VCPU unless all its CPUs
+    are dedicated, PCPU from cpu_dedicated_set, MEM_ENCRYPTION_CONTEXT) and traits (its
+    memory encryption models; stateless UEFI firmware, which libvirt >= 8.6 offers, always)."""
+    dedicated = hardware.get_cpu_dedicated_set() or set()
+    models = tuple(host.get("mem_encryption_models", ()))
+    inventory = {"PCPU": len(dedicated), "VCPU": 0 if dedicated else 2 * VCPU_RATIO,
+                 "MEM_ENCRYPTION_CONTEXT": 15 if models else 0}
+    return inventory, {MODEL_TRAITS[m] for m in models} | {"COMPUTE_SECURITY_STATELESS_FIRMWARE"}
+
+
+def schedule(env: NovaEnvironment, request: dict, flavor: objects.Flavor, image_meta):
+    """The scheduler on the request's host alone: the resources and traits Nova's
+    ``ResourceRequest`` asks for against what the host offers, then the instance NUMA
+    topology fitted to the host's (as the claim does). NoValidHost when it does not fit."""
+    drvr = env.driver(request["virt_type"], request["host"])
+    spec = objects.RequestSpec(flavor=flavor, image=image_meta, is_bfv=False,
+                               requested_resources=[])
+    wanted = scheduler_utils.ResourceRequest.from_request_spec(spec)
+    inventory, traits = _host_offers(drvr, request["host"])
+    short = [rc for rc, amount in wanted.merged_resources().items()
+             if rc in inventory and amount > inventory[rc]]
+    missing = wanted.all_required_traits - traits
+    if short or missing:
+        raise exception.NoValidHost(reason=NO_VALID_HOST)
+    return fit(env, request, flavor, image_meta)
+
+
+def fit(env: NovaEnvironment, request: dict, flavor: objects.Flavor, image_meta):
+    """The instance NUMA topology of a pinned instance, fitted to the host's NUMA cells
+    (``numa_fit_instance_to_host``, as the claim does); None for any other instance (page
+    sizes alone are not fitted: no ``<hugepages>``, docs/nova-driver.md)."""
+    wanted = hardware.numa_get_constraints(flavor, image_meta)
+    if wanted is None or wanted.cells[0].cpu_policy not in ("dedicated", "mixed"):
+        return None
+    drvr = env.driver(request["virt_type"], request["host"])
+    fitted = hardware.numa_fit_instance_to_host(drvr._get_host_numa_topology(), wanted, None)
+    if fitted is None:
+        raise exception.NoValidHost(reason=NO_VALID_HOST)
+    return fitted
+
+
 def make_instance(request: dict, flavor: objects.Flavor, image: dict):
     """The instance as the compute service holds it (system metadata from ``image``)."""
     return objects.Instance(
@@ -185,7 +256,7 @@ def make_instance(request: dict, flavor: objects.Flavor, image: dict):
 def guest_xml(env: NovaEnvironment, request: dict, instance, image: dict) -> str:
     """``LibvirtDriver._get_guest_xml`` for the instance and image meta, as the compute
     service calls it."""
-    drvr = env.driver(request["virt_type"])
+    drvr = env.driver(request["virt_type"], request["host"])
     CONF.set_override("rng_dev_path", request["host"]["rng_dev_path"], group="libvirt")
     image_meta = objects.ImageMeta.from_dict(image)
     disk_info = blockinfo.get_disk_info(CONF.libvirt.virt_type, instance, image_meta)
@@ -222,15 +293,19 @@ def build(env: NovaEnvironment, request: dict, api_validation: bool = True) -> s
     image = _image_dict(request["image"])
     try:
         if operation == "create":
-            api_checks(env, flavor, image, validate_extra_specs=api_validation)
+            image_meta = api_checks(env, flavor, image, validate_extra_specs=api_validation)
             instance = make_instance(request, flavor, image)
+            instance.numa_topology = schedule(env, request, flavor, image_meta)
         elif operation in ("reboot", "stop_start"):
             instance = make_instance(request, flavor, image)  # _hard_reboot: no API checks
+            instance.numa_topology = fit(env, request, flavor, objects.ImageMeta.from_dict(image))
         elif operation == "resize":
             old_flavor, new_flavor = _flavor(request["old_flavor"]), _flavor(request["flavor"], 2)
             resize_checks(env, new_flavor, image, validate_extra_specs=api_validation)
             instance = make_instance(request, old_flavor, image)
+            topology = schedule(env, request, new_flavor, objects.ImageMeta.from_dict(image))
             _switch_flavor(instance, new_flavor)
+            instance.numa_topology = topology
         elif operation == "rebuild":
             old_image = _image_dict(request["old_image"], uuidsentinel.old_image)
             if request["old_image"] == request["image"]:
@@ -241,6 +316,8 @@ def build(env: NovaEnvironment, request: dict, api_validation: bool = True) -> s
             rebuild_checks(env, instance, flavor, image, old_image,
                            validate_extra_specs=api_validation)
             _switch_image(instance, image, flavor)
+            # no claim: the instance keeps its topology, equal to the new image's (checked)
+            instance.numa_topology = fit(env, request, flavor, objects.ImageMeta.from_dict(image))
         else:
             raise ValueError(f"unknown operation {operation!r}")
         return guest_xml(env, request, instance, image)

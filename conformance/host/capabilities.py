@@ -41,6 +41,7 @@ class HostCapabilities:
     qemu_version: str | None = None
     libvirt_uri: str | None = None
     unknown: str | None = None  # why the daemon's limits could not be measured (remote host)
+    amd_sev: str = "unknown"  # kvm_amd's sev parameter: "enabled", "disabled", "kvm_amd not loaded"
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -106,6 +107,36 @@ def kvm_device(path: str = "/dev/kvm") -> str:
     return "rw" if os.access(path, os.R_OK | os.W_OK) else "no access"
 
 
+SEV_PARAMETER = "/sys/module/kvm_amd/parameters/sev"
+
+
+def amd_sev(text: str | None) -> str:
+    """AMD SEV as the host kernel offers it, from the text of :data:`SEV_PARAMETER` (None:
+    the file is absent, kvm_amd is not loaded)."""
+    if text is None:
+        return "kvm_amd not loaded"
+    return "enabled" if text.strip() in ("Y", "1") else "disabled"
+
+
+def _read_sev(path: str = SEV_PARAMETER) -> str:
+    try:
+        with open(path) as handle:
+            return amd_sev(handle.read())
+    except FileNotFoundError:
+        return amd_sev(None)
+    except OSError as exc:
+        return f"unknown ({path}: {exc.strerror})"
+
+
+def sev_blocker(caps: "HostCapabilities") -> str | None:
+    """Why a memory-encrypted (AMD SEV) guest cannot start on the host, or None."""
+    if caps.amd_sev == "enabled" and caps.kvm_device == "rw":
+        return None
+    return (f"memory-encrypted guest cannot start here: AMD SEV is {caps.amd_sev} on the host "
+            f"({SEV_PARAMETER}) and /dev/kvm is {caps.kvm_device}; it needs KVM on an AMD host "
+            "with SEV enabled, and UEFI firmware the sandbox does not boot (level xml only)")
+
+
 def host_pmu(sysfs: str = "/sys/bus/event_source/devices") -> tuple[bool, str]:
     """Whether the host kernel has a hardware PMU (a "cpu" perf event source)."""
     try:
@@ -154,7 +185,7 @@ def probe(conn=None, host=None) -> HostCapabilities:
     daemon = process_limits(pid, name) if pid else None
     pmu, pmu_detail = host_pmu()
     return HostCapabilities(harness_limits(), daemon, kvm_device(), pmu, pmu_detail,
-                            hugepages(), libvirt_version, qemu_version, uri)
+                            hugepages(), libvirt_version, qemu_version, uri, amd_sev=_read_sev())
 
 
 # One shell round trip for every remote fact; sections separated by "@@ name".
@@ -163,6 +194,7 @@ for n in libvirtd virtqemud; do p=$(pgrep -xo "$n") && { echo "@@ daemon $n $p";
 [ -n "$p" ] && { echo "@@ limits"; cat /proc/$p/limits; echo "@@ status"; cat /proc/$p/status; }
 echo "@@ kvm"; if [ ! -e /dev/kvm ]; then echo absent; elif [ -r /dev/kvm ] && [ -w /dev/kvm ]; then echo rw; else echo "no access"; fi
 echo "@@ events"; ls /sys/bus/event_source/devices 2>&1
+echo "@@ sev"; cat /sys/module/kvm_amd/parameters/sev 2>/dev/null || echo absent
 echo "@@ hugepages"; for d in /sys/kernel/mm/hugepages/hugepages-*; do [ -e "$d" ] && echo "${d##*/} $(cat $d/nr_hugepages)"; done
 true
 """
@@ -206,8 +238,10 @@ def _probe_remote(host, libvirt_version, qemu_version, uri) -> HostCapabilities:
     for line in facts.get("hugepages:lines", []):
         entry, _, count = line.partition(" ")
         pages[entry.removeprefix("hugepages-").removesuffix("kB")] = int(count or 0)
+    sev = (facts.get("sev:lines") or ["absent"])[0]
     return HostCapabilities(harness_limits(), daemon, kvm, bool(hardware), pmu_detail, pages,
-                            libvirt_version, qemu_version, uri, unknown)
+                            libvirt_version, qemu_version, uri, unknown,
+                            amd_sev=amd_sev(None if sev == "absent" else sev))
 
 
 def _size(value: int | None) -> str:

@@ -23,6 +23,7 @@ HOST_EMULATORS = {"/usr/bin/qemu-system-x86_64", "/usr/bin/kvm"}
 
 DOMAIN_CHILDREN = {"name", "uuid", "genid", "title", "description", "metadata", "memory",
                    "currentMemory", "vcpu", "iothreads", "cputune", "memtune", "memoryBacking",
+                   "numatune",
                    "sysinfo", "os", "features", "cpu", "clock", "on_poweroff", "on_reboot",
                    "on_crash", "pm", "devices"}
 # (cachetune/memorytune make resctrl groups on the host)
@@ -36,7 +37,14 @@ SYSINFO_CHILDREN = {"bios", "system", "baseBoard", "chassis", "processor", "memo
                     "oemStrings"}
 OS_CHILDREN = {"type", "kernel", "initrd", "cmdline", "boot", "bootmenu", "smbios", "bios"}
 SMBIOS_MODES = {"sysinfo", "emulate"}  # "host" copies the host's SMBIOS data
-CPU_CHILDREN = {"model", "vendor", "topology", "feature", "cache", "maxphysaddr"}
+CPU_CHILDREN = {"model", "vendor", "topology", "feature", "cache", "maxphysaddr", "numa"}
+# A pinned guest's NUMA cells and their host memory nodes (Nova writes both); placement
+# 'auto' asks numad, a host program, and is refused.
+NUMATUNE_CHILDREN = {"memory", "memnode"}
+NUMA_MODES = {"strict", "preferred", "interleave", "restrictive"}
+NUMA_CELL_CHILDREN = {"distances"}
+# memAccess='shared' and discard back guest RAM by files in the host's memory backing dir
+NUMA_CELL_ATTRS = {"id", "cpus", "memory", "unit"}
 LIFECYCLE_ACTIONS = {"destroy", "restart", "preserve", "rename-restart"}  # no coredump-*
 DEVICES = {"controller", "channel", "input", "video", "memballoon", "rng", "watchdog",
            "panic", "serial", "console", "emulator"}
@@ -104,6 +112,7 @@ def check_domain(root, placement, char_device) -> None:
                                ("cpu", CPU_CHILDREN, "cpu")):
         for element in root.iterfind(tag):
             _only(element, allowed, rule)
+    _check_numa(root)
     for element in [*root.iterfind("cpu/model"), *root.iterfind("cpu/vendor")]:
         if not PLAIN_NAME.match(element.text or ""):
             raise SandboxViolation("cpu", f"<cpu><{element.tag}> {element.text!r} is not a "
@@ -121,6 +130,23 @@ def check_domain(root, placement, char_device) -> None:
     for devices in root.iterfind("devices"):
         for device in _elements(devices):
             _check_device(device, char_device)
+
+
+def _check_numa(root) -> None:
+    for tune in root.iterfind("numatune"):
+        _only(tune, NUMATUNE_CHILDREN, "numatune")
+        for node in [tune, *_elements(tune)]:
+            if node.get("placement", "static") != "static" or \
+                    node.get("mode", "strict") not in NUMA_MODES:
+                raise SandboxViolation("numatune", f"<{node.tag} {dict(node.attrib)}>: static "
+                                                   "placement and a memory mode only")
+    for numa in root.iterfind("cpu/numa"):
+        _only(numa, {"cell"}, "cpu")
+        for cell in numa.iterfind("cell"):
+            _only(cell, NUMA_CELL_CHILDREN, "cpu")
+            if set(cell.attrib) - NUMA_CELL_ATTRS:
+                raise SandboxViolation("cpu", f"<cpu><numa><cell {dict(cell.attrib)}>: only "
+                                              f"{', '.join(sorted(NUMA_CELL_ATTRS))}")
 
 
 def _check_resources(root) -> None:

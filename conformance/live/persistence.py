@@ -43,9 +43,10 @@ def identity(xml: str) -> dict:
 
 
 def must_change(before, after) -> list[str]:
-    """Features whose reference settings differ before and after the operation."""
+    """Features whose reference settings differ before and after the operation (what only
+    shapes them, e.g. the machine type or pinning, is not a feature of its own)."""
     return [FEATURE_OF[f.name] for f in fields(before)
-            if getattr(before, f.name) != getattr(after, f.name)]
+            if f.name in FEATURE_OF and getattr(before, f.name) != getattr(after, f.name)]
 
 
 def facts_before(guest, pair, before_xml: str, after_xml: str,

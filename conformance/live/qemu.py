@@ -131,13 +131,20 @@ def qom_get(guest, path: str, prop: str):
 
 
 def pci_functions(guest) -> list[dict]:
-    """Every PCI function from ``query-pci``: {vendor, device, qdev_id, bus, slot}."""
+    """Every PCI function from ``query-pci``: {vendor, device, qdev_id, bus, slot}, also those
+    behind bridges (on q35 the i6300esb sits behind a PCIe-to-PCI bridge, virtio devices
+    behind PCIe root ports)."""
     out = []
-    for bus in guest.qmp("query-pci"):
-        for dev in bus.get("devices", []):
+
+    def walk(devices, bus):
+        for dev in devices:
             out.append({"vendor": dev["id"]["vendor"], "device": dev["id"]["device"],
-                        "qdev_id": dev.get("qdev_id", ""), "bus": bus["bus"],
-                        "slot": dev["slot"]})
+                        "qdev_id": dev.get("qdev_id", ""), "bus": bus, "slot": dev["slot"]})
+            bridge = dev.get("pci_bridge") or {}
+            walk(bridge.get("devices", []), bridge.get("bus", {}).get("number", bus))
+
+    for root in guest.qmp("query-pci"):
+        walk(root.get("devices", []), root["bus"])
     return out
 
 

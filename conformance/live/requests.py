@@ -65,11 +65,19 @@ def boot_blocker(xml: str, virt_type: str, ram_bytes: int, caps=None) -> str | N
     """The measured/known reason the domain in ``xml`` cannot start on the libvirt host
     (``caps``: its measured capabilities, default this machine's), or None.
 
-    Checked before booting: locked memory against the host's real RLIMIT_MEMLOCK and
-    CAP_SYS_RESOURCE, and Hyper-V enlightenments (Nova adds them for os_type=windows),
-    which QEMU implements only with KVM.
+    Checked before booting: memory encryption (``<launchSecurity>``) against the host's AMD
+    SEV and KVM, UEFI firmware (never booted: the sandbox refuses host firmware), locked
+    memory against the host's real RLIMIT_MEMLOCK and CAP_SYS_RESOURCE, and Hyper-V
+    enlightenments (Nova adds them for os_type=windows), which QEMU implements only with KVM.
     """
     dom = parse_domain(xml)
+    if dom.find("launchSecurity") is not None:  # checked first: it is also locked
+        from conformance.host import capabilities
+        return capabilities.sev_blocker(caps or capabilities.probe())
+    if _uefi(dom):
+        return ("the domain boots UEFI firmware (<loader> or <os firmware='efi'>): libvirt would "
+                "read firmware files and create an nvram file on the host, which the sandbox "
+                "refuses; judged at level xml only")
     if dom.find("memoryBacking/locked") is not None:
         reason = locked_memory.boot_blocker(ram_bytes, caps)
         if reason:
@@ -84,9 +92,15 @@ def boot_blocker(xml: str, virt_type: str, ram_bytes: int, caps=None) -> str | N
     return None
 
 
+def _uefi(dom) -> bool:
+    return dom.find("os/loader") is not None or dom.find("os[@firmware='efi']") is not None
+
+
 def may_not_boot(xml: str) -> bool:
     """Whether :func:`boot_blocker` may stop the domain in ``xml`` on some host (locked
-    memory, Hyper-V enlightenments), whatever this host is."""
+    memory, Hyper-V enlightenments, memory encryption, UEFI firmware), whatever this host is."""
     dom = parse_domain(xml)
+    if dom.find("launchSecurity") is not None or _uefi(dom):
+        return True
     return dom.find("memoryBacking/locked") is not None or any(
         e.get("state", "on") == "on" for e in dom.iterfind("features/hyperv/*"))

@@ -8,6 +8,6 @@ Public interface::
 """
 
 from conformance.reference.driver import ReferenceDriver, resolve
-from conformance.reference.features import Features, RngSettings
+from conformance.reference.features import Features, Realtime, RngSettings
 
-__all__ = ["ReferenceDriver", "resolve", "Features", "RngSettings"]
+__all__ = ["ReferenceDriver", "resolve", "Features", "Realtime", "RngSettings"]

@@ -15,6 +15,7 @@ import re
 from lxml import etree
 
 from conformance.errors import RequestInvalid
+from conformance.reference.features import Features
 from conformance.reference.inputs import Inputs
 
 SPOOFED_VENDOR_ID = "1234567890ab"  # LibvirtConfigGuestFeatureHyperV.SPOOFED_VENDOR_ID
@@ -49,8 +50,9 @@ def is_windows(inputs: Inputs) -> bool:
     return inputs.request.image.properties.get("os_type") == "windows"
 
 
-def build(inputs: Inputs) -> etree._Element:
-    """The base ``<domain>``: identity, memory, os, features, cpu, clock, devices."""
+def build(inputs: Inputs, features: Features) -> etree._Element:
+    """The base ``<domain>``: identity, memory, os (``features.machine_type``), features,
+    cpu, clock, devices."""
     req = inputs.request
     dom = etree.Element("domain", type=req.virt_type)
     _sub(dom, "uuid", xml_text(req.instance_uuid, "instance_uuid"))
@@ -58,11 +60,11 @@ def build(inputs: Inputs) -> etree._Element:
     _sub(dom, "memory", str(req.flavor.memory_mb * 1024))  # KiB, libvirt's default unit
     _sub(dom, "vcpu", str(req.flavor.vcpus))
     os_el = _sub(dom, "os")
-    _sub(os_el, "type", "hvm", arch="x86_64", machine="pc")
+    _sub(os_el, "type", "hvm", arch="x86_64", machine=xml_text(features.machine_type, "hw_machine_type"))
     _sub(os_el, "kernel", xml_text(req.boot.kernel, "boot.kernel"))
     _sub(os_el, "initrd", xml_text(req.boot.initrd, "boot.initrd"))
     _sub(os_el, "cmdline", xml_text(req.boot.cmdline, "boot.cmdline"))
-    _add_features(dom, inputs)
+    _add_features(dom, inputs, encrypted=features.mem_encryption is not None)
     _add_clock(dom, inputs)
     # check='none': qemu64 lists svm, which Intel KVM hosts lack; QEMU drops what the
     # host cannot give instead of libvirt refusing to start the guest.
@@ -77,8 +79,9 @@ def build(inputs: Inputs) -> etree._Element:
     return dom
 
 
-def _add_features(dom: etree._Element, inputs: Inputs) -> None:
-    """acpi, apic, [hyperv for Windows], vmcoreinfo (x86_64, no memory encryption)."""
+def _add_features(dom: etree._Element, inputs: Inputs, encrypted: bool) -> None:
+    """acpi, apic, [hyperv for Windows], vmcoreinfo (x86_64, no memory encryption: since
+    Nova 32.0.0, 79846eb0d0)."""
     features = _sub(dom, "features")
     if not inputs.qemu_or_kvm:
         return
@@ -91,7 +94,8 @@ def _add_features(dom: etree._Element, inputs: Inputs) -> None:
         _sub(hv, "spinlocks", state="on", retries=HYPERV_SPINLOCK_RETRIES)
         for name in ("vpindex", "runtime", "synic", "reset", "frequencies", "tlbflush", "ipi"):
             _sub(hv, name, state="on")
-    _sub(features, "vmcoreinfo")
+    if not encrypted:
+        _sub(features, "vmcoreinfo")
 
 
 def _add_clock(dom: etree._Element, inputs: Inputs) -> None:
@@ -107,11 +111,14 @@ def _add_clock(dom: etree._Element, inputs: Inputs) -> None:
         _sub(clock, "timer", name="hypervclock", present="yes")
 
 
-def add_memballoon(dom: etree._Element) -> None:
-    """``_guest_add_memory_balloon`` with mem_stats_period_seconds=10: virtio, last device."""
+def add_memballoon(dom: etree._Element, iommu: bool = False) -> None:
+    """``_guest_add_memory_balloon`` with mem_stats_period_seconds=10: virtio, last device
+    (``<driver iommu='on'/>`` for memory encryption before Nova 34.0.0)."""
     balloon = _sub(dom.find("devices"), "memballoon", model="virtio",
                    autodeflate="on", freePageReporting="on")
     _sub(balloon, "stats", period=MEM_STATS_PERIOD_SECONDS)
+    if iommu:
+        _sub(balloon, "driver", iommu="on")
 
 
 def devices(dom: etree._Element) -> etree._Element:

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Mapping
 
-from conformance.contract import Request
+from conformance.contract import HostSettings, Request
+from conformance.reference.releases import Model
 
 
 @dataclass(frozen=True)
@@ -14,6 +15,15 @@ class Inputs:
     """Flavor extra specs (raw strings) and image properties (coerced like ImageMetaProps)."""
     request: Request
     image_props: Mapping[str, Any]
+    release: Model = Model()  # the Nova behaviour modelled (reference/releases.py)
+
+    def has(self, change: str) -> bool:
+        """Does the modelled release include upstream change ``change``?"""
+        return self.release.has(change)
+
+    @property
+    def host(self) -> HostSettings:
+        return self.request.host
 
     @property
     def extra_specs(self) -> Mapping[str, str]:
@@ -33,5 +43,5 @@ class Inputs:
         return self.request.virt_type in ("qemu", "kvm")
 
     @classmethod
-    def of(cls, request: Request, image_props: Mapping[str, Any]) -> "Inputs":
-        return cls(request, MappingProxyType(dict(image_props)))
+    def of(cls, request: Request, image_props: Mapping[str, Any], release: Model = Model()) -> "Inputs":
+        return cls(request, MappingProxyType(dict(image_props)), release)

@@ -1,4 +1,5 @@
-"""Locked guest memory (flavor ``hw:locked_memory``, image ``hw_locked_memory``).
+"""Locked guest memory (flavor ``hw:locked_memory``, image ``hw_locked_memory``), explicit;
+realtime and memory encryption lock it implicitly (``driver._compute``).
 
 Nova: hardware.py ``get_locked_memory_constraint`` (run at the API by
 ``numa_get_constraints`` right after the page size checks, and by the driver's
@@ -10,11 +11,14 @@ from __future__ import annotations
 from lxml import etree
 
 from conformance.contract import Rejected
+from conformance.reference.features import Features
 from conformance.reference.inputs import Inputs
 from conformance.reference.strutils import bool_from_string
 
 
 def resolve(inputs: Inputs) -> bool:
+    """The explicit request (flavor, else image): True, False; raises the conflict and
+    LockMemoryForbidden."""
     specs, props = inputs.extra_specs, inputs.image_props
     raw_flavor = specs.get("hw:locked_memory")
     image_value = props.get("hw_locked_memory")
@@ -34,10 +38,14 @@ def resolve(inputs: Inputs) -> bool:
     return bool(locked)
 
 
-def apply(dom: etree._Element, locked: bool, inputs: Inputs) -> None:
-    """``<memoryBacking><locked/></memoryBacking>`` right after ``<memory>`` (Nova's order)."""
-    if not locked:
+def apply(dom: etree._Element, features: Features, inputs: Inputs) -> None:
+    """``<memoryBacking>`` right after ``<memory>`` (Nova's order): ``<nosharepages/>`` for a
+    realtime guest (``sharedpages = False``), ``<locked/>`` when locked."""
+    if not (features.locked_memory or features.realtime):
         return
     backing = etree.Element("memoryBacking")
-    etree.SubElement(backing, "locked")
+    if features.realtime:
+        etree.SubElement(backing, "nosharepages")
+    if features.locked_memory:
+        etree.SubElement(backing, "locked")
     dom.find("memory").addnext(backing)

@@ -4,7 +4,7 @@ Nova: hardware.py ``_get_numa_pagesize_constraint``, run at the API by
 ``numa_get_constraints`` before the locked-memory rule. The reference only validates:
 it does not model the NUMA topology / hugepages a page size implies, except that a
 page size gives the instance one (``numa_get_constraints``), which a rebuild must not
-change (``check_rebuild``).
+change (``rebuild_conflict``).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def check(inputs: Inputs) -> str | None:
     return pagesize
 
 
-def _pagesize(request: str | None) -> int | None:
+def pagesize_of(request: str | None) -> int | None:
     """``check_and_return_pages_size``: the cell's page size (KiB or MEMPAGES_*), None if unset."""
     if request is None:
         return None
@@ -56,15 +56,10 @@ def _pagesize(request: str | None) -> int | None:
     return int(string_to_bytes(request)) // 1024
 
 
-def check_rebuild(old: Inputs, new: Inputs) -> None:
-    """``_validate_numa_rebuild``: the new image must keep the NUMA constraints.
-
-    Of the keys the reference models, a page size is what gives an instance a NUMA
-    topology (one cell carrying the page size), so a rebuild whose image introduces,
-    removes or changes the effective page size is ImageNUMATopologyRebuildConflict.
-    """
-    before, after = _pagesize(check(old)), _pagesize(check(new))
-    if before != after:
-        raise Rejected("ImageNUMATopologyRebuildConflict",
-                       "An instance's NUMA topology cannot be changed as part of a rebuild. "
-                       "The image provided is invalid for this instance.")
+def rebuild_conflict() -> Rejected:
+    """``_validate_numa_rebuild`` (compute/api.py): the new image changes the instance's NUMA
+    constraints (of those the reference models: a page size, a pinned CPU policy; see
+    ``cpu_policy.numa_key``)."""
+    return Rejected("ImageNUMATopologyRebuildConflict",
+                    "An instance's NUMA topology cannot be changed as part of a rebuild. "
+                    "The image provided is invalid for this instance.")

@@ -48,10 +48,14 @@ def resolve(inputs: Inputs) -> RngSettings | None:
     return RngSettings(backend_path=path, rate_bytes=rate_bytes, rate_period=rate_period)
 
 
-def apply(dom: etree._Element, rng: RngSettings | None, inputs: Inputs) -> None:
+def apply(dom: etree._Element, rng: RngSettings | None, inputs: Inputs, iommu: bool = False) -> None:
+    """``<rng>``; with ``iommu`` (memory encryption before Nova 34.0.0) ``<driver iommu='on'/>``
+    (designer.py ``set_driver_iommu_for_all_devices``)."""
     if rng is None:
         return
     dev = base.sub(base.devices(dom), "rng", model="virtio")
     if rng.rate_bytes and rng.rate_period:
         base.sub(dev, "rate", period=str(rng.rate_period), bytes=str(rng.rate_bytes))
     base.sub(dev, "backend", base.xml_text(rng.backend_path, "host.rng_dev_path"), model="random")
+    if iommu:
+        base.sub(dev, "driver", iommu="on")

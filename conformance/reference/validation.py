@@ -13,6 +13,7 @@ from typing import Any, Mapping
 
 from conformance.contract import Rejected
 from conformance.reference import nova_data
+from conformance.reference.releases import Model
 from conformance.reference.strutils import bool_from_string
 
 # os_traits / os_resource_classes standard names are not extracted: accept any
@@ -57,8 +58,24 @@ def _check_value(constraints: dict, value: str) -> None:
         raise _invalid(f"'{value}' is not one of: {', '.join(constraints['enum'])}.")
 
 
-def validate_extra_spec(name: str, value: str) -> None:
+# The memory encryption models each release knows (releases.py: sev-es-model, sev-snp);
+# None: the keys hw:mem_encryption_model / hw_mem_encryption_model do not exist.
+MODEL_KEYS = ("hw:mem_encryption_model", "hw_mem_encryption_model")
+
+
+def encryption_models(release: Model) -> tuple[str, ...] | None:
+    if not release.has("sev-es-model"):
+        return None
+    return ("amd-sev", "amd-sev-es") + (("amd-sev-snp",) if release.has("sev-snp") else ())
+
+
+def validate_extra_spec(name: str, value: str, release: Model = Model()) -> None:
     """Port of ``validators.validate``: raise InvalidExtraSpec like Nova's API would."""
+    if name == MODEL_KEYS[0] and encryption_models(release) is None:
+        raise _invalid(f"extra spec '{name}' does not appear to be a valid extra spec.")
+    if name == MODEL_KEYS[0]:
+        _check_value({"type": "str", "enum": list(encryption_models(release))}, value)
+        return
     if name in VALIDATORS:
         _check_value(VALIDATORS[name][1], value)
         return
@@ -99,18 +116,20 @@ def _check_body_schema(extra_specs: Mapping[str, str]) -> None:
         raise Rejected("InvalidExtraSpec", error.message)
 
 
-def validate_extra_specs(extra_specs: Mapping[str, str]) -> None:
+def validate_extra_specs(extra_specs: Mapping[str, str], release: Model = Model()) -> None:
     """Nova's flavor extra-spec API checks: body schema, then each key in request order."""
     _check_body_schema(extra_specs)
     for name, value in extra_specs.items():
-        validate_extra_spec(name, value)
+        validate_extra_spec(name, value, release)
 
 
 _FIELDS = {name: (field, enum, custom) for name, field, enum, custom in nova_data.IMAGE_PROPERTIES}
 
 
-def _coerce(name: str, value: str) -> Any:
+def _coerce(name: str, value: str, release: Model = Model()) -> Any:
     field, enum, custom_coerce = _FIELDS[name]
+    if name == MODEL_KEYS[1]:
+        enum = encryption_models(release)
     if field == "FlexibleBooleanField":
         return bool_from_string(value)
     if field == "IntegerField":
@@ -124,7 +143,7 @@ def _coerce(name: str, value: str) -> Any:
     return value  # strings, UUIDs (warn only), lists (not modelled)
 
 
-def coerce_image_properties(properties: Mapping[str, str]) -> dict[str, Any]:
+def coerce_image_properties(properties: Mapping[str, str], release: Model = Model()) -> dict[str, Any]:
     """Port of ``ImageMetaProps.from_dict`` for string inputs; InvalidImageProperty on error.
 
     Legacy names are applied first, then current names in field declaration order
@@ -136,8 +155,10 @@ def coerce_image_properties(properties: Mapping[str, str]) -> dict[str, Any]:
             if legacy in properties:
                 props[current] = _coerce(current, properties[legacy])
         for name in _FIELDS:
+            if name == MODEL_KEYS[1] and encryption_models(release) is None:
+                continue  # not a field of that release's ImageMetaProps: ignored
             if name in properties and name not in ("hw_numa_cpus", "hw_numa_mem", "traits_required"):
-                props[name] = _coerce(name, properties[name])
+                props[name] = _coerce(name, properties[name], release)
     except ValueError as exc:
         raise Rejected("InvalidImageProperty", f"Invalid image metadata. Error: {exc}") from None
     return props

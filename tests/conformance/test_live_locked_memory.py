@@ -25,7 +25,8 @@ def pytest_generate_tests(metafunc):
     (a skipped boot is honest only if the prediction is right). No group, no item."""
     if "locked_groups" not in metafunc.fixturenames:
         return
-    groups = tuple(g for g in groups_of(metafunc.config) if g.expected.locked_memory)
+    groups = tuple(g for g in groups_of(metafunc.config)  # encrypted ones: their own blocker
+                   if g.expected.locked_memory and g.expected.mem_encryption is None)
     metafunc.parametrize("locked_groups", [pytest.param(groups, id="locked-groups")] if groups else [])
 
 

@@ -26,6 +26,7 @@ LIVE = [
     ("hide_ignores_legacy", "exec-stream", ("hidden_hypervisor", "legacy-true"), FAILED, {"fail", "skip"}),
     ("agent_wrong_target", "python", ("agent", "yes"), NEVER_READY, NEVER_READY),
     ("watchdog_dropped_on_resize", "exec2-stream", ("watchdog", "resize-changes-action"), FAILED, FAILED),
+    ("q35_no_watchdog", "exec-stream", ("watchdog", "q35-reset"), FAILED, FAILED),
 ]
 
 

@@ -26,9 +26,9 @@ def test_one_release_at_level_xml(tmp_path):
     done, table = matrix(tmp_path, "--nova", RELEASE, "--feature", "pmu")
     assert done.returncode == 0, done.stdout + done.stderr
     (row,) = table["releases"]
-    # 17 create + 10 lifecycle cases (NovaDriver speaks protocol 2)
+    # 19 create (two on q35) + 10 lifecycle cases (NovaDriver speaks protocol 2)
     assert row["status"] == "ran" and row["features"] == {
-        "pmu": {"pass": 27, "fail": 0, "error": 0, "skip": 0, "not-run": 0, "total": 27}}
+        "pmu": {"pass": 29, "fail": 0, "error": 0, "skip": 0, "not-run": 0, "total": 29}}
     assert row["notes"]["matches"] and row["wall_seconds"]["certify"] > 0
     assert (tmp_path / f"nova-{RELEASE}" / "report.subunit").is_file()
     assert f"data-release='{RELEASE}'" in (tmp_path / "matrix.html").read_text()

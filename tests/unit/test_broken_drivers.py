@@ -36,10 +36,13 @@ CAUGHT = {
         ("watchdog", "image-reset-beats-flavor-pause"): "watchdog.action",
         ("watchdog", "image-pause-beats-flavor-disabled"): "watchdog.count",
         ("watchdog", "image-none-beats-flavor-poweroff"): "watchdog.action",
+        ("watchdog", "q35-image-action"): "watchdog.action",
     },
     "rng_drops_rate": {
         ("rng", "rate"): "rng.rate",
         ("rng", "kvm-rate"): "rng.rate",
+        ("rng", "q35-rate"): "rng.rate",
+        ("rng", "sev-rng-rate"): "rng.rate",
     },
     "hide_ignores_legacy": {
         ("hidden_hypervisor", "legacy-true"): "hidden.count",
@@ -57,17 +60,38 @@ CAUGHT = {
     "locked_no_forbidden": {
         ("locked_memory", "flavor-true-no-pages"): "reject:LockMemoryForbidden",
         ("locked_memory", "image-true-no-pages"): "reject:LockMemoryForbidden",
+        ("locked_memory", "realtime-locked-true-no-pages"): "reject:LockMemoryForbidden",
     },
     "agent_wrong_target": {
         ("agent", name): "agent.channel"
         for name in ("yes", "true-capitalised", "one", "on", "y", "t", "yes-upper", "padded", "kvm",
-                     "windows", "with-watchdog")
+                     "windows", "with-watchdog", "q35-yes", "sev-agent")
+    },
+    # implicit locked memory (realtime, SEV) and the watchdog on q35 (issue 26)
+    "realtime_drops_locked": {
+        ("locked_memory", name): "locked.present"
+        for name in ("realtime-implies-locked", "realtime-mask-explicit", "realtime-true-string",
+                     "realtime-image-mask", "realtime-image-mask-beats-flavor",
+                     "realtime-image-policy", "realtime-locked-false-still-locked",
+                     "realtime-image-locked-false", "realtime-locked-true-pages",
+                     "realtime-pmu-off", "realtime-kvm")
+    },
+    "sev_obeys_locked_false": {
+        ("locked_memory", name): "locked.present"
+        for name in ("sev-flavor-locked-false", "sev-image-locked-false",
+                     "resize-sev-flavor-locked-false", "rebuild-sev-image-locked-false")
+    },
+    "q35_no_watchdog": {
+        ("watchdog", name): "watchdog.count"
+        for name in ("q35-reset", "q35-pause", "q35-poweroff", "q35-none", "q35-image-action",
+                     "host-default-q35-reset")
     },
     # lifecycle (protocol 2): right on create, wrong after one operation
     "watchdog_dropped_on_resize": {
         ("watchdog", "resize-changes-action"): "watchdog.count",
         ("watchdog", "resize-adds-watchdog"): "watchdog.count",
         ("watchdog", "resize-image-still-wins"): "watchdog.count",
+        ("watchdog", "resize-q35-changes-action"): "watchdog.count",
         ("agent", "resize-keeps-image-agent"): "watchdog.count",
     },
     "rng_keeps_old_rate": {
@@ -75,6 +99,7 @@ CAUGHT = {
         ("rng", "resize-removes-rate"): "rng.rate",
         ("rng", "resize-allows-again"): "rng.rate",
         ("rng", "resize-rate-invalid"): "reject:InvalidExtraSpec",
+        ("rng", "resize-q35-rate"): "rng.rate",
     },
     "rebuild_ignores_new_image": {
         ("agent", "rebuild-turns-on"): "agent.channel",
@@ -96,6 +121,13 @@ CAUGHT = {
         ("locked_memory", "rebuild-image-adds-page-size"): "reject:ImageNUMATopologyRebuildConflict",
         ("locked_memory", "rebuild-image-removes-page-size"): "reject:ImageNUMATopologyRebuildConflict",
         ("locked_memory", "rebuild-same-page-size"): "locked.present",
+        ("agent", "rebuild-onto-q35-image"): "domain.machine",
+        ("watchdog", "rebuild-onto-q35-image"): "domain.machine",
+        ("watchdog", "rebuild-q35-image-disabled"): "watchdog.absent",
+        ("locked_memory", "rebuild-image-moves-mask"): "realtime.vcpusched",
+        ("locked_memory", "rebuild-image-drops-policy"): "reject:RealtimeConfigurationInvalid",
+        ("locked_memory", "rebuild-onto-sev-image"): "encryption.present",
+        ("locked_memory", "rebuild-sev-image-locked-false"): "locked.present",
     },
     "resize_create_order": {
         ("pmu", "resize-pmu-before-locked-memory"): "code:LockMemoryForbidden",

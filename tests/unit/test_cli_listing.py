@@ -37,3 +37,16 @@ def test_table_shows_each_case_operation():
     """The table's third column is the case's operation (create, reboot, ..., rebuild)."""
     lines = listing().splitlines()[:-1]
     assert [line.split()[2] for line in lines] == [c.operation for c in CASES]
+
+
+def test_memory_encrypted_cases_say_why_they_cannot_boot_here():
+    """A memory-encrypted case runs at level xml; its live levels name the host's AMD SEV
+    (this host has none)."""
+    from conformance.host.capabilities import probe, sev_blocker
+    reason = sev_blocker(probe())
+    if reason is None:
+        import pytest
+        pytest.skip("this host offers AMD SEV")
+    rows = {r["name"]: r for r in json.loads(listing("--json", "--feature", "rng"))}
+    here = rows["sev-rng"]["here"]
+    assert here["xml"] == "yes" and here["host"] == here["guest"] == f"no: {reason}"

@@ -63,6 +63,18 @@ def test_rebuild_example_is_refused_as_documented():
     assert expected.rejection.to_dict() == json.loads(example("rejection-rebuild"))
 
 
+def test_realtime_example_is_locked_and_passes_the_checks():
+    """The host-settings example is a valid request; its answer is locked (implicitly, by
+    realtime) and passes the checks."""
+    data = json.loads(example("request-realtime"))
+    validate("request", data)
+    request = Request.from_dict(data)
+    assert request.host.cpu_dedicated_set == "0-1" and expected_outcome(request).features.locked_memory
+    dom = etree.fromstring(example("accepted-realtime").encode())
+    assert check_schema(dom) == []
+    assert check_xml(expected_outcome(request).features, dom, request) == []
+
+
 def test_accepted_example_passes_the_checks():
     """The (abridged) XML answer is a valid libvirt domain expressing the request's features."""
     request = Request.from_json(example("request"))

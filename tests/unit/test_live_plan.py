@@ -113,3 +113,29 @@ def test_a_case_whose_runtime_answer_differs_is_caught():
     with pytest.raises(AnswerChanged, match=allowed.id):
         plan.boot_xml(driver, group, "kvm", plan.PLACEHOLDER_BOOT, "instance-x", UUID)
     plan.boot_xml(driver, group, "qemu", plan.PLACEHOLDER_BOOT, "instance-x", UUID)  # same on TCG
+
+
+def test_boot_blocker_memory_encryption_names_the_missing_sev():
+    """A <launchSecurity> domain is never booted where the host has no AMD SEV: the reason
+    names kvm_amd's sev parameter and /dev/kvm as measured; it comes before the locked-memory
+    reason (SEV guests are locked too)."""
+    from dataclasses import replace
+
+    from conformance.host import capabilities
+    xml = DOMAIN.format(features="", backing="<memoryBacking><locked/></memoryBacking>"
+                        ).replace("<devices/>", "<launchSecurity type='sev'/><devices/>")
+    caps = capabilities.HostCapabilities(None, None, "rw", False, "", {}, amd_sev="kvm_amd not loaded")
+    reason = requests.boot_blocker(xml, "kvm", 1 << 28, caps)
+    assert "AMD SEV is kvm_amd not loaded" in reason and capabilities.SEV_PARAMETER in reason
+    assert "/dev/kvm is absent" in requests.boot_blocker(xml, "kvm", 1 << 28, replace(
+        caps, amd_sev="enabled", kvm_device="absent"))
+    assert requests.boot_blocker(xml.replace("<memoryBacking><locked/></memoryBacking>", ""), "kvm",
+                             1 << 28, replace(caps, amd_sev="enabled")) is None
+    assert requests.may_not_boot(xml.replace("<memoryBacking><locked/></memoryBacking>", ""))
+
+
+@pytest.mark.parametrize("text, want", [(None, "kvm_amd not loaded"), ("Y\n", "enabled"),
+                                        ("1", "enabled"), ("N\n", "disabled"), ("0", "disabled")])
+def test_amd_sev_from_the_kernel_parameter(text, want):
+    from conformance.host.capabilities import amd_sev
+    assert amd_sev(text) == want

@@ -52,5 +52,6 @@ def test_reference_pairs_need_fewer_boots():
     found = trails.plan_trails(pairs)
     assert sorted(p.case_id for t in found for p in t) == sorted(p.case_id for p in pairs)
     assert all(chained(t) for t in found)
-    assert sum(len(t) + 1 for t in found) < 1.5 * len(pairs)
+    shared = [t for t in found if not t[0].isolated]  # a domain that may not start boots alone
+    assert sum(len(t) + 1 for t in shared) < 1.5 * sum(len(t) for t in shared)
     assert trails.plan_trails(pairs) == found  # deterministic: every xdist worker agrees

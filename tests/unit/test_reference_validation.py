@@ -46,7 +46,7 @@ def test_unknown_key_in_known_namespace(key):
 
 
 @pytest.mark.parametrize("specs", [
-    {"hw:cpu_policy": "dedicated"}, {"hw:numa_nodes": "1"}, {"hw:numa_cpus.0": "0"},
+    {"hw:cpu_policy": "shared"}, {"hw:numa_nodes": "1"}, {"hw:numa_cpus.0": "0"},
     {"hw:cpu_sockets": "1"}, {"hw:boot_menu": "yes"}, {"hw_video:ram_max_mb": "64"},
     {"foo": "bar"}, {"custom:thing": "x"}, {"resources:VCPU": "1"},
     {"trait:HW_CPU_X86_AVX2": "required"}, {"quota:cpu_shares": "10"},
