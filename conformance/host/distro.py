@@ -29,6 +29,8 @@ PACKAGES = [
     "python3-venv",
     # the HTML report is checked in a real headless browser (tests/functional)
     "chromium|chromium-browser",
+    # libvirt-python builds against Python.h in .venv
+    "python3-dev",
     # remote test hosts in namespaces (certtool: their TLS keys; mmdebstrap: the Debian 13 host)
     "openssh-server", "gnutls-bin", "mmdebstrap",
 ]
