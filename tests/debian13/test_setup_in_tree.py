@@ -7,12 +7,14 @@ creates the virtualenv from PyPI."""
 
 from __future__ import annotations
 
+import glob
 import json
 import subprocess
 from pathlib import Path
 
 import pytest
 
+from debian13.conftest import leftovers
 from support.debian13_host import in_tree
 
 pytestmark = [pytest.mark.functional, pytest.mark.debian13, pytest.mark.exclusive]
@@ -25,6 +27,7 @@ cd /root/clone
 ./run certify --level xml --output-dir /root/out --no-progress
 python3 images/build.py --json > /root/image.json
 python3 - <<'PY'
+import glob
 import json
 report = json.load(open("/root/out/report.json"))
 image = json.load(open("/root/image.json"))
@@ -40,6 +43,8 @@ def test_fresh_clone_inside_the_tree_certifies_at_level_xml_and_builds_the_image
     log = tmp_path / "in-tree.log"
     status = in_tree(debian13_tree, SCRIPT, timeout=1500, log=str(log), binds={str(tmp_path): "/src"})
     output = log.read_text()
+    # its chroot's processes (libvirtd among them), mounts and overlay are gone
+    assert leftovers("-", "-", in_tree_dir_prefix()) == [] and not glob.glob(in_tree_dir_prefix() + "*")
     assert status == 0, output[-6000:]
     [line] = [x for x in output.splitlines() if x.startswith("RESULT ")]
     result = json.loads(line[len("RESULT "):])
@@ -48,3 +53,8 @@ def test_fresh_clone_inside_the_tree_certifies_at_level_xml_and_builds_the_image
     assert result["variant"] == "minimal"  # built from Debian 13's linux-source-6.12
     assert result["manifest"]["kernel_release"].startswith("6.12")
     assert result["manifest"]["packages"]["busybox-static"] != ""
+
+
+def in_tree_dir_prefix() -> str:
+    from support.debian13_host import STATE_ROOT
+    return f"{STATE_ROOT}/cfm-d13-"

@@ -12,6 +12,7 @@ machine's network (no daemons: for a fresh clone's ``./run`` inside the tree).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -21,6 +22,7 @@ from conformance.testhosts import LIBVIRTD_CONF, SSHD_CONF, STATE_ROOT, Namespac
 
 from support import debian13_tree
 
+CA_BUNDLE, PIP_CONF = "/etc/ssl/certs/ca-certificates.crt", "/etc/pip.conf"
 # Runs chrooted in the merged tree as PID 1 of the new PID namespace; $D is the host's temp
 # dir, mounted at the same path inside.
 INIT_IN_TREE = r"""
@@ -33,6 +35,16 @@ echo $! > "$D/libvirtd.nspid"
 trap 'exit 0' TERM
 while :; do sleep 3600 & wait $! || true; done
 """
+
+
+def mount_tree(tree: Path, upper: str, merged: str) -> str:
+    """:func:`debian13_tree.mount_script`, then the tree's kvm group takes the gid of this
+    machine's /dev/kvm (its /dev is this machine's): else the tree's libvirt finds KVM
+    usable when it probes QEMU and unusable at every later lookup, so its capabilities
+    never stay cached and it probes QEMU again for every domain it defines (in the overlay:
+    the tree keeps its own /etc/group)."""
+    return (debian13_tree.mount_script(tree, upper, merged)
+            + f"[ ! -e /dev/kvm ] || chroot {merged} groupmod -o -g \"$(stat -c %g /dev/kvm)\" kvm\n")
 
 
 def _binds(d: str, merged: str) -> str:
@@ -57,7 +69,7 @@ class Debian13Host(NamespaceHost):
             self._prepare_dir()
             self._network()
             merged = os.path.join(self.dir, "merged")
-            script = (debian13_tree.mount_script(self.tree, os.path.join(self.dir, "upper"), merged)
+            script = (mount_tree(self.tree, os.path.join(self.dir, "upper"), merged)
                       + _binds(self.dir, merged) + f"exec chroot {merged} /bin/sh -c \"$CFM_INIT\"\n")
             self.proc = subprocess.Popen(
                 ["ip", "netns", "exec", self.netns, "unshare", "--mount", "--pid", "--fork",
@@ -90,27 +102,48 @@ class Debian13Host(NamespaceHost):
                 if not (item.startswith("file /") and os.path.lexists(self.tree / item[len("file /"):]))]
 
 
+def package_access() -> tuple[dict[str, str], dict[str, str]]:
+    """How this machine reaches PyPI, for a pip inside the tree: (environment, binds). Its
+    ``PIP_*`` and proxy variables, its CA bundle (a TLS-intercepting proxy's CA is only in
+    this machine's), its pip.conf files (/etc, root's) and the local directories those name
+    (find-links, ``file://`` indexes), each bound read only at the same path (HOME is /root
+    inside, as outside for root)."""
+    env = {k: v for k, v in os.environ.items() if k.startswith("PIP_") or k.lower().endswith("_proxy")}
+    confs = [PIP_CONF, os.path.expanduser("~/.config/pip/pip.conf"), os.path.expanduser("~/.pip/pip.conf")]
+    files = [CA_BUNDLE] + confs
+    text = " ".join(env.values()) + " ".join(Path(c).read_text() for c in confs if os.path.isfile(c))
+    for found in re.finditer(r"(?:file://)?(/[^\s'\"]+)", text):  # an index's files are beside simple/
+        path = found.group(1).rstrip("/")
+        files.append(os.path.dirname(path) if path.endswith("/simple") else path)
+    return env, {path: path for path in dict.fromkeys(files) if os.path.exists(path)}
+
+
 def in_tree(tree: Path, script: str, timeout: float, log: str, env: dict | None = None,
             binds: dict[str, str] | None = None) -> int:
     """Run ``script`` (sh) chrooted in an overlay of ``tree`` on this machine's network, in
-    its own mount and PID namespaces; ``binds``: host path -> path inside (read only).
-    Everything it writes is dropped afterwards. Its exit status; output to ``log``."""
+    its own mount and PID namespaces, with this machine's way to PyPI (:func:`package_access`);
+    ``binds``: host path -> path inside (read only). Everything it writes is dropped
+    afterwards. Its exit status; output to ``log``."""
+    pip_env, pip_binds = package_access()
+    binds = {**pip_binds, **(binds or {})}
     work = tempfile.mkdtemp(prefix="cfm-d13-", dir=STATE_ROOT)
     try:
         merged = os.path.join(work, "merged")
-        lines = [debian13_tree.mount_script(tree, os.path.join(work, "upper"), merged)]
+        lines = [mount_tree(tree, os.path.join(work, "upper"), merged)]
         for outside, inside in (binds or {}).items():
-            lines.append(f"mkdir -p {merged}{inside} && mount --bind -o ro {outside} {merged}{inside}")
+            make = "mkdir -p" if os.path.isdir(outside) else "mkdir -p \"$(dirname {0})\" && touch".format(
+                f"{merged}{inside}")
+            lines.append(f"{make} {merged}{inside} && mount --bind -o ro {outside} {merged}{inside}")
         lines.append(f"exec chroot {merged} /bin/sh -c \"$CFM_SCRIPT\"")
         with open(log, "w") as out:
             proc = subprocess.Popen(["unshare", "--mount", "--pid", "--fork", "--kill-child",
                                      "sh", "-c", "\n".join(lines)],
                                     env=dict(env or {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": "/root"},
-                                             CFM_SCRIPT=script),
+                                             **pip_env, CFM_SCRIPT=script),
                                     stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
             try:
                 return proc.wait(timeout=timeout)
-            except subprocess.TimeoutExpired:
+            except BaseException:  # a timeout, Ctrl-C: its namespaces go with its processes
                 os.killpg(proc.pid, 9)
                 proc.wait(10)
                 raise
