@@ -22,6 +22,9 @@ from conformance.testhosts import LIBVIRTD_CONF, SSHD_CONF, STATE_ROOT, Namespac
 
 from support import debian13_tree
 
+# The tree's libvirt 11 cannot build QEMU's private /dev inside the chroot (QEMU then fails
+# with "Could not open '/dev/urandom'"): its QEMU uses the chroot's /dev, this machine's.
+QEMU_CONF = "\n# Debian 13 test host (tests/support/debian13_host.py)\nnamespaces = []\n"
 CA_BUNDLE, PIP_CONF = "/etc/ssl/certs/ca-certificates.crt", "/etc/pip.conf"
 # Runs chrooted in the merged tree as PID 1 of the new PID namespace; $D is the host's temp
 # dir, mounted at the same path inside.
@@ -93,6 +96,8 @@ class Debian13Host(NamespaceHost):
         os.makedirs(os.path.join(etc, "qemu", "networks"))
         os.makedirs(os.path.join(etc, "storage"))
         Path(etc, "libvirtd.conf").write_text(conf)
+        with open(os.path.join(etc, "qemu.conf"), "a") as f:
+            f.write(QEMU_CONF)
         assert LIBVIRTD_CONF and SSHD_CONF  # the same daemons' settings as the base host's
 
     def leftovers(self) -> list[str]:
