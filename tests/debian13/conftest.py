@@ -14,6 +14,9 @@ import pytest
 
 from support import debian13_tree as tree_recipe
 
+# Whichever test comes first builds the tree in its set-up (about 20 min here, at most
+# debian13_tree.BUILD_TIMEOUT): pytest.ini's 600 s per test would cut it short.
+TIMEOUT = pytest.mark.timeout(tree_recipe.BUILD_TIMEOUT + 2400)
 LOCK = "/run/lock/cfm-testhosts.lock"  # the namespace hosts' index lock (fixtures/testhosts.py)
 
 

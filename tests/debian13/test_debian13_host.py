@@ -7,9 +7,9 @@ import fcntl
 
 import pytest
 
-from debian13.conftest import LOCK, leftovers
+from debian13.conftest import LOCK, TIMEOUT, leftovers
 
-pytestmark = [pytest.mark.functional, pytest.mark.debian13, pytest.mark.exclusive]
+pytestmark = [pytest.mark.functional, pytest.mark.debian13, pytest.mark.exclusive, TIMEOUT]
 libvirt = pytest.importorskip("libvirt")
 
 

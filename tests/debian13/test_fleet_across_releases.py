@@ -10,7 +10,10 @@ import sys
 
 import pytest
 
-pytestmark = [pytest.mark.functional, pytest.mark.slow, pytest.mark.debian13, pytest.mark.exclusive]
+from debian13.conftest import TIMEOUT
+
+pytestmark = [pytest.mark.functional, pytest.mark.slow, pytest.mark.debian13, pytest.mark.exclusive,
+              TIMEOUT]
 
 
 def test_reference_certified_on_both_releases_every_difference_explained(debian13_host, tmp_path):

@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from debian13.conftest import leftovers
+from debian13.conftest import TIMEOUT, leftovers
 from support.debian13_host import in_tree
 
-pytestmark = [pytest.mark.functional, pytest.mark.debian13, pytest.mark.exclusive]
+pytestmark = [pytest.mark.functional, pytest.mark.debian13, pytest.mark.exclusive, TIMEOUT]
 ROOT = Path(__file__).resolve().parents[2]
 
 SCRIPT = r"""
