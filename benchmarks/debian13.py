@@ -37,7 +37,7 @@ def gib(n: int) -> str:
 def one_run(tree: Path) -> dict[str, float]:
     import libvirt
 
-    from conformance.testhosts import free_index
+    from support.testhosts import free_index
     from support.debian13_host import Debian13Host
     t0 = time.monotonic()
     debian13_tree.build(cache=str(tree.parents[1]), say=lambda line: None)

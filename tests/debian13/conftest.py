@@ -17,7 +17,7 @@ from support import debian13_tree as tree_recipe
 # Whichever test comes first builds the tree in its set-up (about 20 min here, at most
 # debian13_tree.BUILD_TIMEOUT): pytest.ini's 600 s per test would cut it short.
 TIMEOUT = pytest.mark.timeout(tree_recipe.BUILD_TIMEOUT + 2400)
-LOCK = "/run/lock/cfm-testhosts.lock"  # the namespace hosts' index lock (fixtures/testhosts.py)
+LOCK = "/run/lock/cfm-testhosts.lock"  # the namespace hosts' index lock (tests/support/namespace_hosts.py)
 
 
 def missing() -> str | None:
@@ -32,7 +32,7 @@ def missing() -> str | None:
 def leftovers(netns: str, veth: str, directory: str) -> list[str]:
     """What a stopped test host left: its netns or veth, a process whose root or cwd is
     in its directory, a mount of it in any mount namespace, the directory itself."""
-    from conformance.testhosts import _run, netns_list
+    from support.testhosts import _run, netns_list
     found = [f"netns {netns}"] if netns in netns_list() else []
     if _run("ip", "link", "show", veth, check=False).returncode == 0:
         found.append(f"veth {veth}")
@@ -62,7 +62,7 @@ def debian13_tree():
 @pytest.fixture(scope="session")
 def debian13_host(debian13_tree):
     """A started Debian13Host; stopped at the end of the session, and nothing of it left."""
-    from conformance.testhosts import cleanup_stale, free_index
+    from support.testhosts import cleanup_stale, free_index
     from support.debian13_host import Debian13Host
     cleanup_stale()
     with open(LOCK, "w") as lock:

@@ -29,7 +29,7 @@ def test_libvirt_11_and_qemu_10_answer_over_ssh(debian13_host):
 def test_a_stopped_host_leaves_nothing_and_the_tree_is_untouched(debian13_tree):
     """Start and stop a second host: no netns, veth, process, mount or file remains, and
     what its daemons wrote went to its overlay, not into the cached tree."""
-    from conformance.testhosts import free_index
+    from support.testhosts import free_index
     from support.debian13_host import Debian13Host
     before = sorted(p.name for p in (debian13_tree / "var/log/libvirt").iterdir())
     with open(LOCK, "w") as lock:

@@ -18,7 +18,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from conformance.testhosts import LIBVIRTD_CONF, SSHD_CONF, STATE_ROOT, NamespaceHost
+from support.testhosts import LIBVIRTD_CONF, SSHD_CONF, STATE_ROOT, NamespaceHost
 
 from support import debian13_tree
 
