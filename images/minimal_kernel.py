@@ -1,6 +1,8 @@
-"""Build (and cache) the minimal guest kernel from Debian's linux-source-6.1.
+"""Build (and cache) the minimal guest kernel from the distribution's kernel source package.
 
-Recipe: unpack /usr/src/linux-source-6.1.tar.xz, `make tinyconfig`, append
+The source is the newest installed ``linux-source-X.Y`` (Debian 12: 6.1, Debian 13: 6.12;
+:func:`source_package`); with none installed the image uses the stock kernel instead.
+Recipe: unpack /usr/src/linux-source-X.Y.tar.xz, `make tinyconfig`, append
 images/kernel/config.fragment, `make olddefconfig`, verify every fragment line
 stuck, `make bzImage`. Output: <cache-dir>/kernels/<key>/{bzImage,config,manifest.json}.
 The key hashes the source package version, the fragment and RECIPE_VERSION.
@@ -19,8 +21,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FRAGMENT = os.path.join(HERE, "kernel", "config.fragment")
-SOURCE_PACKAGE = "linux-source-6.1"
-SOURCE_TARBALL = "/usr/src/linux-source-6.1.tar.xz"
+SOURCE_PREFIX = "linux-source-"
+SOURCE_TARBALL = "/usr/src/{package}.tar.xz"
 RECIPE_VERSION = "1"  # bump when the build steps below change the output
 BUILD_ENV = {
     "KBUILD_BUILD_TIMESTAMP": "1970-01-01",
@@ -44,6 +46,28 @@ def package_version(name):
         raise KernelBuildError(
             f"{name} is not installed (run python3 -m conformance.host.bootstrap)")
     return version
+
+
+def _release_key(package):
+    return [int(p) if p.isdigit() else 0 for p in package[len(SOURCE_PREFIX):].split(".")]
+
+
+def source_package():
+    """The newest installed ``linux-source-X.Y`` whose tarball is there, or None."""
+    out = subprocess.run(["dpkg-query", "-W", "-f=${Package}\t${Status}\n", SOURCE_PREFIX + "*"],
+                         capture_output=True, text=True)
+    found = [line.split("\t")[0] for line in out.stdout.splitlines()
+             if line.endswith(" installed") and re.fullmatch(r"linux-source-\d+\.\d+", line.split("\t")[0])
+             and os.path.isfile(SOURCE_TARBALL.format(package=line.split("\t")[0]))]
+    return max(found, key=_release_key, default=None)
+
+
+def required_source_package():
+    package = source_package()
+    if package is None:
+        raise KernelBuildError("no kernel source package (linux-source-X.Y) is installed: run "
+                               "python3 -m conformance.host.bootstrap, or build with --kernel stock")
+    return package
 
 
 def fragment_options(text):
@@ -98,7 +122,8 @@ def build_kernel(cache_dir, progress, force=False, jobs=None):
     start = time.monotonic()
     with open(FRAGMENT, "rb") as f:
         fragment = f.read()
-    key = cache_key(package_version(SOURCE_PACKAGE), fragment)
+    package = required_source_package()
+    key = cache_key(package_version(package), fragment)
     root = os.path.join(cache_dir, "kernels")
     final = os.path.join(root, key)
     result = {"bzimage": os.path.join(final, "bzImage"),
@@ -120,7 +145,7 @@ def build_kernel(cache_dir, progress, force=False, jobs=None):
         progress.say(f"building the minimal guest kernel (first run only, about 5 min); "
                      f"log: {os.path.join(work, 'build.log')}")
         try:
-            _build_into(work, fragment, key, jobs or os.cpu_count() or 1, progress)
+            _build_into(work, package, fragment, key, jobs or os.cpu_count() or 1, progress)
             out = os.path.join(work, "out")
             if os.path.isdir(final):
                 shutil.rmtree(final)
@@ -132,13 +157,13 @@ def build_kernel(cache_dir, progress, force=False, jobs=None):
     return dict(result, cached=False, seconds=seconds)
 
 
-def _build_into(work, fragment, key, jobs, progress):
+def _build_into(work, package, fragment, key, jobs, progress):
     """Unpack, configure, verify and compile; leave results in work/out."""
     t0 = time.time()
     with open(os.path.join(work, "build.log"), "w") as log:
         progress.say("kernel: unpack")
-        _run(["tar", "-xf", SOURCE_TARBALL, "-C", work], work, log, progress, "unpack")
-        src = os.path.join(work, "linux-source-6.1")
+        _run(["tar", "-xf", SOURCE_TARBALL.format(package=package), "-C", work], work, log, progress, "unpack")
+        src = os.path.join(work, package)
         progress.say("kernel: configure")
         _run(["make", "tinyconfig"], src, log, progress, "configure")
         with open(os.path.join(src, ".config"), "ab") as cfg:
@@ -157,8 +182,8 @@ def _build_into(work, fragment, key, jobs, progress):
         shutil.copyfile(os.path.join(src, ".config"), os.path.join(out, "config"))
         release = subprocess.run(["make", "-s", "kernelrelease"], cwd=src, env=dict(os.environ, **BUILD_ENV),
                                  capture_output=True, text=True).stdout.strip()
-    manifest = {"key": key, "source_package": SOURCE_PACKAGE,
-                "source_version": package_version(SOURCE_PACKAGE),
+    manifest = {"key": key, "source_package": package,
+                "source_version": package_version(package),
                 "kernel_release": release, "build_seconds": round(time.time() - t0, 1)}
     with open(os.path.join(out, "manifest.json"), "w") as f:
         json.dump(manifest, f, indent=2, sort_keys=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 
@@ -39,6 +40,10 @@ def bootstrap() -> int:
     if os.geteuid() == 0:
         from conformance.host import bootstrap as host_bootstrap
         return BOOTSTRAP_FAILED if host_bootstrap.main(["--quiet"]) else 0
+    if not shutil.which("sudo"):
+        print("setup: not root and no sudo: run `python3 -m conformance.host.bootstrap` as root "
+              "(packages, libvirt daemons, /var/lib/conformance), then this again", file=sys.stderr)
+        return BOOTSTRAP_FAILED
     argv = ["sudo", sys.executable, "-m", "conformance.host.bootstrap", "--quiet"]
     return BOOTSTRAP_FAILED if subprocess.run(argv).returncode else 0
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
+from conformance.host import versions
 from conformance.report.headline import needs
 
 LEVEL_RANK = {"none": 0, "xml-only": 1, "host": 2, "full": 3}
@@ -89,7 +90,8 @@ def _facts(host: dict) -> dict[tuple[str, str], str]:
 def differences(hosts: list[dict], cases: list[dict]) -> list[dict]:
     """Where hosts differ: accelerator, capabilities, versions, skip reasons, then every case
     whose verdict or level reached is not the same on every host that ran it (not-run
-    results are left out)."""
+    results are left out); each with ``explained``: why it is not the driver's (a host fact
+    or a version rule), or None."""
     found = []
     if len(hosts) > 1:
         facts = {host["label"]: _facts(host) for host in hosts}
@@ -102,7 +104,9 @@ def differences(hosts: list[dict], cases: list[dict]) -> list[dict]:
                 if v["verdict"] != "not-run"}
         if len(seen) > 1 and len(set(seen.values())) > 1:
             found.append({"kind": "case", "what": f"{case['feature']}/{case['name']}", "id": case["id"],
-                          "hosts": seen})
+                          "feature": case["feature"], "hosts": seen})
+    for difference in found:  # why each is not the driver's, or None (conformance.host.versions)
+        difference["explained"] = versions.explain(difference, hosts)
     return found
 
 

@@ -40,7 +40,8 @@ def _fleet_properties(fleet: dict):
     yield "fleet.hosts", ", ".join(f"{h['label']}={h['uri']}" for h in fleet["hosts"])
     for number, diff in enumerate(fleet["differences"], 1):
         values = ", ".join(f"{label}: {value}" for label, value in diff["hosts"].items())
-        yield f"fleet.difference.{number}", f"{diff['what']}: {values}"
+        why = diff.get("explained") or "UNEXPLAINED"
+        yield f"fleet.difference.{number}", f"{diff['what']}: {values} ({why})"
 
 
 def write_junit(fleet: dict, reports: dict[str, dict], path: Path) -> None:
@@ -91,7 +92,8 @@ def _differences(fleet: dict) -> str:
         return "<h2>Differences</h2><p id='differences'>The hosts do not differ.</p>"
     items = "".join(
         f"<li data-kind='{e(d['kind'], quote=True)}'><b>{e(d['what'])}</b>: "
-        + "; ".join(f"{e(label)}: {e(value)}" for label, value in d["hosts"].items()) + "</li>"
+        + "; ".join(f"{e(label)}: {e(value)}" for label, value in d["hosts"].items())
+        + f" <i class='why'>({e(d.get('explained') or 'unexplained')})</i></li>"
         for d in fleet["differences"])
     return f"<h2>Differences ({len(fleet['differences'])})</h2><ul id='differences'>{items}</ul>"
 

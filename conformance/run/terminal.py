@@ -46,7 +46,8 @@ def print_fleet(fleet: dict, out: Path) -> None:
     for diff in [d for d in fleet["differences"] if d["kind"] != "case"] + cases[:SHOWN_CASES]:
         values = ", ".join(f"{label}: {value}" for label, value in diff["hosts"].items())
         what = f"case {diff['what']} ({diff['id'][:8]})" if diff["kind"] == "case" else diff["what"]
-        print(f"certify: hosts differ in {what}: {values}"[:400])
+        why = diff.get("explained") or "UNEXPLAINED: neither a host fact nor a version rule"
+        print(f"certify: hosts differ in {what}: {values}"[:400] + f" ({why})"[:300])
     if len(cases) > SHOWN_CASES:
         print(f"certify: ... and {len(cases) - SHOWN_CASES} more cases differ between hosts "
               f"(all in report.html and report.json)")

@@ -30,8 +30,16 @@ def test_bootstrap_then_the_image(monkeypatch):
 
 def test_not_root_bootstraps_through_sudo(monkeypatch):
     calls = stub(monkeypatch, root=False)
+    monkeypatch.setattr(host_setup.shutil, "which", lambda cmd: f"/usr/bin/{cmd}")
     assert cli.main(["setup", "--no-image"]) == 0
     assert calls == [("run", ["sudo", sys.executable, "-m", "conformance.host.bootstrap", "--quiet"])]
+
+
+def test_not_root_without_sudo_says_what_to_run(monkeypatch, capsys):
+    calls = stub(monkeypatch, root=False)
+    monkeypatch.setattr(host_setup.shutil, "which", lambda cmd: None)
+    assert cli.main(["setup", "--no-image"]) == 5 and calls == []
+    assert "not root and no sudo: run `python3 -m conformance.host.bootstrap` as root" in capsys.readouterr().err
 
 
 def test_a_failed_step_stops_with_exit_5(monkeypatch):

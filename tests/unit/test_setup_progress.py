@@ -105,6 +105,7 @@ def fake_kernel_build(monkeypatch, tmp_path):
     """minimal_kernel with every build command simulated: 1 s unpack, 2 s configure, 70 s compile."""
     mk = load_build(IMAGES, "image_build_fake_kernel").minimal_kernel
     monkeypatch.setattr(mk, "package_version", lambda name: "6.1.test")
+    monkeypatch.setattr(mk, "source_package", lambda: "linux-source-6.1")
     real_run = subprocess.run
     monkeypatch.setattr(mk.subprocess, "run", lambda cmd, **kw: (
         subprocess.CompletedProcess(cmd, 0, "6.1.0-fake\n", "") if cmd[:2] == ["make", "-s"]
