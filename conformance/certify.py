@@ -55,6 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--parallel", type=int, default=None,
                         help="pytest-xdist workers (default: [run] parallel; 1 at --level xml unless "
                              "the driver is a one-shot exec: program)")
+    parser.add_argument("--rerun-failures", type=int, default=None, metavar="N",
+                        help="run failed and errored cases (with the cases sharing their guests) up to N "
+                             "more times; one that passes on a rerun is flaky (default: [run] rerun_failures, 0)")
     parser.add_argument("--output-dir", default=None, help="default results/<timestamp>")
     parser.add_argument("--config", default=None, help="INI config (see etc/conformance.conf.example)")
     parser.add_argument("--no-progress", action="store_true")
@@ -101,8 +104,11 @@ def _certify(args, stop, used: dict) -> int:
     require = args.require_level or config.require_level
     if require and LEVEL_ORDER.index(require) > LEVEL_ORDER.index(args.level):
         raise SelectionError(f"--require-level {require} is deeper than --level {args.level}")
+    reruns = config.rerun_failures if args.rerun_failures is None else args.rerun_failures
+    if reruns < 0:
+        raise SelectionError("--rerun-failures must be 0 or more")
     settings = Settings(args.driver, args.level, args.accel or config.accel, config, stop, require,
-                        protocol, "none" if args.no_progress else "auto")
+                        protocol, "none" if args.no_progress else "auto", reruns, config.flaky_is_failure)
     from conformance.catalogue import ALL_CASES
     if not any(selection.case_wanted(c) for c in ALL_CASES):
         print("conformance: the selection matches no case", file=sys.stderr)
@@ -132,16 +138,20 @@ def _hosts(args) -> list:
 
 def _print_outcome(report: dict, problem: str | None, out: Path) -> None:
     for verdict in report["cases"]:
-        if verdict["verdict"] in ("fail", "error"):
+        if verdict["verdict"] in ("fail", "error", "flaky"):
             first = verdict["reason"].splitlines()[0] if verdict["reason"] else ""
             first = re.sub(r"^(\w+: )E\s+", r"\1", first)  # pytest's "E   " assertion prefix
             print(f"{verdict['verdict'].upper()} {verdict['id']} {verdict['feature']}/{verdict['name']}: "
                   f"{first}"[:300])
+            kept = sorted({a["path"].rsplit("/", 1)[0] for a in verdict.get("artifacts") or [] if "path" in a})
+            if kept:
+                print(f"  artefacts: {', '.join(str(out / k) + '/' for k in kept)}"[:600])
     if problem:
         print(f"conformance: {problem}", file=sys.stderr)
     summary = report["summary"]
     print(f"certify: {summary['headline']}")
-    print(f"certify: {summary['pass']} passed, {summary['fail']} failed, {summary['error']} errors, "
+    flaky = f", {summary['flaky']} flaky" if summary.get("flaky") else ""
+    print(f"certify: {summary['pass']} passed{flaky}, {summary['fail']} failed, {summary['error']} errors, "
           f"{summary['skip']} skipped of {summary['total']} cases in {report['wall_seconds']} s; "
           f"reports in {out}/ (report.json, junit.xml, report.html, report.subunit)")
 

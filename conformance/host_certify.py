@@ -44,6 +44,8 @@ class Settings:
     require: str | None = None
     protocol: int = 2
     progress: str = "auto"  # --cfm-progress of the pytest children
+    rerun_failures: int = 0  # --rerun-failures: reruns of failed cases (conformance.rerun)
+    flaky_is_failure: bool = True  # [run] flaky_is_failure: a flaky case is not certified
 
     @property
     def scope(self) -> str | None:
@@ -112,6 +114,11 @@ def certify_host(settings: Settings, uri: str, selection: Selection, out: Path, 
         interrupted = settings.stop.summary()
         verdicts = _verdicts(results, cases, virt_type, settings, interrupted, title)
         problem = pytest_problem(results["exitstatus"], interrupted, out, results.get("stderr", ""))
+        if settings.rerun_failures and not (interrupted or blocker or problem):
+            verdicts = _rerun(settings, verdicts, results, selection, cases, virt_type, title,
+                              lambda sel, where: run_pytest(settings, sel, uri, parallel, where, label,
+                                                            scratch, prepared.child_env), out, label)
+            interrupted = settings.stop.summary()
         if label and not interrupted and not blocker and (
                 problem or any(v["verdict"] in ("fail", "error") for v in verdicts)):
             blocker = _unreachable(uri, title)  # did the host die under the run?
@@ -126,11 +133,29 @@ def certify_host(settings: Settings, uri: str, selection: Selection, out: Path, 
     report["host"]["workers"] = parallel  # what a fleet report says of it (conformance merge)
     if label:
         report["host"]["label"] = label
-    _certification(report, certification(verdicts, settings.level, interrupted, problem, settings.scope))
+    _certification(report, certification(verdicts, settings.level, interrupted, problem, settings.scope,
+                                         settings.flaky_is_failure))
     write_reports(report, out)
     outcome = HostOutcome(report, verdicts, problem, out, label, blocker)
     outcome.mark_interrupted(settings)  # the signal arrived while the reports were being written
     return outcome
+
+
+def _rerun(settings: Settings, verdicts, results, selection, cases, virt_type, title, run, out: Path,
+           label) -> list[dict]:
+    """:func:`conformance.rerun.rerun_failures`: each attempt's pytest child in ``out/attempts/N``."""
+    from conformance.rerun import rerun_failures
+
+    def attempt(chosen: Selection, where: Path) -> dict:
+        (out / where).mkdir(parents=True, exist_ok=True)
+        return run(chosen, out / where)
+
+    def judge(found: dict, ids: list[str]) -> list[dict]:
+        return _verdicts(found, [c for c in cases if c.id in ids], virt_type, settings,
+                         settings.stop.summary(), title)
+
+    return rerun_failures(verdicts, results, selection, settings.rerun_failures, attempt, judge,
+                          settings.stop, lambda text: say(label, text))
 
 
 def _unreachable(uri: str, title: str) -> str | None:
@@ -262,7 +287,7 @@ def _report(settings: Settings, verdicts, results, selection, uri, virt_type, re
     from conformance.report.aggregate import matrix, operation_matrix
     config = settings.config
     summary = {k: sum(1 for v in verdicts if v["verdict"] == k)
-               for k in ("pass", "fail", "error", "skip", "not-run")}
+               for k in ("pass", "flaky", "fail", "error", "skip", "not-run")}
     summary["total"] = len(verdicts)
     return {
         "format": 1, "driver": settings.driver, "started": started,

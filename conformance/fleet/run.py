@@ -184,7 +184,8 @@ def print_outcome(fleet: dict, out: Path) -> None:
               f"(all in report.html and report.json)")
     summary = fleet["summary"]
     print(f"certify: {summary['headline']}")
-    print(f"certify: {summary['pass']} passed, {summary['fail']} failed, {summary['error']} errors, "
+    flaky = f", {summary['flaky']} flaky" if summary.get("flaky") else ""
+    print(f"certify: {summary['pass']} passed{flaky}, {summary['fail']} failed, {summary['error']} errors, "
           f"{summary['skip']} skipped of {summary['runs']} case runs ({summary['cases']} cases, "
           f"{summary['hosts']} hosts) in {fleet['wall_seconds']} s; reports in {out}/ (report.json, "
           f"junit.xml, report.html, report.subunit; per host in hosts/<label>/)")
