@@ -84,7 +84,7 @@ def guest_pieces(guest, agent: bool = True) -> list[Piece]:
                      LIMITS["qemu-log"], lambda n: guest.host.read_bytes(qemu_log_path(guest.name), n))]
     pieces += definition_pieces(guest.history.definitions())
     try:
-        events = [{"at": round(e.at - guest.history.started, 3), "kind": e.kind, "detail": e.detail}
+        events = [{"at": max(0.0, round(e.at - guest.history.started, 3)), "kind": e.kind, "detail": e.detail}
                   for e in guest.events]
         pieces.append(_json("events.json", "libvirt events of the domain (seconds since its start)",
                             events, LIMITS["events"]))
