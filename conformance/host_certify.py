@@ -115,9 +115,13 @@ def certify_host(settings: Settings, uri: str, selection: Selection, out: Path, 
         verdicts = _verdicts(results, cases, virt_type, settings, interrupted, title)
         problem = pytest_problem(results["exitstatus"], interrupted, out, results.get("stderr", ""))
         if settings.rerun_failures and not (interrupted or blocker or problem):
-            verdicts = _rerun(settings, verdicts, results, selection, cases, virt_type, title,
-                              lambda sel, where: run_pytest(settings, sel, uri, parallel, where, label,
-                                                            scratch, prepared.child_env), out, label)
+            from conformance.rerun import rerun_host
+            verdicts = rerun_host(settings, verdicts, results, selection, cases, out,
+                                  lambda sel, where: run_pytest(settings, sel, uri, parallel, where, label,
+                                                                scratch, prepared.child_env),
+                                  lambda found, chosen, stopped: _verdicts(found, chosen, virt_type, settings,
+                                                                           stopped, title),
+                                  lambda text: say(label, text))
             interrupted = settings.stop.summary()
         if label and not interrupted and not blocker and (
                 problem or any(v["verdict"] in ("fail", "error") for v in verdicts)):
@@ -139,23 +143,6 @@ def certify_host(settings: Settings, uri: str, selection: Selection, out: Path, 
     outcome = HostOutcome(report, verdicts, problem, out, label, blocker)
     outcome.mark_interrupted(settings)  # the signal arrived while the reports were being written
     return outcome
-
-
-def _rerun(settings: Settings, verdicts, results, selection, cases, virt_type, title, run, out: Path,
-           label) -> list[dict]:
-    """:func:`conformance.rerun.rerun_failures`: each attempt's pytest child in ``out/attempts/N``."""
-    from conformance.rerun import rerun_failures
-
-    def attempt(chosen: Selection, where: Path) -> dict:
-        (out / where).mkdir(parents=True, exist_ok=True)
-        return run(chosen, out / where)
-
-    def judge(found: dict, ids: list[str]) -> list[dict]:
-        return _verdicts(found, [c for c in cases if c.id in ids], virt_type, settings,
-                         settings.stop.summary(), title)
-
-    return rerun_failures(verdicts, results, selection, settings.rerun_failures, attempt, judge,
-                          settings.stop, lambda text: say(label, text))
 
 
 def _unreachable(uri: str, title: str) -> str | None:

@@ -56,6 +56,23 @@ def rerun_failures(verdicts: list[dict], results: dict, selection, times: int, r
     return [_decided(v, attempts[v["id"]]) if v["id"] in attempts else v for v in verdicts]
 
 
+def rerun_host(settings, verdicts: list[dict], results: dict, selection, cases, out: Path, run, judge,
+               say=lambda text: None) -> list[dict]:
+    """:func:`rerun_failures` for one host's certification (``settings.rerun_failures`` times):
+    ``run(selection, directory) -> results`` runs a pytest child writing into ``directory``
+    (``out/attempts/<n>``, made here); ``judge(results, cases, interrupted) -> verdicts``
+    judges it as the first run was judged."""
+    def attempt(chosen, where: Path) -> dict:
+        (out / where).mkdir(parents=True, exist_ok=True)
+        return run(chosen, out / where)
+
+    def judged(found: dict, ids: list[str]) -> list[dict]:
+        return judge(found, [c for c in cases if c.id in ids], settings.stop.summary())
+
+    return rerun_failures(verdicts, results, selection, settings.rerun_failures, attempt, judged,
+                          settings.stop, say)
+
+
 def _never_passed(kept: list[dict] | None, first: dict) -> bool:
     if kept is None:
         return first["verdict"] in FAILED
