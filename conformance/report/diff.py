@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -170,6 +171,12 @@ def _first_failure(levels: dict) -> tuple[str, list]:
     return "", []
 
 
+def first_line(reason: str) -> str:
+    """A reason's first line without pytest's ``E   `` prefix, at most 200 characters."""
+    line = reason.strip().splitlines()[0] if reason.strip() else ""
+    return re.sub(r"^((?:\[\w+\] )?\w+: )E\s+", r"\1", line)[:200]
+
+
 def regressions(changes: list[Change], strict: bool = False) -> list[Change]:
     kinds = STRICT_REGRESSIONS if strict else REGRESSIONS
     return [c for c in changes if c.kind in kinds]
@@ -183,7 +190,7 @@ def text(old: Side, new: Side, changes: list[Change], strict: bool = False) -> s
             continue
         lines.append(f"{kind} ({len({c.case for c in some})} case(s)):")
         for c in some:
-            why = f"  {' '.join(c.reason.split())[:160]}" if c.reason and c.kind in REGRESSIONS | {"flaky"} else ""
+            why = f"  {first_line(c.reason)}" if c.reason and c.kind in REGRESSIONS | {"flaky"} else ""
             lines.append(f"  {c.label} [{c.level}] id-{c.case}: {c.old} -> {c.new}{why}")
     bad = regressions(changes, strict)
     if not changes:
