@@ -1,5 +1,6 @@
 """`conformance diff` of two real certifications (level xml: no guest, no lock needed): the
-reference's, which passes, and a broken driver's, which fails: the diff names exactly the
+reference's, which passes, and a broken driver's, which fails (each failure's driver XML
+linked from all four reports): the diff names exactly the
 cases that fail, exits 1, and writes a page whose links open; the other way round nothing
 regressed."""
 
@@ -13,6 +14,8 @@ from urllib.parse import unquote, urljoin, urlsplit
 
 import pytest
 from lxml import html
+
+from artifact_links import assert_artifacts_everywhere
 
 pytestmark = pytest.mark.functional
 TESTS = Path(__file__).resolve().parents[1]
@@ -34,8 +37,11 @@ def diff(*args):
 def test_diff_of_a_passing_and_a_failing_certification_names_the_failing_cases(tmp_path):
     good, bad = tmp_path / "good", tmp_path / "bad"
     assert certify(good, "reference")["certification"]["verdict"] == "certified"
-    failing = {c["id"] for c in certify(bad, "broken_drivers.watchdog_flavor_wins:driver")["cases"]
-               if c["verdict"] in ("fail", "error")}
+    failed = [c for c in certify(bad, "broken_drivers.watchdog_flavor_wins:driver")["cases"]
+              if c["verdict"] in ("fail", "error")]
+    for case in failed:  # level 1 keeps the driver's XML, linked from all four reports
+        assert_artifacts_everywhere(bad, case)
+    failing = {c["id"] for c in failed}
     assert failing
     done = diff(good, bad)
     assert done.returncode == 1, done.stdout + done.stderr
