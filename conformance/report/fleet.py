@@ -116,9 +116,10 @@ def _host_short(host: dict) -> str:
     if cert["verdict"] == "certified":
         return f"{host['label']} level {cert['level']}"
     summary = host["summary"]
-    why = cert["problem"] or f"{summary['fail'] + summary['error']} of {summary['total']} cases failed or errored"
-    if summary.get("flaky"):
-        why += f", {summary['flaky']} flaky"
+    failed = summary["fail"] + summary["error"]
+    flaky = f"{summary.get('flaky', 0)} flaky (passed only on a rerun)" if summary.get("flaky") else ""
+    why = cert["problem"] or ", ".join(filter(None, [
+        f"{failed} of {summary['total']} cases failed or errored" if failed or not flaky else "", flaky]))
     return f"{host['label']} {cert['verdict'].upper()}: {why}"
 
 

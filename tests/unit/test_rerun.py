@@ -152,3 +152,23 @@ def test_attempts_survive_the_json_round_trip(tmp_path):
     case = json.loads((tmp_path / "report.json").read_text())["cases"][0]
     assert [a["verdict"] for a in case["attempts"]] == ["fail", "fail", "pass"]
     assert "attempt 1 fail" in case["levels"]["host"]["reason"] and "attempt 2 fail" in case["levels"]["host"]["reason"]
+
+
+def test_a_fleet_and_merge_keep_the_flaky_case(tmp_path):
+    from conformance import merge
+    from fleet_fakes import fleet_of, host_report, kvm_results
+    flaky, steady = host_report(rerun(Runs("passed")), label="h1"), host_report(kvm_results(), label="h2")
+    fleet = fleet_of({"h1": flaky, "h2": steady})  # schema-valid
+    case = next(c for c in fleet["cases"] if c["id"] == CASE.id)
+    assert case["hosts"]["h1"]["verdict"] == "flaky" and case["hosts"]["h2"]["verdict"] == "pass"
+    assert fleet["summary"]["flaky"] == 1 and fleet["certification"]["verdict"] == "not certified"
+    assert "h1 NOT CERTIFIED: 1 flaky (passed only on a rerun)" in fleet["certification"]["headline"]
+    source = tmp_path / "job-h1"
+    (source / "artifacts" / "gw0-001-host").mkdir(parents=True)
+    (source / "artifacts" / "gw0-001-host" / "console.log").write_text("boot")
+    writers.write_json(flaky, source / "report.json")
+    (tmp_path / "job-h2").mkdir()
+    writers.write_json(steady, tmp_path / "job-h2" / "report.json")
+    merged = merge.merge(tmp_path / "out", [(None, source), (None, tmp_path / "job-h2")])
+    assert merged["summary"]["flaky"] == 1
+    assert (tmp_path / "out" / "hosts" / "h1" / "artifacts" / "gw0-001-host" / "console.log").read_text() == "boot"
