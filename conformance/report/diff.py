@@ -28,6 +28,9 @@ FAILED = frozenset({"fail", "error"})
 KINDS = ("new failure", "flaky", "skip appeared", "fixed", "skip gone", "changed", "added", "removed")
 REGRESSIONS = frozenset({"new failure"})
 STRICT_REGRESSIONS = REGRESSIONS | {"flaky", "skip appeared"}
+# what the schemas allow: only such paths become links (a report is data, never a path to follow)
+ARTIFACT_PATH = re.compile(r"^(attempts/[0-9]{1,3}/)?artifacts/[A-Za-z0-9_-][A-Za-z0-9_.-]{0,63}/[a-z][a-z0-9_.-]{0,47}$")
+HOST_LABEL = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 
 
 class DiffError(HarnessError):
@@ -80,7 +83,8 @@ def _read(path: Path) -> dict:
 def _levels(case: dict, prefix: str = "", base: str = "") -> dict:
     levels = {}
     for level, entry in (case.get("levels") or {}).items():
-        paths = [base + a["path"] for a in entry.get("artifacts") or [] if isinstance(a.get("path"), str)]
+        paths = [base + a["path"] for a in entry.get("artifacts") or []
+                 if isinstance(a, dict) and ARTIFACT_PATH.match(str(a.get("path", "")))]
         levels[prefix + str(level)] = (str(entry.get("status")), str(entry.get("reason", "")), paths)
     return levels
 
@@ -98,11 +102,14 @@ def load(where: str | Path) -> Side:
             side.cases[case["id"]] = (_label(case), str(case.get("verdict")), _levels(case))
         return side
     for host in report.get("hosts") or []:
-        label, inner_path = str(host.get("label")), path.parent / str(host.get("report", ""))
+        label = str(host.get("label"))
+        if not HOST_LABEL.match(label) or host.get("report") != f"hosts/{label}/report.json":
+            raise DiffError(f"{path}: host {label!r} has no report at hosts/<label>/report.json")
+        inner_path = path.parent / "hosts" / label / "report.json"
         inner = _read(inner_path)
         if inner.get("digest") != host.get("report_digest"):
             raise DiffError(f"{inner_path}: not the report {path} names for host {label}")
-        base = inner_path.parent.relative_to(path.parent).as_posix() + "/"
+        base = f"hosts/{label}/"
         for case in inner["cases"]:
             name, verdict, levels = side.cases.get(case["id"], (_label(case), "pass", {}))
             levels.update(_levels(case, f"{label}:", base))

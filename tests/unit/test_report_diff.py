@@ -9,6 +9,7 @@ from lxml import html
 
 from conformance.report import diff, diff_html, writers
 from conformance.report.aggregate import aggregate
+from conformance.report.digest import digest
 from fleet_fakes import fleet_of, two_hosts
 from report_fakes import CASE, OTHER, entry, report_of
 from test_merge import write_hosts
@@ -125,3 +126,22 @@ def test_bad_input_is_a_usage_error(tmp_path, spoil):
     done = cli(good, other)
     assert done.returncode == 2, done.stdout + done.stderr
     assert "conformance:" in done.stderr
+
+
+def test_a_report_cannot_steer_links_or_reads_outside_its_directory(tmp_path):
+    escape = [{"name": "x", "what": "x", "path": "../../etc/passwd"},
+              {"name": "y", "what": "y", "path": "artifacts/main-1-guest/console.log"}]
+    report = report_of(results(guest="failed", artifacts=escape[1:]))
+    report["cases"][0]["levels"]["guest"]["artifacts"] = escape  # not what certify writes
+    report["digest"] = digest(report)
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / "report.json").write_text(json.dumps(report))
+    side = diff.load(tmp_path / "r")
+    assert side.cases[CASE.id][2]["guest"][2] == ["artifacts/main-1-guest/console.log"]
+    fleet = fleet_of(two_hosts())
+    fleet["hosts"][0]["report"] = "../elsewhere/report.json"
+    fleet["digest"] = digest(fleet)  # a digest proves no author honest
+    (tmp_path / "f").mkdir()
+    (tmp_path / "f" / "report.json").write_text(json.dumps(fleet))
+    with pytest.raises(diff.DiffError, match="no report at hosts/<label>/report.json"):
+        diff.load(tmp_path / "f")
