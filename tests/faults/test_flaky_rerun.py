@@ -19,7 +19,7 @@ if str(TESTS / "functional") not in sys.path:
 from artifact_links import assert_artifacts_everywhere  # noqa: E402
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
-CASE = next(c for c in ALL_CASES if (c.feature, c.name) == ("rng", "default-on"))
+CASE = next(c for c in ALL_CASES if (c.feature, c.name) == ("agent", "yes"))  # no timing in its checks
 
 
 def test_a_check_failing_once_is_flaky_and_does_not_certify(tmp_path):
@@ -40,10 +40,11 @@ def test_a_check_failing_once_is_flaky_and_does_not_certify(tmp_path):
     [case] = report["cases"]
     assert case["verdict"] == "flaky", (case["verdict"], case["reason"])
     assert case["levels"]["guest"]["status"] == "flaky" and case["levels"]["host"]["status"] == "pass"
-    attempts = case["attempts"]
-    assert [(a["attempt"], a["verdict"]) for a in attempts] == [(1, "fail"), (2, "pass")], attempts
-    assert "injected fault" in attempts[0]["levels"]["guest"]["reason"]
-    assert (out / "attempts" / "2" / "pytest.log").is_file()
+    attempts = case["attempts"]  # a real flake of a loaded machine may come first: reruns go on
+    injected = [a for a in attempts if "injected fault" in a["levels"]["guest"]["reason"]]
+    assert [a["levels"]["guest"]["status"] for a in injected] == ["fail"], attempts
+    assert attempts[-1]["verdict"] == "pass" and attempts[-1]["attempt"] > injected[0]["attempt"], attempts
+    assert (out / "attempts" / str(attempts[-1]["attempt"]) / "pytest.log").is_file()
     kept = [a for a in case["levels"]["guest"]["artifacts"] if "path" in a]
     assert {a["name"] for a in kept} >= {"console.log", "qemu.log", "booted-create.xml"}, kept
     first = dict(case, levels={"guest": dict(case["levels"]["guest"], status="fail")})
