@@ -3,7 +3,7 @@
     .venv/bin/python benchmarks/fleet.py [--hosts 1,2,3] [--runs 1] [-- EXTRA CERTIFY ARGS...]
 
 A fleet of N is this machine's libvirt (``qemu:///system``) plus N-1 namespace test hosts
-(conformance.testhosts: a libvirtd and sshd each, reached over qemu+ssh on a veth address
+(tests/support/testhosts.py: a libvirtd and sshd each, reached over qemu+ssh on a veth address
 of their own), started here and stopped at the end. Every run certifies the same selection
 (default ``--feature watchdog``: 32 cases, create and lifecycle) on every host of the fleet
 (``--host`` per host, each its own pytest child); each host's accelerator probe is run (and
@@ -50,7 +50,8 @@ def main() -> int:
     args = parser.parse_args()
     sizes = [int(n) for n in args.hosts.split(",")]
     extra = args.extra or ["--feature", "watchdog"]
-    from conformance.testhosts import NamespaceHost, free_index
+    sys.path.insert(0, os.path.join(ROOT, "tests"))  # the namespace test hosts: tests/support/
+    from support.testhosts import NamespaceHost, free_index
     hosts = []
     try:
         for _ in range(max(sizes) - 1):

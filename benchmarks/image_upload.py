@@ -3,7 +3,7 @@ host per run, and plain pytest once per worker).
 
     .venv/bin/python benchmarks/image_upload.py [--runs 3]
 
-Starts a namespace test host (conformance.testhosts: libvirtd + sshd on a veth address of its
+Starts a namespace test host (tests/support/testhosts.py: libvirtd + sshd on a veth address of its
 own), then per run opens a new Lab over qemu+ssh and times ``Lab.host_image`` (kernel,
 initramfs and firmware ROM uploaded as volumes of the harness pool; the first upload of a lab
 also sets up the pool and its owner marker). Prints the image's size, each run and the
@@ -16,10 +16,11 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "tests"))
 
 from conformance.lab.image import load_image  # noqa: E402
 from conformance.lab.lab import Lab  # noqa: E402
-from conformance.testhosts import NamespaceHost, free_index  # noqa: E402
+from support.testhosts import NamespaceHost, free_index  # noqa: E402
 
 
 def main(argv=None) -> int:

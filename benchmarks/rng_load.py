@@ -36,7 +36,8 @@ def judge(guest, expected: rng.Expected) -> tuple[str, dict]:
     low, high = rng.rate_bounds(expected.rate_bytes, expected.rate_period, window)
     per_s = expected.rate_bytes * 1000 / expected.rate_period
     try:
-        return "pass", rng.read_within(guest, window, low, high, "rate", per_s)[2]
+        rate = (expected.rate_bytes, expected.rate_period)
+        return "pass", rng.read_within(guest, window, low, high, "rate", per_s, rate)[2]
     except LiveCheckFailed as failed:
         return "fail", failed.evidence
     except GuestError as error:

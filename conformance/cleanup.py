@@ -46,7 +46,7 @@ def run(args) -> int:
     for path in temp_dirs:
         print(f"removed {path}")
     if not args.host:
-        from conformance.fleet.cleaning import clean_one
+        from conformance.run.leftovers import clean_one
         _print(clean_one(args.libvirt_uri or DEFAULT_URI, {"run_id": args.run, "force": args.force}),
                quiet=bool(temp_dirs))
         return 0
@@ -56,8 +56,8 @@ def run(args) -> int:
 def _clean_hosts(args) -> int:
     """Every ``--host`` in turn (each bounded); exit 1 when any host could not be cleaned."""
     from conformance.errors import HostSpecError
-    from conformance.fleet.cleaning import clean_reports
-    from conformance.fleet.hosts import parse_hosts
+    from conformance.run.hosts import parse_hosts
+    from conformance.run.leftovers import clean_reports
     if args.libvirt_uri:
         raise HostSpecError("give either --libvirt-uri or --host, not both")
     status = 0

@@ -16,7 +16,7 @@ from conformance.errors import HarnessError
 SUBCOMMANDS = {
     "driver-exec": ("conformance.drivers.exec_server", "serve a Python driver over the exec protocol (one request on stdin)"),
     "setup": ("conformance.host.setup", "prepare this host: Debian packages, libvirt daemons, the guest image"),
-    "certify": ("conformance.certify", "certify a driver: run the catalogue, write JSON/JUnit/HTML reports"),
+    "certify": ("conformance.run.command", "certify a driver: run the catalogue, write JSON/JUnit/HTML reports"),
     "merge": ("conformance.merge", "join single-host certifications made apart (CI jobs) into one fleet report"),
     "matrix": ("conformance.matrix", "certify several Nova releases (--nova X.Y.Z ...): release x feature table"),
     "list": ("conformance.listing", "list the conformance cases and whether this host can run each level"),

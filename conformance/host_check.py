@@ -15,12 +15,12 @@ def add_arguments(parser) -> None:
 
 def facts(uri: str, accel: str) -> dict:
     """What the libvirt host of ``uri`` (local or remote) supports, measured there."""
-    from conformance.certify import _accelerator
+    from conformance.run.prepare import accelerator
     from conformance.host.capabilities import locked_memory_blocker, probe
     from conformance.lab.connection import open_connection
     from conformance.lab.host import host_access
 
-    virt_type, reason = _accelerator(uri, accel)
+    virt_type, reason = accelerator(uri, accel)
     try:
         conn, host = open_connection(uri), host_access(uri)
         try:

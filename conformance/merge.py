@@ -1,7 +1,7 @@
 """``conformance merge OUT [NAME=]REPORT_DIR...``: the fleet report of single-host
 certifications made apart (e.g. one CI job per runner), as ``certify --host A --host B``
-writes it when it runs them itself: the same schema, verdict rules and four files
-(:mod:`conformance.report.fleet`, :mod:`conformance.report.fleet_writers`).
+writes it when it runs them itself: the same schema, verdict rules, four files and the same
+writing step (:func:`conformance.run.reports.write_fleet_reports`).
 
 Each REPORT_DIR holds one host's reports (``report.json`` and its junit.xml, report.html,
 report.subunit, pytest.log), copied to ``OUT/hosts/<NAME>/`` with the failure artefacts the
@@ -20,7 +20,8 @@ import shutil
 from pathlib import Path
 
 from conformance.errors import HarnessError
-from conformance.fleet.hosts import LABEL
+from conformance.run.hosts import LABEL
+from conformance.run.reports import FleetHost, write_fleet_reports
 from conformance.report.digest import verify
 
 REPORT_FILES = ("report.json", "junit.xml", "report.html", "report.subunit", "pytest.log",
@@ -38,10 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
-    from conformance.fleet.run import print_outcome
+    from conformance.run.terminal import print_fleet
     out = Path(args.out).resolve()
     fleet = merge(out, [_parse(spec) for spec in args.reports])
-    print_outcome(fleet, out)
+    print_fleet(fleet, out)
     return 0 if fleet["certification"]["verdict"] == "certified" else 1
 
 
@@ -70,8 +71,6 @@ def load(name: str | None, where: Path) -> tuple[str, dict]:
 def merge(out: Path, specs: list[tuple[str | None, Path]]) -> dict:
     """Write the fleet reports of ``specs`` ((NAME or None, REPORT_DIR)) to ``out``; the
     finished fleet report."""
-    from conformance.report import fleet as fleet_mod
-    from conformance.report import fleet_writers
     loaded = [(*load(name, where), where) for name, where in specs]
     labels = [label for label, _, _ in loaded]
     twice = sorted({label for label in labels if labels.count(label) > 1})
@@ -80,28 +79,26 @@ def merge(out: Path, specs: list[tuple[str | None, Path]]) -> dict:
     drivers = {report["driver"] for _, report, _ in loaded}
     if len(drivers) > 1:
         raise MergeError(f"the reports judge different drivers: {', '.join(sorted(drivers))}")
-    entries, reports = [], {}
+    hosts = []
     for label, report, where in loaded:
         _copy(where if where.is_dir() else where.parent, out / "hosts" / label, report)
         caps = report["host"].get("capabilities") or {}
         cert = report["certification"]
         blocker = caps["error"] if caps.get("error") and caps.get("error") == cert.get("problem") else None
-        entries.append(fleet_mod.host_entry(label, report["host"]["libvirt_uri"], report,
-                                            f"hosts/{label}/report.json",
-                                            report["host"].get("workers") or 1, blocker))
-        reports[label] = report
+        hosts.append(FleetHost(label, report["host"]["libvirt_uri"], report, f"hosts/{label}/report.json",
+                               report["host"].get("workers") or 1, blocker))
+    reports = {host.label: host.report for host in hosts}
     first = loaded[0][1]
     selections = [json.dumps(report.get("selection"), sort_keys=True) for _, report, _ in loaded]
     interrupted = next((r["certification"]["interrupted"] for _, r, _ in loaded
                         if r["certification"]["verdict"] == "interrupted"), None)
-    body = fleet_mod.build(first["driver"], "replicate" if len(set(selections)) == 1 else "shard",
-                           first.get("selection") or {}, entries, reports, interrupted,
-                           min(r.get("started", "") for r in reports.values()),
-                           max(r.get("finished", "") for r in reports.values()),
-                           max(r.get("wall_seconds", 0.0) for r in reports.values()),
-                           first.get("versions") or {})
-    out.mkdir(parents=True, exist_ok=True)
-    return fleet_writers.write_all(body, reports, out)
+    return write_fleet_reports(out, hosts, first["driver"],
+                               "replicate" if len(set(selections)) == 1 else "shard",
+                               first.get("selection") or {}, interrupted,
+                               min(r.get("started", "") for r in reports.values()),
+                               max(r.get("finished", "") for r in reports.values()),
+                               max(r.get("wall_seconds", 0.0) for r in reports.values()),
+                               first.get("versions") or {})
 
 
 def _copy(source: Path, target: Path, report: dict) -> None:

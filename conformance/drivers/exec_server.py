@@ -23,7 +23,7 @@ import sys
 import traceback
 
 from conformance.contract import Rejected, Request, driver_protocol, validate
-from conformance.drivers import exec_stream
+from conformance.drivers import exec_stream_wire
 from conformance.errors import DriverLoadError, RequestInvalid
 
 MAX_REQUEST_BYTES = 1024 * 1024
@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     first = sys.stdin.buffer.readline(MAX_REQUEST_BYTES + 1)
-    if exec_stream.is_hello(first):
+    if exec_stream_wire.is_hello(first):
         return serve_stream(args.driver_spec)
     return serve_one(args.driver_spec, first + sys.stdin.buffer.read(MAX_REQUEST_BYTES + 1 - len(first)))
 
@@ -109,14 +109,14 @@ def serve_stream(spec: str) -> int:
     except DriverLoadError as exc:
         print(f"conformance driver-exec: {exc}", file=sys.stderr)
         return EXIT_INVALID
-    out.write(exec_stream.encode(exec_stream.HELLO))
+    out.write(exec_stream_wire.encode(exec_stream_wire.HELLO))
     stdin = sys.stdin.buffer
     while line := stdin.readline(MAX_REQUEST_BYTES + 1):
         if len(line) > MAX_REQUEST_BYTES:
-            out.write(exec_stream.encode({"id": None, "fault": "request line larger than "
+            out.write(exec_stream_wire.encode({"id": None, "fault": "request line larger than "
                                           f"{MAX_REQUEST_BYTES} bytes"}))
             print("conformance driver-exec: request line too long; stream lost", file=sys.stderr)
             return EXIT_INVALID
         if line.strip():
-            out.write(exec_stream.encode(answer(driver, line, spec)))
+            out.write(exec_stream_wire.encode(answer(driver, line, spec)))
     return EXIT_ACCEPTED

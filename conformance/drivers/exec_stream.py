@@ -2,7 +2,7 @@
 (``exec2-stream:COMMAND``: the same, speaking request protocol 2).
 
 The harness starts COMMAND (own process group) on first use and sends the hello line
-:data:`HELLO`; the program must answer with the same object on one line before any request.
+:data:`~conformance.drivers.exec_stream_wire.HELLO`; the program must answer with the same object on one line before any request.
 Then, one request at a time: ``{"id": N, "request": REQUEST}`` in, and one of
 ``{"id": N, "xml": TEXT}``, ``{"id": N, "rejection": {"error", "message"}}`` or
 ``{"id": N, "fault": TEXT}`` out (schemas ``conformance/schema/stream-*-v1.json``, prose in
@@ -26,77 +26,16 @@ import subprocess
 import threading
 import time
 
-from conformance.contract import Rejected, Request, validate
-from conformance.drivers.exec import (DEFAULT_TIMEOUT, MAX_STDERR, MAX_STDOUT, command_argv,
-                                      parse_rejection, stderr_tail)
-from conformance.errors import DriverFault, RequestInvalid
+from conformance.contract import Rejected, Request
+from conformance.drivers.exec import DEFAULT_TIMEOUT, MAX_STDERR, command_argv, stderr_tail
+from conformance.drivers.exec_stream_wire import HELLO, Lines, encode, is_hello, parse_reply
+from conformance.errors import DriverFault
 from conformance.process import kill_group, signal_group
 
-HELLO = {"hello": "exec-stream", "protocol": 1}
-MAX_LINE = 2 * MAX_STDOUT  # a reply carries at most 1 MiB of XML, JSON-escaped
 # faults in a well-framed reply with the right id: the stream is intact, the process stays
 KEEPS_PROCESS = frozenset({"crash", "bad-rejection"})
 DEATH_POLL = 0.2           # seconds between liveness checks while no output arrives
 CLOSE_GRACE = 2.0          # seconds a driver has to exit after its stdin closes
-
-
-def is_hello(line: bytes) -> bool:
-    """True if ``line`` is the harness's hello (the program is asked to speak exec-stream)."""
-    try:
-        return json.loads(line) == HELLO
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        return False
-
-
-def encode(message: dict) -> bytes:
-    """One protocol line."""
-    return json.dumps(message, separators=(",", ":")).encode() + b"\n"
-
-
-def parse_reply(line: bytes, want_id: int) -> str:
-    """The XML of the reply ``line`` to request ``want_id``; raise Rejected or DriverFault."""
-    try:
-        data = json.loads(line)
-    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
-        raise DriverFault("bad-output", f"reply is not a JSON line ({exc}): {line[:200]!r}") from None
-    try:
-        validate("stream-reply", data)
-    except RequestInvalid as exc:
-        raise DriverFault("bad-output", f"{exc}: {line[:200]!r}") from None
-    if data["id"] != want_id:
-        raise DriverFault("wrong-id", f"reply carries id {data['id']!r}, expected {want_id} "
-                          "(out of order or unsolicited)")
-    if "xml" in data:
-        return data["xml"]
-    if "rejection" in data:
-        raise parse_rejection(json.dumps(data["rejection"]).encode())
-    raise DriverFault("crash", f"driver reported a fault: {data['fault']}"[:2000])
-
-
-class Lines:
-    """Newline framing of a byte stream: ``feed`` chunks, ``pop`` complete lines in order.
-    Bytes after the last newline are kept for the next ``pop``; a line longer than
-    ``cap`` is a DriverFault (bad-output)."""
-
-    def __init__(self, cap: int = MAX_LINE):
-        self.cap, self._buffer, self._scanned = cap, bytearray(), 0
-
-    def feed(self, chunk: bytes) -> None:
-        self._buffer += chunk
-
-    def pop(self) -> bytes | None:
-        """The next complete line without its newline, or None if there is none yet."""
-        end = self._buffer.find(b"\n", self._scanned)
-        if end > self.cap or (end < 0 and len(self._buffer) > self.cap):
-            raise DriverFault("bad-output", f"stdout exceeded {self.cap} bytes without a "
-                              "complete reply line; process group killed")
-        if end < 0:
-            self._scanned = len(self._buffer)
-            return None
-        line = bytes(self._buffer[:end])
-        del self._buffer[:end + 1]
-        self._scanned = 0
-        return line
 
 
 class _Process:

@@ -30,7 +30,7 @@ PACKAGES = [
     "xz-utils", "lz4",
     # the HTML report is checked in a real headless browser (tests/functional)
     "chromium",
-    # remote test hosts in namespaces (conformance/testhosts.py; certtool: their TLS keys)
+    # remote test hosts in namespaces (tests/support/testhosts.py; certtool: their TLS keys)
     "openssh-server", "gnutls-bin",
 ]
 RUNTIME_DIRS = ["/var/lib/conformance/images", "/var/lib/conformance/runs"]

@@ -19,7 +19,7 @@ before domains are equal (``before_key``/``after_key``) so one guest serves seve
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import libvirt
 
@@ -30,32 +30,11 @@ from conformance.drivers import run_driver
 from conformance.errors import GuestError, HarnessError
 from conformance.live.grouping import config_key
 from conformance.live.persistence import new_boots
-from conformance.live.plan import AGENT_PROPERTY, NotLive, may_not_boot
+from conformance.live.plan import judged_driver
+from conformance.live.requests import NotLive, live_requests, may_not_boot
 from conformance.waiters import wait_until
 
 STOP_TIMEOUT = 30
-
-
-def _with_agent(request: Request, feature: str) -> Request:
-    """The harness's command channel: the agent on every image, unless the case is about it."""
-    if feature == "agent":
-        return request
-
-    def add(image):
-        if image is None or AGENT_PROPERTY in image.properties:
-            return image
-        return replace(image, properties={**image.properties, AGENT_PROPERTY: "yes"})
-    return replace(request, image=add(request.image), old_image=add(request.old_image))
-
-
-def live_requests(case, virt_type: str, **identity) -> tuple[Request, Request]:
-    """(before, after) requests a lifecycle case is booted with: the host's virt type, the
-    agent added as for create cases, one identity (the instance's) for both."""
-    after = _with_agent(replace(case.request(), virt_type=virt_type, **identity), case.feature)
-    before = replace(after, operation="create", old_flavor=None, old_image=None,
-                     flavor=after.old_flavor or after.flavor, image=after.old_image or after.image,
-                     host=replace(case.before_request().host))
-    return before, after
 
 
 @dataclass(frozen=True, eq=False)
@@ -141,7 +120,6 @@ def pairs_of(driver_spec: str, exec_timeout: float | None = None,
     """The pairs of :func:`conformance.live.plan.judged_driver` ``(driver_spec,
     exec_timeout)`` (the instance the tests use; the ``wanted`` cases only, when given),
     once per process (deterministic)."""
-    from conformance.live.plan import judged_driver
     return tuple(live_pairs(judged_driver(driver_spec, exec_timeout), wanted=wanted)[0])
 
 

@@ -2,7 +2,8 @@
 
 :func:`live_cases` asks the reference what each catalogue case must do and the judged
 driver what it does; accepted cases become :class:`~conformance.live.grouping.LiveCase`
-(cases the reference or the driver refuse are judged at level 1 only).
+(cases the reference or the driver refuse are judged at level 1 only; the requests
+themselves and the boot blockers: :mod:`conformance.live.requests`).
 :data:`HOST_CHECKS` / :data:`GUEST_CHECKS` map a feature to its check, fed from the
 reference's ``Features``; :func:`guest_blocker` names why a guest level cannot run here.
 No pytest, no configuration.
@@ -11,16 +12,15 @@ No pytest, no configuration.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, replace
 
 from conformance.catalogue import CASES
 from conformance.catalogue.expected import expected_outcome
 from conformance.contract import Accepted, Boot, Request
 from conformance.drivers import load_driver, run_driver
-from conformance.drivers.output import parse_domain
-from conformance.errors import AnswerChanged, HarnessError  # noqa: F401 - plan.AnswerChanged
+from conformance.errors import AnswerChanged, HarnessError
 from conformance.live import (agent, hidden_hypervisor, locked_memory, pmu, rng, watchdog)
 from conformance.live.grouping import GuestGroup, LiveCase, group, normalise
+from conformance.live.requests import NotLive, live_request, live_requests
 
 PLACEHOLDER_BOOT = Boot()
 
@@ -57,43 +57,11 @@ def guest_blocker(feature: str, virt_type: str, why: str = "") -> str | None:
     return None
 
 
-def boot_blocker(xml: str, virt_type: str, ram_bytes: int, caps=None) -> str | None:
-    """The measured/known reason the domain in ``xml`` cannot start on the libvirt host
-    (``caps``: its measured capabilities, default this machine's), or None.
-
-    Checked before booting: locked memory against the host's real RLIMIT_MEMLOCK and
-    CAP_SYS_RESOURCE, and Hyper-V enlightenments (Nova adds them for os_type=windows),
-    which QEMU implements only with KVM.
-    """
-    dom = parse_domain(xml)
-    if dom.find("memoryBacking/locked") is not None:
-        reason = locked_memory.boot_blocker(ram_bytes, caps)
-        if reason:
-            return f"locked-memory guest cannot start here: {reason}"
-    if virt_type != "kvm":
-        enlightenments = [e.tag for e in dom.iterfind("features/hyperv/*")
-                          if e.get("state", "on") == "on"]
-        if enlightenments:
-            return (f"the domain enables Hyper-V enlightenments ({', '.join(enlightenments)}), "
-                    f"which QEMU supports only with KVM; accelerator is "
-                    f"{pmu.accelerator_name(virt_type)}")
-    return None
-
-
-def may_not_boot(xml: str) -> bool:
-    """Whether :func:`boot_blocker` may stop the domain in ``xml`` on some host (locked
-    memory, Hyper-V enlightenments), whatever this host is."""
-    dom = parse_domain(xml)
-    return dom.find("memoryBacking/locked") is not None or any(
-        e.get("state", "on") == "on" for e in dom.iterfind("features/hyperv/*"))
-
-
 def no_check_levels(case, virt_type: str = "qemu") -> dict[str, str]:
     """Levels at which no check exists for ``case`` ({level: reason}): both live levels when
     the reference rejects it (nothing to boot), the guest level of a feature without a
     guest-visible effect. Every other level has a check that must report."""
     if case.operation != "create":
-        from conformance.live.lifecycle import live_requests
         expected = expected_outcome(live_requests(case, virt_type)[1])
     else:
         expected = expected_outcome(live_request(case, virt_type))
@@ -115,33 +83,6 @@ def reference_boots(case) -> bool:
 def needs_agent(feature: str) -> bool:
     """Guest-level checks run through the guest agent (the agent check itself excepted)."""
     return feature != "agent"
-
-
-@dataclass(frozen=True)
-class NotLive:
-    """A catalogue case that gets no live check, and why."""
-    case_id: str
-    feature: str
-    reason: str
-
-
-AGENT_PROPERTY = "hw_qemu_guest_agent"
-
-
-def live_request(case, virt_type: str, **identity) -> Request:
-    """The request a case is booted with.
-
-    Two harness decisions, both outside what a case varies: the virt type is the
-    accelerator this host can run (a guest of another type cannot boot here), and the
-    image enables the guest agent, the harness's only command channel into the guest,
-    unless the case is about the agent or sets the property itself.
-    """
-    request = case.request()
-    properties = dict(request.image.properties)
-    if case.feature != "agent" and AGENT_PROPERTY not in properties:
-        properties[AGENT_PROPERTY] = "yes"
-    image = replace(request.image, properties=properties)
-    return replace(request, virt_type=virt_type, image=image, **identity)
 
 
 VIRT_TYPES = ("qemu", "kvm")  # what a host may boot with: cases share a guest only if both agree

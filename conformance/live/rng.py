@@ -6,7 +6,8 @@ properties equal the requested rate (QEMU's "unlimited" default when no rate); i
 Guest: the hwrng core uses ``virtio_rng.N``; reading /dev/hwrng over a bounded window
 stays within the rate (:func:`rate_bounds`, tight enough to fail a device at 0.7x or 1.4x
 of it; a short window counts against the device only when the CPU the host denied QEMU
-cannot explain it, see :data:`MAX_WINDOWS`) or, unlimited, is clearly faster; the
+cannot explain it, and a long one only when the reader did not run late, see
+:data:`MAX_WINDOWS`) or, unlimited, is clearly faster; the
 bytes are not trivially non-random; rngd runs against the device. Disabled: the probe
 read the hwrng core's ``rng_available`` and listed the guest's virtio devices with the
 virtio_rng driver registered (so a virtio RNG would have shown), and neither shows one.
@@ -46,8 +47,9 @@ MIN_PERIODS, MIN_WINDOW_S, MAX_WINDOW_S = 2, 3.0, 30.0
 # only lowers a count (QEMU refills the quota from its own timer, a missed period is never
 # made up), so a short window is evidence of a slow device only if the CPU the host denied
 # QEMU meanwhile cannot explain it (:func:`starvation_explains`). One window within the
-# bounds proves the rate (or, unlimited, the floor); any window above the upper bound fails
-# at once; windows all short, each explained by starvation, are an error (no verdict).
+# bounds proves the rate (or, unlimited, the floor); a window above the upper bound fails at
+# once, unless the starved guest stopped its reader late and the bytes fit the time it really
+# ran (:func:`overran`: read again); windows none of which is evidence are an error.
 MAX_WINDOWS = 3
 RETRY_PAUSE_S = 2.0  # before window n (n >= 2): (n - 1) x this, to get past a burst of load
 # A reader that runs drains a quota in a small part of its period: QEMU denied the CPU for
@@ -174,15 +176,19 @@ def hwrng_state(guest) -> dict[str, str]:
     return dict(line.partition("=")[::2] for line in out.splitlines() if "=" in line)
 
 
-def read_window(guest, window_s: float) -> tuple[int, bytes]:
-    """Read /dev/hwrng for ``window_s`` s in the guest: (bytes read, first 4 KiB)."""
-    script = (f"rm -f /tmp/hwrng; timeout {window_s:g} dd if=/dev/hwrng of=/tmp/hwrng "
-              f"bs={CHUNK} 2>/dev/null; "
-              f"wc -c < /tmp/hwrng; head -c {SAMPLE_BYTES} /tmp/hwrng | od -An -tx1 -v; "
-              f"rm -f /tmp/hwrng")
+def read_window(guest, window_s: float) -> tuple[int, bytes, float | None]:
+    """Read /dev/hwrng for ``window_s`` s in the guest: (bytes read, first 4 KiB, seconds the
+    reader really ran by the guest's clock, None if unknown). A starved guest can stop its
+    reader late; the bytes are then judged against the time it ran (:func:`read_within`)."""
+    script = (f"rm -f /tmp/hwrng; read t0 _ < /proc/uptime; "
+              f"timeout {window_s:g} dd if=/dev/hwrng of=/tmp/hwrng bs={CHUNK} 2>/dev/null; "
+              f"read t1 _ < /proc/uptime; echo \"$(wc -c < /tmp/hwrng) $t0 $t1\"; "
+              f"head -c {SAMPLE_BYTES} /tmp/hwrng | od -An -tx1 -v; rm -f /tmp/hwrng")
     out = sh_ok(guest, script, timeout=window_s + 30)
     first, _, rest = out.strip().partition("\n")
-    return int(first.strip()), bytes.fromhex("".join(rest.split()))
+    fields = first.split()
+    ran = round(float(fields[2]) - float(fields[1]), 2) if len(fields) == 3 else None
+    return int(fields[0]), bytes.fromhex("".join(rest.split())), ran
 
 
 ABSENCE_PROBE = (f'avail=$(cat {HWRNG}/rng_available) || exit 3; '
@@ -232,7 +238,8 @@ def check_guest(guest, rng: Expected | None) -> dict:
     else:
         low, high, what = int(UNLIMITED_MIN_BYTES_PER_S * window), None, "unlimited RNG too slow"
         per_s = UNLIMITED_MIN_BYTES_PER_S
-    count, sample, measured = read_within(guest, window, low, high, what, per_s)
+    rate = (rng.rate_bytes, rng.rate_period) if rng.limited else None
+    count, sample, measured = read_within(guest, window, low, high, what, per_s, rate)
     evidence = {"hwrng": current, **measured, "rng_quality": state.get("rng_quality")}
     problems = randomness_problems(sample)
     expect(not problems, FEATURE, GUEST, "bytes from /dev/hwrng look non-random", [],
@@ -252,38 +259,55 @@ def starvation_explains(shortfall: int, denied: dict | None, bytes_per_s: float)
     return STARVATION_COST * waited * bytes_per_s >= shortfall
 
 
+def overran(count: int, ran_s: float | None, rate: tuple[int, int] | None) -> bool:
+    """Whether ``count`` bytes are too many for the window only because the reader ran
+    ``ran_s`` s (the guest stopped it late): within a correct device's bounds for that time."""
+    if rate is None or ran_s is None:
+        return False
+    return count <= rate_bounds(*rate, ran_s)[1]
+
+
 def read_within(guest, window: float, low: int, high: int | None, what: str,
-                bytes_per_s: float) -> tuple[int, bytes, dict]:
+                bytes_per_s: float, rate: tuple[int, int] | None = None
+                ) -> tuple[int, bytes, dict]:
     """Read windows until one holds ``low``..``high`` bytes (``high`` None: no upper bound),
     at most MAX_WINDOWS, pausing longer before each retry: (bytes, sample, evidence).
 
-    Fails naming ``what`` on the first window above ``high``, or when every window stayed
-    below ``low`` and at least one of them is evidence (its shortfall not explained by the
-    CPU the host denied QEMU meanwhile, :func:`starvation_explains` at ``bytes_per_s``);
-    raises GuestError (no verdict) when every short window was starved."""
+    A window is no evidence when it is short and the CPU the host denied QEMU meanwhile
+    explains it (:func:`starvation_explains` at ``bytes_per_s``), or above ``high`` while
+    within the bounds of ``rate`` (bytes, period ms) for the time the reader really ran
+    (:func:`overran`). Fails naming ``what`` on the first window above ``high`` that is
+    evidence, or when every window stayed below ``low`` and one is evidence; raises
+    GuestError (no verdict) when no window was evidence."""
     counts: list[int] = []
+    ran: list[float | None] = []
     denied: list[dict | None] = []  # per window: CPU the host denied QEMU (load evidence)
     starved: list[bool] = []
+    late: list[bool] = []
     while True:
         if counts:
             time.sleep(RETRY_PAUSE_S * len(counts))
         before = qemu.cpu_snapshot(guest)
-        count, sample = read_window(guest, window)
+        count, sample, ran_s = read_window(guest, window)
         denied.append(qemu.cpu_denied(before, qemu.cpu_snapshot(guest)))
         counts.append(count)
-        starved.append(count < low and starvation_explains(low - count, denied[-1], bytes_per_s))
-        evidence = {"window_s": window, "bytes": count, "bytes_per_s": round(count / window, 1),
-                    "bounds": [low, high], "windows": counts, "cpu_denied": denied,
-                    "starved": starved}
+        ran.append(ran_s)
         too_many = high is not None and count > high
+        starved.append(count < low and starvation_explains(low - count, denied[-1], bytes_per_s))
+        late.append(too_many and overran(count, ran_s, rate))
+        evidence = {"window_s": window, "bytes": count, "bytes_per_s": round(count / window, 1),
+                    "bounds": [low, high], "windows": counts, "reader_s": ran,
+                    "cpu_denied": denied, "starved": starved, "overran": late}
         if low <= count and not too_many:
             return count, sample, evidence
-        if too_many or len(counts) == MAX_WINDOWS:
+        if (too_many and not late[-1]) or len(counts) == MAX_WINDOWS:
             break
-    if not too_many and all(starved):
-        raise GuestError(f"RNG rate not measurable: every window ({counts} bytes) was below "
-                         f"{low} and the host denied QEMU enough CPU to explain it "
-                         f"(cpu_denied {denied}); no verdict on the device")
+    if all(s or o for s, o in zip(starved, late)):
+        raise GuestError(f"RNG rate not measurable: no window ({counts} bytes, bounds "
+                         f"{[low, high]}) is evidence: each was short and the host denied "
+                         f"QEMU enough CPU to explain it (cpu_denied {denied}), or overran, its "
+                         f"reader stopped late by the starved guest (ran {ran} s); "
+                         f"no verdict on the device")
     expected = [low, high] if high is not None else f">= {low}"
     expect(False, FEATURE, GUEST, what, expected, count if too_many else counts, **evidence)
 

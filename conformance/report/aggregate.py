@@ -155,7 +155,7 @@ def aggregate(entries: list[dict], cases, planned: dict | None = None,
 
 def _verdict(case, by_level: dict) -> dict:
     """A case's verdict from its levels: error, fail, not-run, flaky (a level passed only on
-    a rerun, :mod:`conformance.rerun`), then pass if any level passed, else skip."""
+    a rerun, :mod:`conformance.run.rerun`), then pass if any level passed, else skip."""
     statuses = [by_level[level]["status"] for level in LEVELS]
     reached = "none"
     for level in LEVELS:

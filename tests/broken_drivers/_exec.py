@@ -6,7 +6,7 @@ import json
 import sys
 from typing import Callable
 
-from conformance.drivers.exec_stream import HELLO, encode, is_hello
+from conformance.drivers.exec_stream_wire import HELLO, encode, is_hello
 
 __all__ = ["HELLO", "encode", "serve"]
 

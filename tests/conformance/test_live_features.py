@@ -15,7 +15,7 @@ import uuid
 import pytest
 
 from conformance.errors import HarnessError
-from conformance.live import GUEST, HOST, agent, plan, record
+from conformance.live import GUEST, HOST, agent, plan, record, requests
 from conformance.live.grouping import GroupCheck
 from fixtures.background import destroy_later, drain
 from fixtures.driver import groups_of
@@ -71,7 +71,7 @@ def live_guest(live_group, module_guest_factory, guest_image, accelerator, drive
     name, instance_uuid = f"instance-{uuid.uuid4().hex[:8]}", str(uuid.uuid4())
     xml = plan.boot_xml(driver, live_group, accelerator.virt_type, guest_image.boot, name,
                         instance_uuid)
-    reason = plan.boot_blocker(xml, accelerator.virt_type, RAM_BYTES, lab.capabilities())
+    reason = requests.boot_blocker(xml, accelerator.virt_type, RAM_BYTES, lab.capabilities())
     if reason:
         pytest.skip(reason)
     guest = module_guest_factory(xml, instance_name=name, instance_uuid=instance_uuid,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from conformance.live import GUEST, HOST, agent, lifecycle, persistence, plan, record, trails
+from conformance.live import GUEST, HOST, agent, lifecycle, persistence, plan, record, requests, trails
 from conformance.live.grouping import config_key
 from fixtures.artifacts import keep
 from fixtures.background import destroy_later, drain
@@ -93,7 +93,7 @@ def lifecycle_guest(request, live_group, trail, lab, guest_image, accelerator, d
     before_xml, after_xml = lifecycle.boot_xmls(driver, pair, virt_type, guest_image.boot,
                                                 name, instance_uuid)
     for when, xml in (("before", before_xml), ("after", after_xml)):
-        reason = plan.boot_blocker(xml, virt_type, RAM_BYTES, lab.capabilities())
+        reason = requests.boot_blocker(xml, virt_type, RAM_BYTES, lab.capabilities())
         if reason:
             if held is not None:
                 trail["held"] = held

@@ -285,6 +285,9 @@ def test_define_renames_and_marks_the_domain(host_lab):
         def define_and_undefine(self, xml, placement):
             return type(host_lab).define_and_undefine(self, xml, placement)
 
+        def define(self, xml, conn=None):
+            return type(host_lab).define(self, xml, conn)
+
         def connected(self):
             return Spy()
 

@@ -12,12 +12,9 @@ from pathlib import Path
 import pytest
 
 from conformance.catalogue import ALL_CASES
+from support.artifact_links import assert_artifacts_everywhere
 
 TESTS = Path(__file__).resolve().parents[1]
-if str(TESTS / "functional") not in sys.path:
-    sys.path.append(str(TESTS / "functional"))
-from artifact_links import assert_artifacts_everywhere  # noqa: E402
-
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
 CASE = next(c for c in ALL_CASES if (c.feature, c.name) == ("agent", "yes"))  # no timing in its checks
 

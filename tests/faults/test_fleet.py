@@ -142,7 +142,7 @@ def test_sigint_mid_run_stops_every_host_and_leaves_nothing(certify, namespace_h
 def test_a_host_whose_libvirtd_dies_errors_naming_it_the_others_unaffected(certify, namespace_hosts):
     """libvirtd of one host is killed while its guest runs: that host's unfinished cases are
     errors naming it; the other host certifies exactly as alone."""
-    from conformance.testhosts import NamespaceHost, free_index
+    from support.testhosts import NamespaceHost, free_index
     [steady] = namespace_hosts(1)
     doomed = NamespaceHost(free_index()).start()  # its own: it is not usable afterwards
     try:

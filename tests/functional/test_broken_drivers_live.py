@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from artifact_links import assert_artifacts_everywhere
+from support.artifact_links import assert_artifacts_everywhere
 from conformance.catalogue import ALL_CASES
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]

@@ -15,7 +15,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import pytest
 from lxml import html
 
-from artifact_links import assert_artifacts_everywhere
+from support.artifact_links import assert_artifacts_everywhere
 
 pytestmark = pytest.mark.functional
 TESTS = Path(__file__).resolve().parents[1]

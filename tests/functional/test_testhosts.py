@@ -65,7 +65,7 @@ def test_conformance_state_hidden_over_ssh(namespace_hosts):
 
 
 def test_teardown_leaves_nothing():
-    from conformance.testhosts import NamespaceHost, netns_list, STATE_ROOT
+    from support.testhosts import NamespaceHost, netns_list, STATE_ROOT
     host = NamespaceHost(9).start()
     state, pid1 = host.dir, host.init_pid()
     host.stop()

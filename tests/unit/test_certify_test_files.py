@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conformance import certify
+from conformance.run import child as certify
 from conformance.catalogue import CASES
 from conformance.live import plan
 

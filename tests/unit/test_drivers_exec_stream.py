@@ -15,7 +15,8 @@ from lxml import etree
 from conformance.catalogue import LIFECYCLE_CASES
 from conformance.contract import Flavor, Rejected, Request, validate
 from conformance.drivers import load_driver, run_driver
-from conformance.drivers.exec_stream import HELLO, MAX_LINE, StreamDriver
+from conformance.drivers.exec_stream import StreamDriver
+from conformance.drivers.exec_stream_wire import HELLO, MAX_LINE
 from conformance.errors import DriverFault, DriverLoadError, RequestInvalid
 from conformance.reference import ReferenceDriver
 from conformance.waiters import wait_until

@@ -150,7 +150,7 @@ def test_case(case):
 def test_a_hung_driver_is_an_error_of_every_case_not_a_failure(tmp_path):
     """judge_xml does not judge a hung driver (DriverHung passes through it) and the report
     records the item as a harness error naming the hang, not as the driver failing."""
-    from conformance.certify import read_results
+    from conformance.run.results import read_results
     from conformance.report.aggregate import aggregate
     from conformance.catalogue import CASES
     import subprocess

@@ -13,7 +13,8 @@ from conformance.catalogue.expected import expected_outcome
 from conformance.checks import check_xml
 from conformance.checks.schema import check_schema
 from conformance.contract import REJECTION_CODES, Flavor, Rejected, Request, validate
-from conformance.drivers.exec_stream import HELLO, StreamDriver
+from conformance.drivers.exec_stream import StreamDriver
+from conformance.drivers.exec_stream_wire import HELLO
 from conformance.drivers.output import parse_domain
 from conformance.drivers.run import run_driver
 

@@ -3,7 +3,7 @@
 import pytest
 
 from conformance.errors import HostSpecError
-from conformance.fleet.hosts import Host, derived_label, parse_hosts
+from conformance.run.hosts import Host, derived_label, parse_hosts
 
 
 @pytest.mark.parametrize("uri, label", [

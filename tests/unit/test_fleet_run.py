@@ -1,5 +1,5 @@
-"""certify_fleet end to end with the pytest children and libvirt faked: one child per host
-in parallel, a host that dies mid-run, --shard, a stop request, cleanup on every host."""
+"""A run over a fleet end to end with the pytest children and libvirt faked: one child per
+host in parallel, a host that dies mid-run, --shard, a stop request, cleanup on every host."""
 
 import json
 import signal
@@ -7,14 +7,16 @@ import threading
 
 import pytest
 
-from conformance import host_certify
 from conformance.catalogue import ALL_CASES
 from conformance.config import Config
-from conformance.fleet import cleaning
-from conformance.fleet.hosts import parse_hosts
-from conformance.fleet.run import certify_fleet, selections
-from conformance.host_certify import Settings
 from conformance.report.selection import Selection
+from conformance.run import certify as run_certify
+from conformance.run import leftovers as cleaning
+from conformance.run import one_host, reach
+from conformance.run.certify import Run
+from conformance.run.hosts import parse_hosts, single
+from conformance.run.settings import Settings
+from conformance.run.shard import selections
 from conformance.report.verify import problems
 from conformance.stopping import StopSignals
 
@@ -45,20 +47,22 @@ def lab(monkeypatch):
             return {"entries": [xml_pass(ids[0])], "expected": expected, "exitstatus": None}
         return {"entries": [xml_pass(i) for i in ids], "expected": [], "exitstatus": 0}
 
-    monkeypatch.setattr(host_certify, "run_pytest", run_pytest)
+    monkeypatch.setattr(one_host, "run_pytest", run_pytest)
+    monkeypatch.setattr(run_certify, "become_subreaper", lambda: True)  # not this test process
     state["started"] = set()  # URIs whose child ran: a dying host answers until then
 
     def reachable(uri, timeout=0):
         return "connection refused" if uri in state["dies"] & state["started"] else None
 
-    monkeypatch.setattr(host_certify, "reachable", reachable)
-    monkeypatch.setattr(host_certify, "_host_facts", lambda uri: {"libvirt_version": "9.0.0"})
+    monkeypatch.setattr(reach, "reachable", reachable)
+    monkeypatch.setattr(one_host, "host_facts", lambda uri: {"libvirt_version": "9.0.0"})
     return state
 
 
 def fleet(tmp_path, stop, selection=AGENT, shard=False):
     settings = Settings("reference", "xml", "auto", Config(), stop, progress="none")
-    return certify_fleet(settings, HOSTS, selection, tmp_path, workers=4, shard=shard)
+    with Run(HOSTS, stop) as run:
+        return run.certify(settings, selection, tmp_path, workers=4, shard=shard)
 
 
 def test_every_host_certifies_every_case_in_its_own_child(lab, tmp_path):
@@ -168,7 +172,7 @@ def test_a_host_that_died_keeps_real_failures_and_names_itself_in_the_problem(la
     """Checks that reached a verdict before libvirtd vanished stay failures (the driver's);
     the host is found unreachable after its run and named in its certification problem."""
     lab["dies"] = {"qemu+tcp://10.251.2.2/system"}
-    real = host_certify.run_pytest
+    real = one_host.run_pytest
 
     def failing(settings, selection, uri, *rest):
         results = real(settings, selection, uri, *rest)
@@ -178,7 +182,7 @@ def test_a_host_that_died_keeps_real_failures_and_names_itself_in_the_problem(la
             results["exitstatus"] = 1
         return results
 
-    monkeypatch.setattr(host_certify, "run_pytest", failing)
+    monkeypatch.setattr(one_host, "run_pytest", failing)
     with StopSignals() as stop:
         assert fleet(tmp_path, stop) == 1
     report = json.loads((tmp_path / "report.json").read_text())
@@ -195,15 +199,14 @@ def test_a_host_whose_error_report_also_fails_costs_no_other_host_its_report(lab
     """A host whose certification raises, and whose fallback (the reports in which every case
     errors) raises too, still gets a place in the fleet report: every case an error naming
     both reasons; the other host keeps its verdicts and the fleet report is written."""
-    from conformance.fleet import run as fleet_run
-    real = fleet_run.certify_host
+    real = run_certify.certify_host
 
-    def certify_host(settings, uri, selection, out, *rest, failed=None):
-        if "10.251.2.2" in uri:
+    def certify_host(settings, host, selection, out, *rest, failed=None):
+        if "10.251.2.2" in host.uri:
             raise OSError("disk full" if failed else "the child could not start")
-        return real(settings, uri, selection, out, *rest, failed=failed)
+        return real(settings, host, selection, out, *rest, failed=failed)
 
-    monkeypatch.setattr(fleet_run, "certify_host", certify_host)
+    monkeypatch.setattr(run_certify, "certify_host", certify_host)
     with StopSignals() as stop:
         assert fleet(tmp_path, stop) == 1
     report = json.loads((tmp_path / "report.json").read_text())
@@ -215,3 +218,68 @@ def test_a_host_whose_error_report_also_fails_costs_no_other_host_its_report(lab
     [h2] = [h for h in report["hosts"] if h["label"] == "h2"]
     assert "the child could not start" in h2["problem"] and "disk full" in h2["problem"]
     assert problems(tmp_path / "report.json") == (0, [])
+
+
+def alone(tmp_path, stop, uri, lab):
+    lab["stop_after"] = "nobody"  # a single host's child has no label
+    settings = Settings("reference", "xml", "auto", Config(), stop, progress="none")
+    with Run([single(uri)], stop) as run:
+        return run.certify(settings, AGENT, tmp_path, workers=2)
+
+
+def test_one_host_unreachable_from_the_start_runs_no_child_and_blames_itself(lab, tmp_path):
+    """A fleet of one: the same reachability rule as every fleet host (no child runs, every
+    case an error naming the host), its reports in OUT/ without a label."""
+    uri = "qemu+tcp://10.251.2.2/system"
+    lab["dies"], lab["started"] = {uri}, {uri}
+    with StopSignals() as stop:
+        assert alone(tmp_path, stop, uri, lab) == 1
+    assert lab["ran"] == {}
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert "label" not in report["host"] and report["host"]["accelerator"] == "unknown"
+    why = "host 10.251.2.2 (qemu+tcp://10.251.2.2/system) unreachable: connection refused"
+    assert report["certification"]["problem"] == why
+    assert report["cases"] and all(c["verdict"] == "error" and why in c["reason"] for c in report["cases"])
+    assert problems(tmp_path / "report.json") == (0, [])
+
+
+def test_one_host_that_dies_mid_run_blames_itself(lab, tmp_path):
+    """Found unreachable after a run with missing results: its unfinished cases are errors
+    naming it, the case it delivered keeps its verdict."""
+    uri = "qemu+tcp://10.251.2.2/system"
+    lab["dies"] = {uri}
+    with StopSignals() as stop:
+        assert alone(tmp_path, stop, uri, lab) == 1
+    first, *rest = json.loads((tmp_path / "report.json").read_text())["cases"]
+    assert first["verdict"] == "pass" and rest
+    assert all(c["verdict"] == "error" and "host 10.251.2.2 (qemu+tcp://10.251.2.2/system) "
+               "unreachable: connection refused" in c["reason"] for c in rest)
+
+
+def test_the_run_kills_orphans_once_then_removes_its_temp_dirs(lab, tmp_path, monkeypatch):
+    """Orphans of every host's child are killed in one place, when every host is done and
+    before the temp dirs (where their files are) go; one host or several alike."""
+    seen = []
+    monkeypatch.setattr(run_certify, "kill_orphans",
+                        lambda: seen.append([path.exists() for _, _, path in lab["ran"].values()]))
+    temp_dirs = []
+    with StopSignals() as stop:
+        assert alone(tmp_path / "one", stop, "qemu:///system", lab) == 0
+        temp_dirs += [path for _, _, path in lab["ran"].values()]
+        lab["ran"].clear()
+        assert fleet(tmp_path / "two", stop) == 0
+        temp_dirs += [path for _, _, path in lab["ran"].values()]
+    assert seen == [[True], [True, True]]  # once per run, each host's temp dir still there
+    assert len(temp_dirs) == 3 and not [path for path in temp_dirs if path.exists()]
+
+
+def test_kill_orphans_has_one_caller():
+    """Only the run kills orphans (conformance.run.certify.Run.__exit__)."""
+    import ast
+    from pathlib import Path
+    calls = []
+    for path in (Path(run_certify.__file__).parents[1]).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", getattr(node.func, "attr", "")) == "kill_orphans":
+                calls.append(path.name)
+    assert calls == ["certify.py"]

@@ -4,7 +4,8 @@ import pytest
 
 from conformance.catalogue import ALL_CASES
 from conformance.errors import HostSpecError
-from conformance.fleet.shard import assign, live_groups, shard, units
+from conformance.run.shard import assign, live_groups, units
+from conformance.run.shard import shard_ids as shard
 
 
 def test_units_join_cases_that_share_a_group():

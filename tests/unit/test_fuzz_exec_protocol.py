@@ -10,7 +10,8 @@ from hypothesis import given, settings, strategies as st
 from conformance.contract import Accepted, Rejection, Request
 from conformance.drivers import exec as exec_driver
 from conformance.drivers.exec import Completed, ExecDriver, parse_rejection
-from conformance.drivers.exec_stream import HELLO, Lines, StreamDriver, is_hello
+from conformance.drivers.exec_stream import StreamDriver
+from conformance.drivers.exec_stream_wire import HELLO, Lines, is_hello
 from conformance.drivers.run import run_driver
 from conformance.errors import DriverFault
 

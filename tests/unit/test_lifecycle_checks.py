@@ -10,7 +10,7 @@ import pytest
 from conformance.catalogue import LIFECYCLE_CASES
 from conformance.drivers import load_driver
 from conformance.errors import GuestError
-from conformance.live import LiveCheckFailed, lifecycle, persistence
+from conformance.live import LiveCheckFailed, lifecycle, persistence, requests
 from conformance.live.fakes import CommandResult, FakeGuest
 
 UUID = "00000000-0000-4000-8000-00000000f00d"
@@ -39,14 +39,14 @@ def test_protocol_1_driver_has_no_live_pairs():
 def test_live_requests_share_identity_and_add_the_agent():
     """Before and after have one identity; both images get the agent unless the case is about it."""
     case = next(c for c in LIFECYCLE_CASES if c.operation == "rebuild" and c.feature == "watchdog")
-    before, after = lifecycle.live_requests(case, "qemu", instance_name="instance-x",
+    before, after = requests.live_requests(case, "qemu", instance_name="instance-x",
                                             instance_uuid=UUID)
     assert (before.operation, after.operation) == ("create", "rebuild")
     assert before.instance_uuid == after.instance_uuid == UUID
     assert before.image == after.old_image
     assert after.image.properties["hw_qemu_guest_agent"] == "yes" == before.image.properties["hw_qemu_guest_agent"]
     agent_case = next(c for c in LIFECYCLE_CASES if c.feature == "agent" and c.name == "rebuild-turns-off")
-    assert "hw_qemu_guest_agent" not in lifecycle.live_requests(agent_case, "qemu")[1].image.properties
+    assert "hw_qemu_guest_agent" not in requests.live_requests(agent_case, "qemu")[1].image.properties
 
 
 NAME = "instance-0000f00d"
@@ -60,7 +60,7 @@ def pair_of(operation: str, feature: str, name: str):
 
 def answers(driver, case) -> tuple[str, str]:
     """``driver``'s before and after domains of ``case`` for the instance NAME/UUID."""
-    before, after = lifecycle.live_requests(case, "qemu", instance_name=NAME, instance_uuid=UUID)
+    before, after = requests.live_requests(case, "qemu", instance_name=NAME, instance_uuid=UUID)
     return driver.build(before), driver.build(after)
 
 

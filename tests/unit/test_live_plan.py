@@ -3,7 +3,8 @@
 import pytest
 
 from conformance.catalogue import CASES
-from conformance.live import plan
+from conformance.errors import AnswerChanged
+from conformance.live import plan, requests
 from conformance.reference import ReferenceDriver
 
 UUID = "00000000-0000-4000-8000-00000000f00d"
@@ -16,10 +17,10 @@ def test_live_request_adds_agent_except_for_agent_cases():
     """Non-agent cases get the agent as command channel; agent cases keep their own setting."""
     rng_case = next(c for c in CASES if c.feature == "rng")
     agent_case = next(c for c in CASES if c.feature == "agent")
-    assert plan.live_request(rng_case, "qemu").image.properties["hw_qemu_guest_agent"] == "yes"
-    assert (dict(plan.live_request(agent_case, "qemu").image.properties)
+    assert requests.live_request(rng_case, "qemu").image.properties["hw_qemu_guest_agent"] == "yes"
+    assert (dict(requests.live_request(agent_case, "qemu").image.properties)
             == dict(agent_case.image_properties))
-    assert plan.live_request(rng_case, "qemu").virt_type == "qemu"
+    assert requests.live_request(rng_case, "qemu").virt_type == "qemu"
 
 
 def test_reference_cases_group_into_few_guests():
@@ -33,18 +34,18 @@ def test_reference_cases_group_into_few_guests():
 def test_boot_blocker_hyperv_needs_kvm():
     """Hyper-V enlightenments block a TCG boot with a named reason, not a KVM one."""
     xml = DOMAIN.format(features="<hyperv><relaxed state='on'/></hyperv>", backing="")
-    assert "Hyper-V enlightenments (relaxed)" in plan.boot_blocker(xml, "qemu", 1 << 28)
-    assert plan.boot_blocker(xml, "kvm", 1 << 28) is None
-    assert plan.boot_blocker(DOMAIN.format(features="", backing=""), "qemu", 1 << 28) is None
+    assert "Hyper-V enlightenments (relaxed)" in requests.boot_blocker(xml, "qemu", 1 << 28)
+    assert requests.boot_blocker(xml, "kvm", 1 << 28) is None
+    assert requests.boot_blocker(DOMAIN.format(features="", backing=""), "qemu", 1 << 28) is None
 
 
 def test_boot_blocker_locked_memory(monkeypatch):
     """<memoryBacking><locked/> asks the measured host limits."""
     xml = DOMAIN.format(features="", backing="<memoryBacking><locked/></memoryBacking>")
-    monkeypatch.setattr(plan.locked_memory, "boot_blocker", lambda ram, caps=None: "RLIMIT_MEMLOCK hard limit 8 MiB")
-    assert "RLIMIT_MEMLOCK hard limit 8 MiB" in plan.boot_blocker(xml, "qemu", 1 << 28)
-    monkeypatch.setattr(plan.locked_memory, "boot_blocker", lambda ram, caps=None: None)
-    assert plan.boot_blocker(xml, "qemu", 1 << 28) is None
+    monkeypatch.setattr(requests.locked_memory, "boot_blocker", lambda ram, caps=None: "RLIMIT_MEMLOCK hard limit 8 MiB")
+    assert "RLIMIT_MEMLOCK hard limit 8 MiB" in requests.boot_blocker(xml, "qemu", 1 << 28)
+    monkeypatch.setattr(requests.locked_memory, "boot_blocker", lambda ram, caps=None: None)
+    assert requests.boot_blocker(xml, "qemu", 1 << 28) is None
 
 
 def test_guest_blockers():
@@ -109,6 +110,6 @@ def test_a_case_whose_runtime_answer_differs_is_caught():
     allowed = next(c for c in CASES if (c.feature, c.name) == ("rng", "allowed-true"))
     assert allowed.id in group.case_ids()
     driver.grouped = True
-    with pytest.raises(plan.AnswerChanged, match=allowed.id):
+    with pytest.raises(AnswerChanged, match=allowed.id):
         plan.boot_xml(driver, group, "kvm", plan.PLACEHOLDER_BOOT, "instance-x", UUID)
     plan.boot_xml(driver, group, "qemu", plan.PLACEHOLDER_BOOT, "instance-x", UUID)  # same on TCG

@@ -111,14 +111,16 @@ def test_guest_limited_within_bounds():
         rng.check_guest(guest_reading(0, b""), LIMITED)
 
 
-def guest_reading_windows(counts):
-    """A guest whose successive /dev/hwrng windows read ``counts`` bytes."""
+def guest_reading_windows(counts, elapsed=None):
+    """A guest whose successive /dev/hwrng windows read ``counts`` bytes, each reader running
+    for ``elapsed[n]`` s by the guest's clock (None: the old output, no clock readings)."""
     guest = guest_reading(0, b"")
-    answers = iter(counts)
+    answers = iter(zip(counts, elapsed or [None] * len(counts)))
 
     def window(_script):
-        count = next(answers)
-        return CommandResult(0, f"{count}\n" + os.urandom(min(count, 4096)).hex(" ") + "\n")
+        count, took = next(answers)
+        clock = "" if took is None else f" 100.00 {100 + took:.2f}"
+        return CommandResult(0, f"{count}{clock}\n" + os.urandom(min(count, 4096)).hex(" ") + "\n")
     guest.shell[1] = ("/dev/hwrng of=", window)
     return guest
 
@@ -257,8 +259,7 @@ def catalogue_rates() -> list[tuple[int, int]]:
     flavor before a resize)."""
     from conformance.catalogue import ALL_CASES
     from conformance.catalogue.expected import expected_outcome
-    from conformance.live.lifecycle import live_requests
-    from conformance.live.plan import live_request
+    from conformance.live.requests import live_request, live_requests
     rates = set()
     for case in ALL_CASES:
         requests = ([live_request(case, "qemu")] if case.operation == "create"
@@ -343,3 +344,24 @@ def test_starvation_explains_at_most_twice_what_the_device_offers_meanwhile(shor
     denied = {"qemu_waited_s": waited, "host_stolen_s": 0.0, "load1": 1.0}
     assert rng.starvation_explains(shortfall, denied, 1024.0) is explained
     assert rng.starvation_explains(shortfall, None, 1024.0) is False  # unknown explains nothing
+
+
+def test_guest_window_whose_reader_overran_is_read_again(pauses):
+    """Under load the guest's ``timeout`` can stop the reader late: 6016 B read in a 4 s window
+    at 1 KiB/s is above the bounds, but the reader ran 5.3 s by the guest's clock, within
+    which a correct device gives up to 6 quotas. Not evidence: read again; in bounds passes."""
+    evidence = rng.check_guest(guest_reading_windows([6016, 4500], [5.3, 4.01]), LIMITED)
+    assert evidence["windows"] == [6016, 4500] and evidence["overran"] == [True, False]
+
+
+def test_guest_too_many_bytes_for_the_time_the_reader_ran_fails():
+    """Above what the rate allows even in the time the reader really ran: fails at once."""
+    with pytest.raises(LiveCheckFailed, match="within the rate") as failure:
+        rng.check_guest(guest_reading_windows([6016, 4500], [4.02, 4.0]), LIMITED)
+    assert failure.value.evidence["reader_s"] == [4.02]
+
+
+def test_guest_every_window_overran_is_an_error_not_a_failure():
+    """Every window above the bounds only because its reader overran: no verdict."""
+    with pytest.raises(GuestError, match="not measurable.*overran"):
+        rng.check_guest(guest_reading_windows([6016, 6100, 6200], [5.3, 5.4, 5.5]), LIMITED)

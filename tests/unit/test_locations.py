@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from conformance import locations
-from conformance.pytest_child import LIVE_TESTS, XML_TESTS, suite_argv
+from conformance.run.child import LIVE_TESTS, XML_TESTS, suite_argv
 
 
 def test_checkout_files_are_found():

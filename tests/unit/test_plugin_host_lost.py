@@ -5,7 +5,7 @@ import subprocess
 import sys
 
 from conformance.catalogue import CASES
-from conformance.certify import read_results
+from conformance.run.results import read_results
 from conformance.report.aggregate import aggregate
 
 SUITE = '''

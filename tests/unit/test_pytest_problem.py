@@ -2,7 +2,7 @@
 INTERNALERROR (at collection or later), a usage error, an empty collection; never a bare
 exit status."""
 
-from conformance.pytest_child import pytest_problem
+from conformance.run.results import pytest_problem
 
 WORKER_CRASH = """bringing up nodes...
 INTERNALERROR> def worker_internal_error(

@@ -16,7 +16,7 @@ import testtools
 from lxml import etree
 
 from conformance.catalogue import CASES
-from conformance.certify import read_results
+from conformance.run.results import read_results
 from conformance.report.aggregate import aggregate
 from conformance.report.subunit_stream import write_subunit
 from conformance.report.writers import write_html, write_json, write_junit

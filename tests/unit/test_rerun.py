@@ -1,4 +1,4 @@
-"""certify --rerun-failures (conformance.rerun): flakes told apart from failures, every
+"""certify --rerun-failures (conformance.run.rerun): flakes told apart from failures, every
 attempt kept, and the four reports saying so."""
 
 import io
@@ -10,7 +10,7 @@ from conformance.report import writers
 from conformance.report.aggregate import aggregate
 from conformance.report.headline import certification
 from conformance.report.selection import Selection
-from conformance.rerun import rerun_failures
+from conformance.run.rerun import rerun_failures
 from report_fakes import CASE, OTHER, entry, report_of
 
 KEPT = [{"name": "console.log", "what": "serial console", "path": "artifacts/gw0-001-host/console.log",

@@ -1,9 +1,12 @@
 """Remove leftovers (``conformance.lab.cleanup.cleanup``) on several hosts at once, each
 bounded in time; a host that fails or does not answer is reported, the others still cleaned.
+What a stopped certification does last (:func:`clean_after_stop`), and ``conformance
+cleanup``.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 
 from conformance.errors import HarnessError
@@ -52,3 +55,18 @@ def clean_hosts(uris: list[str], timeout: float) -> list[tuple[str, list[str], s
     """(uri, removed domain names, error or None) per host: the guests of dead runs."""
     return [(uri, report.removed_domains if report else [], error)
             for uri, report, error in clean_reports(uris, timeout)]
+
+
+CLEANUP_TIMEOUT = 60.0  # seconds for the leftovers of a stopped run to be removed from a host
+
+
+def clean_after_stop(uris: list[str], timeout: float = CLEANUP_TIMEOUT) -> None:
+    """After a stopped run: remove guests of dead runs on every host (in parallel, each
+    bounded by ``timeout`` s); a failure is reported per host, never fatal."""
+    for uri, removed, error in clean_hosts(uris, timeout):
+        where = f" on {uri}" if len(uris) > 1 else ""
+        for name in removed:
+            print(f"conformance: removed leftover guest {name}{where}", file=sys.stderr)
+        if error:
+            print(f"conformance: cleanup after the stop failed{where} ({error}); run `conformance "
+                  f"cleanup{' --host ' + uri if len(uris) > 1 else ''}`", file=sys.stderr)

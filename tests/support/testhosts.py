@@ -3,8 +3,9 @@
 ``NamespaceHost(n)`` runs its own virtlogd, libvirtd and sshd inside netns ``cfm-hn``; /run,
 /var/lib/libvirt, /var/lib/conformance, /tmp, /root/.ssh ... are private. Outside its
 namespace the root libvirtd answers only TLS on 10.251.n.2 with this host's own client
-certificate (``tls_uri``; :mod:`conformance.testhost_pki`), or ssh with this host's key
-(``ssh_uri``): no unauthenticated connection. ``python -m conformance.testhosts up N | down``.
+certificate (``tls_uri``; :mod:`support.testhost_pki`), or ssh with this host's key
+(``ssh_uri``): no unauthenticated connection. ``PYTHONPATH=tests python -m support.testhosts
+up N | down``. Test infrastructure of this repository only (never in the wheel).
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import sys
 import tempfile
 import time
 
-from conformance import testhost_pki
 from conformance.errors import HarnessError, WaitTimeout
 from conformance.lab.runs import process_start_time
 from conformance.waiters import wait_until_or_raise
+from support import testhost_pki
 
 PREFIX = "cfm-h"
 STATE_ROOT = "/var/tmp"  # not /tmp: the namespace hides /tmp behind a tmpfs

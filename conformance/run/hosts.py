@@ -1,5 +1,6 @@
-"""The hosts of a fleet certification: ``--host URI`` or ``--host NAME=URI``, each with a
-unique label (a directory name under ``OUT/hosts/`` and the prefix of its test ids).
+"""The hosts of a certification: ``--host URI`` or ``--host NAME=URI`` (repeatable), each
+with a unique label (a directory name under ``OUT/hosts/`` and the prefix of its test ids),
+or the one host of ``--libvirt-uri`` (:func:`single`): a fleet of one.
 
 A label is the given NAME, else derived from the URI: its hostname, or ``local`` for a URI
 without one (``qemu:///system``, ``qemu:///session``); derived labels that collide get
@@ -39,6 +40,11 @@ def derived_label(uri: str) -> str:
         return "local"
     label = re.sub(r"[^A-Za-z0-9_.-]", "_", hostname).lstrip("._-")[:63]
     return label or "host"
+
+
+def single(uri: str) -> Host:
+    """The one host of ``--libvirt-uri URI`` (or the configured URI), labelled as ``--host URI``."""
+    return Host(derived_label(uri), uri)
 
 
 def _key(uri: str) -> str:

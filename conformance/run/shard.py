@@ -1,4 +1,5 @@
-"""``certify --shard``: split the selected cases across hosts, never splitting a guest group.
+"""What each host certifies (:func:`selections`): every selected case, or with ``certify
+--shard`` its share: the selected cases split across hosts, never splitting a guest group.
 
 A shard unit is a set of cases that must run on one host: the cases of one live guest
 group (they share a guest, its host/guest checks and the watchdog fire) are one unit;
@@ -10,7 +11,26 @@ deterministic, and every selected case lands on exactly one host.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from conformance.errors import HostSpecError
+from conformance.report.selection import Selection
+from conformance.run.hosts import Host
+from conformance.run.settings import Settings
+
+
+def selections(settings: Settings, hosts: list[Host], selection: Selection,
+               shard: bool) -> dict[str, Selection]:
+    """label -> what that host certifies: everything, or with ``shard`` its share of the
+    selected cases (whole guest groups; ids restricted, the other filters kept)."""
+    if not shard:
+        return {host.label: selection for host in hosts}
+    from conformance.catalogue import ALL_CASES
+    ids = [case.id for case in ALL_CASES if selection.case_wanted(case)]
+    groups = [] if settings.level == "xml" else live_groups(
+        settings.driver, getattr(settings.config, "exec_driver_timeout", None))
+    shares = shard_ids(ids, [host.label for host in hosts], groups)
+    return {label: replace(selection, ids=share) for label, share in shares.items()}
 
 
 def units(case_ids: list[str], groups: list[list[str]]) -> list[list[str]]:
@@ -59,6 +79,6 @@ def live_groups(driver_spec: str, exec_timeout: float | None) -> list[list[str]]
         getattr(driver, "close", lambda: None)()
 
 
-def shard(case_ids: list[str], labels: list[str], groups: list[list[str]]) -> dict[str, list[str]]:
+def shard_ids(case_ids: list[str], labels: list[str], groups: list[list[str]]) -> dict[str, list[str]]:
     """label -> case ids: the selected cases split across ``labels`` by whole units."""
     return assign(units(case_ids, groups), labels)

@@ -1,1 +1,0 @@
-"""Certifying a fleet: several libvirt hosts in one ``conformance certify`` run."""
