@@ -56,7 +56,8 @@ def certify_host(settings: Settings, host: Host, selection: Selection, out: Path
             from conformance.run.rerun import rerun_host
             verdicts = rerun_host(settings, verdicts, results, selection, cases, out,
                                   lambda sel, where: run_pytest(settings, sel, host.uri, parallel, where,
-                                                                label, tmp, prepared.child_env),
+                                                                label, _attempt_tmp(tmp, where),
+                                                                prepared.child_env),
                                   lambda found, chosen, stopped: host_report.verdicts(
                                       found, chosen, virt_type, settings, stopped, host.title),
                                   lambda text: say(label, text))
@@ -81,3 +82,10 @@ def certify_host(settings: Settings, host: Host, selection: Selection, out: Path
     outcome = HostOutcome(report, verdicts, problem, out, label, blocker)
     outcome.mark_interrupted(settings)  # the signal arrived while the reports were being written
     return outcome
+
+
+def _attempt_tmp(tmp: Path, where: Path) -> Path:
+    """A rerun's own temp dir inside the host's (``where``: its ``attempts/<n>`` directory)."""
+    path = tmp / f"attempt-{where.name}"
+    path.mkdir()
+    return path

@@ -53,3 +53,17 @@ def test_a_check_failing_once_is_flaky_and_does_not_certify(tmp_path):
 def _junit_cases(out: Path):
     from lxml import etree
     return list(etree.parse(str(out / "junit.xml")).getroot().iter("testcase"))
+
+
+def test_a_level_1_check_failing_once_is_flaky_too(tmp_path):
+    """The same at level xml (no guest): each rerun gets a pytest child and temp dir of its own."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")])),
+               PYTEST_PLUGINS="faults.fail_once", CFM_FAIL_ONCE_CASE=CASE.id, CFM_FAIL_ONCE_LEVEL="xml",
+               CFM_FAIL_ONCE_MARKER=str(tmp_path / "failed-once"))
+    done = subprocess.run([sys.executable, "-m", "conformance.cli", "certify", "--case", CASE.id, "--level", "xml",
+                           "--rerun-failures", "1", "--output-dir", str(tmp_path / "out"), "--no-progress"],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 1 and "1 flaky" in done.stdout, done.stdout[-3000:] + done.stderr[-3000:]
+    [case] = json.loads((tmp_path / "out" / "report.json").read_text())["cases"]
+    assert case["verdict"] == "flaky" and [a["verdict"] for a in case["attempts"]] == ["fail", "pass"]
+
