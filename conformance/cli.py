@@ -21,6 +21,7 @@ SUBCOMMANDS = {
     "matrix": ("conformance.matrix", "certify several Nova releases (--nova X.Y.Z ...): release x feature table"),
     "list": ("conformance.listing", "list the conformance cases and whether this host can run each level"),
     "host-check": ("conformance.host_check", "what this host supports (accelerator, memlock, PMU, ...) and why"),
+    "diff": ("conformance.report.diff", "what changed between two certifications (report.json or output directories)"),
     "verify-report": ("conformance.report.verify", "check a report.json against its digest"),
     "cleanup": ("conformance.cleanup", "remove guests and files left by runs that died (by ownership marker)"),
 }

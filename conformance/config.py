@@ -34,6 +34,8 @@ class Config:
     agent_timeout: float = 180.0
     watchdog_timeout: float = 60.0
     exec_driver_timeout: float = 30.0
+    rerun_failures: int = 0  # reruns of failed and errored cases (certify --rerun-failures)
+    flaky_is_failure: bool = True  # a case that passed only on a rerun keeps the run uncertified
     # feature -> "auto" (run; a level the host cannot run is skipped), "true" (declared
     # present: a skipped level fails the case, as in Tempest) or "false" (not certified).
     features: dict[str, str] = field(default_factory=lambda: {f: "auto" for f in FEATURES})
@@ -80,6 +82,13 @@ def load(path: str | None = None) -> Config:
     config.parallel = _number(parser, "run", "parallel", config.parallel, int)
     if config.parallel < 1:
         raise ConfigError("config: [run] parallel must be at least 1")
+    config.rerun_failures = _number(parser, "run", "rerun_failures", config.rerun_failures, int)
+    if config.rerun_failures < 0:
+        raise ConfigError("config: [run] rerun_failures must be 0 or more")
+    try:
+        config.flaky_is_failure = parser.getboolean("run", "flaky_is_failure", fallback=True)
+    except ValueError:
+        raise ConfigError("config: [run] flaky_is_failure must be true or false") from None
     config.rng_dev_path = parser.get("host", "rng_dev_path", fallback=config.rng_dev_path)
     for key in ("boot", "agent", "watchdog", "exec_driver"):
         value = _number(parser, "timeouts", key, getattr(config, f"{key}_timeout"), float)

@@ -4,7 +4,8 @@ writes it when it runs them itself: the same schema, verdict rules, four files a
 writing step (:func:`conformance.run.reports.write_fleet_reports`).
 
 Each REPORT_DIR holds one host's reports (``report.json`` and its junit.xml, report.html,
-report.subunit, pytest.log), copied to ``OUT/hosts/<NAME>/``. NAME defaults to the label
+report.subunit, pytest.log), copied to ``OUT/hosts/<NAME>/`` with the failure artefacts the
+report links (``artifacts/``, ``attempts/<n>/artifacts/``). NAME defaults to the label
 the report carries, else the directory's name. Every report must verify against its digest
 and judge the same driver; the mode is ``replicate`` when every host ran the same
 selection, else ``shard``. Exit 0 when the fleet is certified, 1 when not, 2 on bad input.
@@ -80,7 +81,7 @@ def merge(out: Path, specs: list[tuple[str | None, Path]]) -> dict:
         raise MergeError(f"the reports judge different drivers: {', '.join(sorted(drivers))}")
     hosts = []
     for label, report, where in loaded:
-        _copy(where if where.is_dir() else where.parent, out / "hosts" / label)
+        _copy(where if where.is_dir() else where.parent, out / "hosts" / label, report)
         caps = report["host"].get("capabilities") or {}
         cert = report["certification"]
         blocker = caps["error"] if caps.get("error") and caps.get("error") == cert.get("problem") else None
@@ -100,8 +101,12 @@ def merge(out: Path, specs: list[tuple[str | None, Path]]) -> dict:
                                first.get("versions") or {})
 
 
-def _copy(source: Path, target: Path) -> None:
+def _copy(source: Path, target: Path, report: dict) -> None:
+    """The host's report files, and the failure artefacts its reports link (only those:
+    :func:`conformance.report.artifacts.copy_linked`)."""
+    from conformance.report.artifacts import copy_linked
     target.mkdir(parents=True, exist_ok=True)
     for name in REPORT_FILES:
         if (source / name).is_file() and (source / name).resolve() != (target / name).resolve():
             shutil.copy2(source / name, target / name)
+    copy_linked(report, source, target)

@@ -26,9 +26,10 @@ from lxml import etree
 from conformance.errors import GuestError, HarnessError, HostUnreachable, WaitTimeout
 from conformance.lab.console import LocalConsole
 from conformance.lab.events import EventHub
+from conformance.lab.history import GuestHistory
 from conformance.lab.host import LocalHost
 from conformance.lab.link import DomainGone, DomainLink
-from conformance.lab.teardown import qemu_log_path, remove_domain
+from conformance.lab.teardown import remove_domain
 from conformance.waiters import wait_until, wait_until_or_raise
 
 BOOT_MARKER = re.compile(rb"CONFORMANCE-BOOT boot_id=([0-9a-f-]{36})")
@@ -78,6 +79,7 @@ class Guest:
         self.host = host or LocalHost()  # the libvirt host's files and commands
         self._pid: int | None = None
         self.destroyed = False
+        self.history = GuestHistory()  # definitions and QMP answers, for failure artefacts
 
     # -- the libvirt connection (followed across reconnects: conformance.lab.link) -------
     @property
@@ -139,11 +141,23 @@ class Guest:
             text = self._call(f"QMP {command}",
                               lambda d: libvirt_qemu.qemuMonitorCommand(d, json.dumps(message), 0))
         except libvirt.libvirtError as exc:
+            self.history.qmp(command, arguments, error=exc.get_error_message())
             raise GuestError(f"QMP {command} failed: {exc.get_error_message()}") from None
         answer = json.loads(text)
         if "error" in answer:
+            self.history.qmp(command, arguments, error=str(answer["error"]))
             raise GuestError(f"QMP {command} failed: {answer['error']}")
+        self.history.qmp(command, arguments, answer.get("return"))
         return answer.get("return")
+
+    def note_booted(self) -> None:
+        """Keep the XML libvirt runs now as the booted XML of the latest definition
+        (:attr:`history`); best effort: a guest whose XML cannot be read keeps none."""
+        try:
+            text = self._call("the live XML read", lambda d: d.XMLDesc(0))
+        except (libvirt.libvirtError, HarnessError):
+            text = None
+        self.history.booted(text)
 
     @property
     def events(self):
@@ -284,20 +298,6 @@ class Guest:
         return wait_until(reached, timeout, what, detail=self._detail, fatal=(HostUnreachable,))
 
     # -- teardown -----------------------------------------------------------------------
-    def save_artifacts(self, directory: Path) -> None:
-        """Copy domain XML, console and QEMU log into ``directory`` (for failed tests)."""
-        directory.mkdir(parents=True, exist_ok=True)
-        try:
-            (directory / f"{self.name}.xml").write_text(self.domain.XMLDesc(0))
-        except (libvirt.libvirtError, HarnessError):
-            pass
-        (directory / f"{self.name}.console.log").write_bytes(self._console_bytes())
-        try:
-            qemu_log = self.host.read_bytes(qemu_log_path(self.name), MAX_CONSOLE)
-        except (OSError, HarnessError):
-            return
-        (directory / f"{self.name}.qemu.log").write_bytes(qemu_log)
-
     def destroy(self) -> None:
         """Stop and undefine the domain, remove its console and QEMU logs. Idempotent."""
         if self.destroyed:

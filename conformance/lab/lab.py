@@ -143,6 +143,7 @@ class Lab:
         guest = Guest(domain, console, hub, self.host, lab=self)
         with self._lock:
             self._guests.append(guest)
+        guest.history.defined("create", driver_xml, xml)
         try:
             domain.create()
         except libvirt.libvirtError as exc:
@@ -151,6 +152,7 @@ class Lab:
                 raise HostUnreachable(self.uri, f"the connection broke while {placement.name} "
                                       f"was starting: {exc.get_error_message()}") from None
             raise GuestError(f"{placement.name} did not start: {exc.get_error_message()}") from None
+        guest.note_booted()
         return guest
 
     def define(self, xml: str, conn: libvirt.virConnect | None = None) -> libvirt.virDomain:

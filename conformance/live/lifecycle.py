@@ -145,7 +145,8 @@ def apply(lab, guest, placement, after_xml: str, operation: str) -> None:
     sandbox refuses raises before the guest is touched; XML libvirt refuses raises
     DomainRefused (the driver's failure, as on create). A stop or start cut by libvirtd
     going away is HostUnreachable (conformance.lab.link)."""
-    xml = lab.sandboxed(after_xml, placement)
+    noted = guest.history.defined(operation, after_xml)  # the failure artefacts show it
+    xml = noted["defined"] = lab.sandboxed(after_xml, placement)
     try:
         guest.link.call(f"the {operation}'s destroy", lambda domain: domain.destroy())
     except libvirt.libvirtError as exc:
@@ -161,6 +162,7 @@ def apply(lab, guest, placement, after_xml: str, operation: str) -> None:
     except libvirt.libvirtError as exc:
         raise GuestError(f"{guest.name}: {operation}: the new domain did not start: "
                          f"{exc.get_error_message()}") from None
+    guest.note_booted()
 
 
 def wait_for_new_boot(guest, seen, timeout: float) -> str:

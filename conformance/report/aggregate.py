@@ -16,7 +16,8 @@ from __future__ import annotations
 
 LEVELS = ("xml", "host", "guest")
 LIVE_LEVELS = ("host", "guest")
-RANK = {"error": 5, "fail": 4, "skip": 3, "not-run": 2, "pass": 1, "n/a": 0}
+RANK = {"error": 6, "fail": 5, "skip": 4, "not-run": 3, "flaky": 2, "pass": 1, "n/a": 0}
+FAILED = ("fail", "error")  # a case or level that did not pass, and why a run reruns it
 NO_RESULT = "no result: no check reported on this case at this level (it should have run)"
 INTERRUPTED = "not run: the run was interrupted before this check reported"
 
@@ -56,9 +57,25 @@ def _level(checks: list[dict]) -> dict:
         reason = "\n".join(f"[{_check_name(c['test'])}] {c['status']}: {c['reason']}" for c in listed)
     evidence = worst["evidence"] if worst["status"] != "pass" else next(
         (c["evidence"] for c in checks if c["evidence"] is not None), None)
-    return {"status": worst["status"], "reason": reason,
-            "duration": round(sum(c["duration"] for c in checks), 3),
-            "evidence": evidence, "test": worst["test"], "checks": checks}
+    found = {"status": worst["status"], "reason": reason,
+             "duration": round(sum(c["duration"] for c in checks), 3),
+             "evidence": evidence, "test": worst["test"], "checks": checks}
+    kept = union(c.get("artifacts") for c in checks if c["status"] != "pass")
+    if kept:
+        found["artifacts"] = kept
+    return found
+
+
+def union(lists) -> list[dict]:
+    """The artefact entries of ``lists`` (each a list or None), each once, in order."""
+    seen, found = set(), []
+    for entries in lists:
+        for item in entries or ():
+            key = item.get("path") or (item.get("guest"), item["name"], item.get("unavailable"))
+            if key not in seen:
+                seen.add(key)
+                found.append(item)
+    return found
 
 
 def _absent(status: str, reason: str) -> dict:
@@ -108,10 +125,13 @@ def aggregate(entries: list[dict], cases, planned: dict | None = None,
         for case_id in entry["cases"]:
             for level in LIVE_LEVELS if prerequisite else (entry["level"],):
                 if case_id in checks and level in checks[case_id]:
-                    checks[case_id][level].append({
+                    check = {
                         "status": status, "reason": entry["detail"] if status != "pass" else "",
                         "duration": entry["duration"], "evidence": entry.get("evidence"),
-                        "test": entry["nodeid"], "prerequisite": prerequisite})
+                        "test": entry["nodeid"], "prerequisite": prerequisite}
+                    if entry.get("artifacts") and status != "pass":
+                        check["artifacts"] = entry["artifacts"]
+                    checks[case_id][level].append(check)
     top = LEVELS.index(max_level)
     results = []
     for case in cases:
@@ -134,29 +154,35 @@ def aggregate(entries: list[dict], cases, planned: dict | None = None,
 
 
 def _verdict(case, by_level: dict) -> dict:
+    """A case's verdict from its levels: error, fail, not-run, flaky (a level passed only on
+    a rerun, :mod:`conformance.run.rerun`), then pass if any level passed, else skip."""
     statuses = [by_level[level]["status"] for level in LEVELS]
     reached = "none"
     for level in LEVELS:
         status = by_level[level]["status"]
-        if status == "pass":
+        if status in ("pass", "flaky"):
             reached = level
         elif status != "n/a":
             break
-    for verdict in ("error", "fail", "not-run"):
+    for verdict in ("error", "fail", "not-run", "flaky"):
         if verdict in statuses:
             break
     else:
         verdict = "pass" if "pass" in statuses else "skip"
     failing = [f"{lvl}: {by_level[lvl]['reason']}" for lvl in LEVELS
-               if by_level[lvl]["status"] in ("fail", "error", "not-run")]
+               if by_level[lvl]["status"] in ("fail", "error", "not-run", "flaky")]
     skipped = {lvl: by_level[lvl]["reason"] for lvl in LEVELS
                if by_level[lvl]["status"] in ("skip", "n/a")}
-    return {"id": case.id, "feature": case.feature, "name": case.name,
-            "operation": getattr(case, "operation", "create"),
-            "description": case.description, "verdict": verdict, "level_reached": reached,
-            "reason": "; ".join(failing)[:4000], "skipped_levels": skipped,
-            "duration": round(sum(by_level[lvl]["duration"] for lvl in LEVELS), 3),
-            "levels": by_level}
+    found = {"id": case.id, "feature": case.feature, "name": case.name,
+             "operation": getattr(case, "operation", "create"),
+             "description": case.description, "verdict": verdict, "level_reached": reached,
+             "reason": "; ".join(failing)[:4000], "skipped_levels": skipped,
+             "duration": round(sum(by_level[lvl]["duration"] for lvl in LEVELS), 3),
+             "levels": by_level}
+    kept = union(by_level[lvl].get("artifacts") for lvl in LEVELS)
+    if kept:
+        found["artifacts"] = kept
+    return found
 
 
 def matrix(results: list[dict]) -> dict:
@@ -190,9 +216,7 @@ def _fail_skips(result: dict, levels, why: str) -> None:
         entry["reason"] = f"{why}, but this level was skipped: {entry['reason']}"
         result["skipped_levels"].pop(level, None)
     if skipped:
-        fresh = _verdict(_CaseView(result), result["levels"])
-        result.update(verdict=fresh["verdict"], level_reached=fresh["level_reached"],
-                      reason=fresh["reason"])
+        reverdict(result)
 
 
 def blame_host(results: list[dict], why: str) -> list[dict]:
@@ -208,8 +232,7 @@ def blame_host(results: list[dict], why: str) -> list[dict]:
                 entry["reason"] = f"{why}; {entry['reason']}"
                 blamed = True
         if blamed:
-            fresh = _verdict(_CaseView(result), result["levels"])
-            result.update(verdict=fresh["verdict"], level_reached=fresh["level_reached"], reason=fresh["reason"])
+            reverdict(result)
     return results
 
 
@@ -230,6 +253,16 @@ def require_level(results: list[dict], level: str | None) -> list[dict]:
         for result in results:
             _fail_skips(result, wanted, f"level {level} is required (--require-level / [run] require_level)")
     return results
+
+
+def reverdict(result: dict) -> dict:
+    """Decide an aggregated case's verdict, level reached, reason and artefacts again from
+    its (changed) levels."""
+    fresh = _verdict(_CaseView(result), result["levels"])
+    result.update(verdict=fresh["verdict"], level_reached=fresh["level_reached"], reason=fresh["reason"])
+    if fresh.get("artifacts"):
+        result["artifacts"] = fresh["artifacts"]
+    return result
 
 
 class _CaseView:

@@ -144,7 +144,7 @@ def pytest_runtest_logreport(report):
         "evidence": props.get("evidence") or (_assertion_evidence(_longrepr(report)) if report.failed else None),
         "skipped_levels": props.get("skipped_levels"), "guest": props.get("guest"),
         "not_applicable": props.get("not_applicable"), "harness_error": props.get("harness_error"),
-        "driver_failure": props.get("driver_failure"),
+        "driver_failure": props.get("driver_failure"), "artifacts": props.get("artifacts"),
     })
     if report.when == "teardown" or (report.when == "setup" and not report.passed) or report.when == "call":
         if report.when != "teardown":

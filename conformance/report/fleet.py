@@ -14,7 +14,7 @@ from conformance.host import versions
 from conformance.report.headline import needs
 
 LEVEL_RANK = {"none": 0, "xml-only": 1, "host": 2, "full": 3}
-STATUSES = ("pass", "fail", "error", "skip", "not-run")
+STATUSES = ("pass", "flaky", "fail", "error", "skip", "not-run")
 MiB = 1024 * 1024
 
 
@@ -46,8 +46,13 @@ def case_rows(reports: dict[str, dict]) -> list[dict]:
                 "id": case["id"], "feature": case["feature"], "name": case["name"],
                 "operation": case.get("operation", "create"), "hosts": {}})
             reason = case["reason"].splitlines()[0][:300] if case["reason"] else ""
-            row["hosts"][label] = {"verdict": case["verdict"], "level_reached": case["level_reached"],
-                                   "reason": reason}
+            found = row["hosts"][label] = {"verdict": case["verdict"], "level_reached": case["level_reached"],
+                                           "reason": reason}
+            kept = [f"hosts/{label}/{a['path']}" for a in case.get("artifacts") or [] if "path" in a]
+            if kept:  # the host's artefacts, relative to the fleet report
+                found["artifacts"] = kept
+            if case.get("attempts"):
+                found["attempts"] = len(case["attempts"])
     return sorted(rows.values(), key=lambda row: (order.get(row["id"], len(order)), row["id"]))
 
 
@@ -115,7 +120,10 @@ def _host_short(host: dict) -> str:
     if cert["verdict"] == "certified":
         return f"{host['label']} level {cert['level']}"
     summary = host["summary"]
-    why = cert["problem"] or f"{summary['fail'] + summary['error']} of {summary['total']} cases failed or errored"
+    failed = summary["fail"] + summary["error"]
+    flaky = f"{summary.get('flaky', 0)} flaky (passed only on a rerun)" if summary.get("flaky") else ""
+    why = cert["problem"] or ", ".join(filter(None, [
+        f"{failed} of {summary['total']} cases failed or errored" if failed or not flaky else "", flaky]))
     return f"{host['label']} {cert['verdict'].upper()}: {why}"
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from lxml import etree
 from subunit import StreamResultToBytes
 
-from conformance.report import subunit_stream, writers
+from conformance.report import forensics, subunit_stream, writers
 
 e = html.escape
 
@@ -54,7 +54,8 @@ def write_junit(fleet: dict, reports: dict[str, dict], path: Path) -> None:
                  ("host.accelerator", f"{host['accelerator']} ({host['accelerator_reason']})"),
                  ("host.report", host["report"]), *_fleet_properties(fleet)]
         suite = writers.junit_suite(reports[host["label"]],
-                                    f"conformance[{writers._clean(fleet['driver'])}]@{host['label']}", extra)
+                                    f"conformance[{writers._clean(fleet['driver'])}]@{host['label']}", extra,
+                                    base=_host_base(host))
         suite.set("hostname", host["label"])
         root.append(suite)
         for key in totals:
@@ -64,14 +65,22 @@ def write_junit(fleet: dict, reports: dict[str, dict], path: Path) -> None:
     etree.ElementTree(root).write(str(path), xml_declaration=True, encoding="utf-8", pretty_print=True)
 
 
+def _host_base(host: dict) -> str:
+    """The host's report directory relative to the fleet's (``hosts/<label>/``)."""
+    return host["report"].rsplit("/", 1)[0] + "/"
+
+
 def write_subunit(fleet: dict, reports: dict[str, dict], path: Path) -> None:
     """Every host's tests in one stream: id ``<label>.<feature>.<name>[<level>] id-<uuid>``,
-    tag ``host:<label>`` besides the single-host tags."""
+    tag ``host:<label>`` besides the single-host tags; artefacts named by their path from
+    the fleet directory (``hosts/<label>/artifacts/...``)."""
     with open(path, "wb") as stream:
         out = StreamResultToBytes(stream)
         for host in fleet["hosts"]:
+            base = _host_base(host)
+            files = forensics.SubunitFiles(path.parent / base, prefix=base)
             subunit_stream.emit(out, reports[host["label"]], prefix=f"{host['label']}.",
-                                tags=(f"host:{host['label']}",))
+                                tags=(f"host:{host['label']}",), files=files)
 
 
 def _hosts_table(fleet: dict) -> str:
@@ -108,8 +117,12 @@ def _matrix(fleet: dict) -> str:
             if found is None:
                 cells.append("<td class='cell'>&mdash;</td>")
                 continue
+            link = ""
+            if found.get("artifacts"):  # the host's page lists them, a link per file
+                page = e(f"hosts/{label}/report.html#case-{case['id']}", quote=True)
+                link = f" <a href=\"{page}\">{len(found['artifacts'])} artefacts</a>"
             cells.append(f"<td class='cell' title=\"{e(found['reason'], quote=True)}\">"
-                         f"{writers._badge(found['verdict'])} <small>{e(found['level_reached'])}</small></td>")
+                         f"{writers._badge(found['verdict'])} <small>{e(found['level_reached'])}</small>{link}</td>")
         rows.append(f"<tr><td><code>{e(case['id'])}</code></td><td>{e(case['feature'])}</td>"
                     f"<td>{e(case['operation'])}</td><td>{e(case['name'])}</td>{''.join(cells)}</tr>")
     head = "".join(f"<th>{e(label)}</th>" for label in labels)

@@ -2,7 +2,8 @@
 
 ``certification()`` gives the verdict (certified / not certified / interrupted), the
 certification level reached (full, host, xml-only, none), per level how many cases were
-verified out of those that have a check there, and every skip reason with its count. All
+verified out of those that have a check there (and how many of them only on a rerun:
+flaky), the flaky cases, and every skip reason with its count. All
 four reports (terminal, report.json, report.html, junit.xml) print its ``headline``.
 """
 
@@ -22,10 +23,10 @@ NEEDS = [
 
 
 def level_counts(results: list[dict]) -> dict:
-    """level -> {checked, pass, fail, error, skip, not-run, n/a}; checked excludes n/a."""
+    """level -> {checked, pass, flaky, fail, error, skip, not-run, n/a}; checked excludes n/a."""
     counts = {}
     for level in LEVELS:
-        row = {"checked": 0, "pass": 0, "fail": 0, "error": 0, "skip": 0, "not-run": 0, "n/a": 0}
+        row = {"checked": 0, "pass": 0, "flaky": 0, "fail": 0, "error": 0, "skip": 0, "not-run": 0, "n/a": 0}
         for result in results:
             status = result["levels"][level]["status"]
             row[status] += 1
@@ -66,12 +67,13 @@ def needs(skips: list[dict]) -> list[tuple[str, int]]:
     return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
 
 
-def level_reached(counts: dict, max_level: str) -> str:
-    """The deepest level up to which every case with a check there passed."""
+def level_reached(counts: dict, max_level: str, flaky_passes: bool = False) -> str:
+    """The deepest level up to which every case with a check there passed (``flaky_passes``:
+    a level that passed only on a rerun counts as passed)."""
     reached = "none"
     for level in LEVELS[:LEVELS.index(max_level) + 1]:
         row = counts[level]
-        if row["pass"] != row["checked"]:
+        if row["pass"] + (row.get("flaky", 0) if flaky_passes else 0) != row["checked"]:
             break
         reached = LEVEL_NAMES[level]
     return reached
@@ -82,22 +84,31 @@ def _short(text: str) -> str:
     return line if len(line) <= SHORT_REASON else line[:SHORT_REASON - 3] + "..."
 
 
+def _flaky_note(row: dict) -> str:
+    return f" ({row['flaky']} flaky)" if row.get("flaky") else ""
+
+
 def certification(results: list[dict], max_level: str = "guest", interrupted: dict | None = None,
-                  problem: str | None = None, scope: str | None = None) -> dict:
+                  problem: str | None = None, scope: str | None = None,
+                  flaky_is_failure: bool = True) -> dict:
     """The verdict and what backs it; ``interrupted`` = {signal, after_seconds} if stopped,
     ``problem`` = why the pytest run cannot back a verdict (e.g. nothing collected),
-    ``scope`` = what the certification is limited to (e.g. create only, protocol 1)."""
+    ``scope`` = what the certification is limited to (e.g. create only, protocol 1),
+    ``flaky_is_failure`` (``[run] flaky_is_failure``) = whether a case that passed only on
+    a rerun (``flaky``) keeps the run from being certified; either way the headline counts them."""
     counts = level_counts(results)
     skips = skip_reasons(results)
     failed = sum(1 for r in results if r["verdict"] in ("fail", "error"))
+    flaky = sum(1 for r in results if r["verdict"] == "flaky")
     if interrupted:
         verdict, level = "interrupted", "none"
-    elif failed or problem:
+    elif failed or problem or (flaky and flaky_is_failure):
         verdict, level = "not certified", "none"
     else:
-        verdict, level = "certified", level_reached(counts, max_level)
+        verdict, level = "certified", level_reached(counts, max_level, flaky_passes=True)
     per_level = ", ".join(
-        f"{lvl} {counts[lvl]['pass']}/{counts[lvl]['checked']}" if lvl in LEVELS[:LEVELS.index(max_level) + 1]
+        f"{lvl} {counts[lvl]['pass']}/{counts[lvl]['checked']}{_flaky_note(counts[lvl])}"
+        if lvl in LEVELS[:LEVELS.index(max_level) + 1]
         else f"{lvl} not run (--level {max_level})" for lvl in LEVELS)
     detail = per_level
     if scope:
@@ -108,9 +119,20 @@ def certification(results: list[dict], max_level: str = "guest", interrupted: di
         headline = (f"INTERRUPTED by {interrupted['signal']} after {interrupted['after_seconds']} s: "
                     f"no certification verdict; finished before the stop: {detail}")
     elif verdict == "not certified":
-        why = problem or f"{failed} of {len(results)} cases failed or errored"
-        headline = f"NOT CERTIFIED ({why}; {detail})"
+        whys = [problem] if problem else []
+        if failed and not problem:
+            whys.append(f"{failed} of {len(results)} cases failed or errored")
+        if flaky:
+            whys.append(f"{_flaky(flaky)} passed only on a rerun"
+                        + (", [run] flaky_is_failure = true" if flaky_is_failure else ""))
+        headline = f"NOT CERTIFIED ({'; '.join(whys)}; {detail})"
     else:
-        headline = f"CERTIFIED, level {level} ({detail})"
+        note = f", {_flaky(flaky)} (passed only on a rerun)" if flaky else ""
+        headline = f"CERTIFIED, level {level}{note} ({detail})"
     return {"verdict": verdict, "level": level, "levels": counts, "skipped": skips,
-            "interrupted": interrupted, "problem": problem, "scope": scope, "headline": headline}
+            "interrupted": interrupted, "problem": problem, "scope": scope, "headline": headline,
+            "flaky": flaky, "flaky_is_failure": flaky_is_failure}
+
+
+def _flaky(count: int) -> str:
+    return f"{count} flaky case{'s' if count != 1 else ''}"

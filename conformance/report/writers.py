@@ -10,11 +10,12 @@ from pathlib import Path
 
 from lxml import etree
 
+from conformance.report import forensics
 from conformance.report.aggregate import LEVELS
 from conformance.report.digest import digest
 
-STATUS_COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "error": "#6a1b9a", "skip": "#9e9e9e",
-                  "not-run": "#ef6c00", "n/a": "#cfcfcf"}
+STATUS_COLOURS = {"pass": "#2e7d32", "flaky": "#f9a825", "fail": "#c62828", "error": "#6a1b9a",
+                  "skip": "#9e9e9e", "not-run": "#ef6c00", "n/a": "#cfcfcf"}
 
 
 def schema(name: str = "report-schema.json") -> dict:
@@ -54,8 +55,10 @@ def write_junit(report: dict, path: Path) -> None:
                                                  pretty_print=True)
 
 
-def junit_suite(report: dict, name: str | None = None, extra=()) -> etree._Element:
-    """The <testsuite> of ``report`` (``extra``: more (name, value) suite properties)."""
+def junit_suite(report: dict, name: str | None = None, extra=(), base: str = "") -> etree._Element:
+    """The <testsuite> of ``report`` (``extra``: more (name, value) suite properties; ``base``:
+    put in front of artefact paths, for a report read from another directory)."""
+    flaky_is_failure = report["certification"].get("flaky_is_failure", True)
     suite = etree.Element("testsuite", name=name or f"conformance[{_clean(report['driver'])}]")
     props = etree.SubElement(suite, "properties")
     for prop, value in [*_junit_properties(report), *extra]:
@@ -71,16 +74,22 @@ def junit_suite(report: dict, name: str | None = None, extra=()) -> etree._Eleme
                                     name=f"{case['name']}[{level}] id-{case['id']}",
                                     time=str(entry.get("duration", 0)))
             message = _clean(entry["reason"])[:2000]
-            if entry["status"] == "fail":
+            status = forensics.junit_extras(test, case, level, entry, flaky_is_failure, base)
+            if entry["status"] == "flaky" and status == "fail":
+                counts["failures"] += 1
+                etree.SubElement(test, "failure", message=_headline(f"flaky ([run] flaky_is_failure): {message}")
+                                 ).text = _clean(forensics.attempts_text(case))[:4000]
+            elif status == "fail":
                 counts["failures"] += 1
                 etree.SubElement(test, "failure", message=_headline(message)).text = \
                     message + "\n" + _clean(json.dumps(entry.get("evidence"), default=str))[:4000]
-            elif entry["status"] == "error":
+            elif status == "error":
                 counts["errors"] += 1
                 etree.SubElement(test, "error", message=_headline(message)).text = message
-            elif entry["status"] in ("skip", "not-run"):
+            elif status in ("skip", "not-run"):
                 counts["skipped"] += 1
                 etree.SubElement(test, "skipped", message=message)
+            forensics.junit_artifacts(test, entry.get("artifacts"), base)
     for key, value in counts.items():
         suite.set(key, str(value))
     return suite
@@ -93,7 +102,10 @@ def _junit_properties(report: dict):
     yield "headline", cert["headline"]
     for level, row in cert["levels"].items():
         yield f"level.{level}", f"{row['pass']}/{row['checked']} passed" + "".join(
-            f", {row[k]} {k}" for k in ("fail", "error", "skip", "not-run", "n/a") if row.get(k))
+            f", {row[k]} {k}" for k in ("flaky", "fail", "error", "skip", "not-run", "n/a") if row.get(k))
+    if cert.get("flaky"):
+        yield "flaky", (f"{cert['flaky']} cases passed only on a rerun; [run] flaky_is_failure = "
+                        f"{str(cert.get('flaky_is_failure', True)).lower()}")
     for number, skip in enumerate(cert["skipped"], 1):
         yield f"skipped.{number}", f"{skip['cases']} cases, {skip['level']}: {skip['reason']}"
     if cert["interrupted"]:
@@ -128,7 +140,7 @@ def _operations_table(report: dict) -> str:
 def _levels_table(cert: dict) -> str:
     rows = "".join(
         f"<tr><th>{e(level)}</th><td>{row['pass']}/{row['checked']}</td>"
-        f"<td>{''.join(_badge(k, row[k]) for k in ('fail', 'error', 'skip', 'not-run', 'n/a') if row.get(k))}</td></tr>"
+        f"<td>{''.join(_badge(k, row[k]) for k in ('flaky', 'fail', 'error', 'skip', 'not-run', 'n/a') if row.get(k))}</td></tr>"
         for level, row in cert["levels"].items())
     skips = "".join(f"<li>{s['cases']} cases, level {e(s['level'])}: {e(s['reason'])}</li>" for s in cert["skipped"])
     return (f"<table id='levels'><tr><th>level</th><th>verified</th><th>not verified</th></tr>{rows}</table>"
@@ -136,6 +148,22 @@ def _levels_table(cert: dict) -> str:
 
 
 e = html.escape
+
+
+def _case_detail(case: dict) -> str:
+    """A failed or flaky case: each level that did not pass (reason, evidence), its
+    artefacts (a link per file) and its attempts."""
+    out = [f"<h3 id='case-{e(case['id'], quote=True)}'>{e(case['feature'])} / {e(case['name'])} "
+           f"<small>{e(case['id'])}</small> {_badge(case['verdict'])}</h3>"]
+    for level in LEVELS:
+        entry = case["levels"][level]
+        if entry["status"] in ("fail", "error", "flaky"):
+            evidence = json.dumps(entry.get("evidence"), indent=1, default=str)[:6000]
+            out.append(f"<p>{_badge(entry['status'])} level {level}</p><pre>{e(entry['reason'][:6000])}</pre>"
+                       f"<pre>{e(evidence)}</pre>")
+    out.append(forensics.html_artifacts(case.get("artifacts") or []))
+    out.append(forensics.html_attempts(case))
+    return "".join(out)
 
 
 def write_html(report: dict, path: Path) -> None:
@@ -165,23 +193,24 @@ def write_html(report: dict, path: Path) -> None:
         out.append(f"<tr><th>{e(feature)}</th>{''.join(cells)}</tr>")
     out.append("</table>")
     out.append(_operations_table(report))
-    failing = [c for c in report["cases"] if c["verdict"] in ("fail", "error")]
-    out.append(f"<h2>Failures ({len(failing)})</h2>")
-    for case in failing:
-        out.append(f"<h3>{e(case['feature'])} / {e(case['name'])} <small>{e(case['id'])}</small></h3>")
-        for level in LEVELS:
-            entry = case["levels"][level]
-            if entry["status"] in ("fail", "error"):
-                evidence = json.dumps(entry.get("evidence"), indent=1, default=str)[:6000]
-                out.append(f"<p>{_badge(entry['status'])} level {level}</p><pre>{e(entry['reason'][:6000])}</pre>"
-                           f"<pre>{e(evidence)}</pre>")
+    for title, section, verdicts in (("Failures", "failures", ("fail", "error")),
+                                     ("Flaky: passed only on a rerun", "flaky", ("flaky",))):
+        listed = [c for c in report["cases"] if c["verdict"] in verdicts]
+        if section == "flaky" and not listed:
+            continue
+        out.append(f"<h2 id='{section}'>{title} ({len(listed)})</h2>")
+        for case in listed:
+            out.append(_case_detail(case))
     out.append("<h2>All cases</h2><table id='cases'><tr><th>id</th><th>feature</th><th>operation</th><th>case</th>"
-               "<th>verdict</th><th>level reached</th>" + "".join(f"<th>{lvl}</th>" for lvl in LEVELS) + "</tr>")
+               "<th>verdict</th><th>level reached</th>" + "".join(f"<th>{lvl}</th>" for lvl in LEVELS)
+               + "<th>artefacts</th></tr>")
     for case in report["cases"]:
         cells = "".join(f"<td title=\"{e(case['levels'][lvl]['reason'][:500], quote=True)}\">"
                         f"{_badge(case['levels'][lvl]['status'])}</td>" for lvl in LEVELS)
+        kept = [a for a in case.get("artifacts") or [] if "path" in a]
+        link = (f"<a href='#case-{e(case['id'], quote=True)}'>{len(kept)} files</a>" if kept else "")
         out.append(f"<tr><td><code>{e(case['id'])}</code></td><td>{e(case['feature'])}</td>"
                    f"<td>{e(case.get('operation', 'create'))}</td><td>{e(case['name'])}</td><td>{_badge(case['verdict'])}</td>"
-                   f"<td>{e(case['level_reached'])}</td>{cells}</tr>")
+                   f"<td>{e(case['level_reached'])}</td>{cells}<td>{link}</td></tr>")
     out.append("</table></body></html>")
     path.write_text("\n".join(out), encoding="utf-8")

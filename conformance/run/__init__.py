@@ -14,6 +14,7 @@ own; the steps, one module each:
 - :mod:`~conformance.run.prepare`: accelerator, the shared guest image, the host's facts
 - :mod:`~conformance.run.child`: the pytest child session of a host
 - :mod:`~conformance.run.results`: what the child streamed; why it cannot back a verdict
+- :mod:`~conformance.run.rerun`: ``--rerun-failures``: failed cases run again, the ``flaky`` verdict
 - :mod:`~conformance.run.host_report`: per-case verdicts and a host's report
 - :mod:`~conformance.run.reports`: writing a host's and a fleet's four files (also ``merge``)
 - :mod:`~conformance.run.terminal`: what the run prints

@@ -50,6 +50,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--parallel", type=int, default=None,
                         help="pytest-xdist workers (default: [run] parallel; 1 at --level xml unless "
                              "the driver is a one-shot exec: program)")
+    parser.add_argument("--rerun-failures", type=int, default=None, metavar="N",
+                        help="run failed and errored cases (with the cases sharing their guests) up to N "
+                             "more times; one that passes on a rerun is flaky (default: [run] rerun_failures, 0)")
     parser.add_argument("--output-dir", default=None, help="default results/<timestamp>")
     parser.add_argument("--config", default=None, help="INI config (see etc/conformance.conf.example)")
     parser.add_argument("--no-progress", action="store_true")
@@ -88,8 +91,12 @@ def _certify(args, config, certification: Run) -> int:
     require = args.require_level or config.require_level
     if require and LEVEL_ORDER.index(require) > LEVEL_ORDER.index(args.level):
         raise SelectionError(f"--require-level {require} is deeper than --level {args.level}")
+    reruns = config.rerun_failures if args.rerun_failures is None else args.rerun_failures
+    if reruns < 0:
+        raise SelectionError("--rerun-failures must be 0 or more")
     settings = Settings(args.driver, args.level, args.accel or config.accel, config,
-                        certification.stop, require, protocol, "none" if args.no_progress else "auto")
+                        certification.stop, require, protocol, "none" if args.no_progress else "auto",
+                        reruns, config.flaky_is_failure)
     from conformance.catalogue import ALL_CASES
     if not any(selection.case_wanted(c) for c in ALL_CASES):
         print("conformance: the selection matches no case", file=sys.stderr)

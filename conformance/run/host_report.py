@@ -40,7 +40,7 @@ class HostOutcome:
         if self.report["certification"]["verdict"] != "interrupted" and settings.stop.requested:
             set_certification(self.report, certification(self.verdicts, settings.level,
                                                          settings.stop.summary(), self.problem,
-                                                         settings.scope))
+                                                         settings.scope, settings.flaky_is_failure))
             write_host_reports(self.report, self.out)
 
 
@@ -61,7 +61,7 @@ def build(settings: Settings, verdicts_, results, selection, uri, virt_type, rea
     from conformance.report.aggregate import matrix, operation_matrix
     config = settings.config
     summary = {k: sum(1 for v in verdicts_ if v["verdict"] == k)
-               for k in ("pass", "fail", "error", "skip", "not-run")}
+               for k in ("pass", "flaky", "fail", "error", "skip", "not-run")}
     summary["total"] = len(verdicts_)
     return {
         "format": 1, "driver": settings.driver, "started": started,

@@ -52,6 +52,16 @@ def certify_host(settings: Settings, host: Host, selection: Selection, out: Path
         interrupted = settings.stop.summary()
         verdicts = host_report.verdicts(results, cases, virt_type, settings, interrupted, host.title)
         problem = pytest_problem(results["exitstatus"], interrupted, out, results.get("stderr", ""))
+        if settings.rerun_failures and not (interrupted or blocker or problem):
+            from conformance.run.rerun import rerun_host
+            verdicts = rerun_host(settings, verdicts, results, selection, cases, out,
+                                  lambda sel, where: run_pytest(settings, sel, host.uri, parallel, where,
+                                                                label, _attempt_tmp(tmp, where),
+                                                                prepared.child_env),
+                                  lambda found, chosen, stopped: host_report.verdicts(
+                                      found, chosen, virt_type, settings, stopped, host.title),
+                                  lambda text: say(label, text))
+            interrupted = settings.stop.summary()
         if not interrupted and not blocker and (
                 problem or any(v["verdict"] in ("fail", "error") for v in verdicts)):
             blocker = unreachable(host)  # did the host die under the run?
@@ -66,8 +76,16 @@ def certify_host(settings: Settings, host: Host, selection: Selection, out: Path
     report["host"]["workers"] = parallel  # what a fleet report says of it (conformance merge)
     if label:
         report["host"]["label"] = label
-    set_certification(report, certification(verdicts, settings.level, interrupted, problem, settings.scope))
+    set_certification(report, certification(verdicts, settings.level, interrupted, problem, settings.scope,
+                                                  settings.flaky_is_failure))
     write_host_reports(report, out)
     outcome = HostOutcome(report, verdicts, problem, out, label, blocker)
     outcome.mark_interrupted(settings)  # the signal arrived while the reports were being written
     return outcome
+
+
+def _attempt_tmp(tmp: Path, where: Path) -> Path:
+    """A rerun's own temp dir inside the host's (``where``: its ``attempts/<n>`` directory)."""
+    path = tmp / f"attempt-{where.name}"
+    path.mkdir()
+    return path

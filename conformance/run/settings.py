@@ -19,6 +19,8 @@ class Settings:
     require: str | None = None
     protocol: int = 2
     progress: str = "auto"  # --cfm-progress of the pytest children
+    rerun_failures: int = 0  # --rerun-failures: reruns of failed cases (conformance.run.rerun)
+    flaky_is_failure: bool = True  # [run] flaky_is_failure: a flaky case is not certified
 
     @property
     def scope(self) -> str | None:

@@ -24,16 +24,20 @@ def print_host(report: dict, problem: str | None, out: Path) -> None:
     """A single host's failed and errored cases (first line of each reason), its problem and
     its headline."""
     for verdict in report["cases"]:
-        if verdict["verdict"] in ("fail", "error"):
+        if verdict["verdict"] in ("fail", "error", "flaky"):
             first = verdict["reason"].splitlines()[0] if verdict["reason"] else ""
             first = re.sub(r"^(\w+: )E\s+", r"\1", first)  # pytest's "E   " assertion prefix
             print(f"{verdict['verdict'].upper()} {verdict['id']} {verdict['feature']}/{verdict['name']}: "
                   f"{first}"[:300])
+            kept = sorted({a["path"].rsplit("/", 1)[0] for a in verdict.get("artifacts") or [] if "path" in a})
+            if kept:
+                print(f"  artefacts: {', '.join(str(out / k) + '/' for k in kept)}"[:600])
     if problem:
         print(f"conformance: {problem}", file=sys.stderr)
     summary = report["summary"]
     print(f"certify: {summary['headline']}")
-    print(f"certify: {summary['pass']} passed, {summary['fail']} failed, {summary['error']} errors, "
+    flaky = f", {summary['flaky']} flaky" if summary.get("flaky") else ""
+    print(f"certify: {summary['pass']} passed{flaky}, {summary['fail']} failed, {summary['error']} errors, "
           f"{summary['skip']} skipped of {summary['total']} cases in {report['wall_seconds']} s; "
           f"reports in {out}/ (report.json, junit.xml, report.html, report.subunit)")
 
@@ -53,7 +57,8 @@ def print_fleet(fleet: dict, out: Path) -> None:
               f"(all in report.html and report.json)")
     summary = fleet["summary"]
     print(f"certify: {summary['headline']}")
-    print(f"certify: {summary['pass']} passed, {summary['fail']} failed, {summary['error']} errors, "
+    flaky = f", {summary['flaky']} flaky" if summary.get("flaky") else ""
+    print(f"certify: {summary['pass']} passed{flaky}, {summary['fail']} failed, {summary['error']} errors, "
           f"{summary['skip']} skipped of {summary['runs']} case runs ({summary['cases']} cases, "
           f"{summary['hosts']} hosts) in {fleet['wall_seconds']} s; reports in {out}/ (report.json, "
           f"junit.xml, report.html, report.subunit; per host in hosts/<label>/)")

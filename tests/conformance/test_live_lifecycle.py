@@ -25,6 +25,7 @@ import pytest
 
 from conformance.live import GUEST, HOST, agent, lifecycle, persistence, plan, record, requests, trails
 from conformance.live.grouping import config_key
+from fixtures.artifacts import keep
 from fixtures.background import destroy_later, drain
 from fixtures.driver import config_of, pairs_of
 from fixtures.guests import wait_for_agent, watchdog_fires
@@ -122,7 +123,8 @@ def lifecycle_guest(request, live_group, trail, lab, guest_image, accelerator, d
         lifecycle.wait_for_new_boot(guest, facts["boots_seen"], timeouts.boot_timeout)
         if pair.after.agent:
             wait_for_agent(guest, timeouts)
-    except BaseException:
+    except BaseException as exc:
+        keep(guest, exc)  # its artefacts, for the report of the failed pair
         guest.destroy()
         raise
     held = Held(guest, placement, name, instance_uuid, config_key(after_xml, pair.after))

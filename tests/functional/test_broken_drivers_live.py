@@ -1,7 +1,9 @@
 """The deliberately broken drivers whose mistake a booted guest shows are caught at the live
 levels too, not only in their XML: each certified at full level on a case it gets wrong,
 the modes spread over them (in process, one-shot exec, exec-stream, protocol 2 over the
-stream). tests/unit/test_broken_drivers.py shows every mode catching them at level xml."""
+stream). tests/unit/test_broken_drivers.py shows every mode catching them at level xml.
+Each failed level leaves its artefacts (console, QEMU log, the driver's and the booted XML,
+before and after the operation, events, QMP, dmesg), linked from all four reports."""
 
 import json
 import os
@@ -11,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from support.artifact_links import assert_artifacts_everywhere
 from conformance.catalogue import ALL_CASES
 
 pytestmark = [pytest.mark.functional, pytest.mark.slow]
@@ -52,3 +55,5 @@ def test_broken_driver_is_caught_at_every_level(tmp_path, module, mode, case, ho
     levels = {level: result["levels"][level]["status"] for level in ("xml", "host", "guest")}
     assert levels["xml"] == "fail" and levels["host"] in host, (levels, result["reason"])
     assert levels["guest"] in guest, (levels, result["levels"]["guest"]["reason"])
+    operation = result["operation"] if result["operation"] != "create" else None
+    assert_artifacts_everywhere(tmp_path / "out", result, operation)

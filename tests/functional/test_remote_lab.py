@@ -53,7 +53,23 @@ def test_guest_on_remote_host_over_ssh(namespace_hosts, local_image):
         assert guest.boot_ids() and guest.shell("cat /proc/sys/kernel/random/boot_id").text.strip() \
             == guest.boot_ids()[-1]
         assert "pool cfm" in host.leftovers()
+        _assert_failure_artifacts(guest, shell=True)
     assert host.leftovers() == []
+
+
+def _assert_failure_artifacts(guest, shell: bool) -> None:
+    """What a failed check of this remote guest would keep: its console (a pool volume),
+    QEMU's log over ssh (or why not, without a shell), its XML, events, QMP and dmesg."""
+    from conformance.report.artifacts import guest_pieces
+    pieces = {p.name: p for p in guest_pieces(guest, agent=shell)}
+    assert pieces["console.log"].data, pieces["console.log"]
+    assert b"<domain" in pieces["booted-create.xml"].data and b"<domain" in pieces["driver-create.xml"].data
+    assert pieces["events.json"].data.startswith(b"[")
+    if shell:
+        assert guest.name.encode() in pieces["qemu.log"].data, pieces["qemu.log"]
+        assert pieces["dmesg.txt"].data, pieces["dmesg.txt"]
+    else:
+        assert pieces["qemu.log"].data is None and "qemu+ssh" in pieces["qemu.log"].unavailable, pieces["qemu.log"]
 
 
 def test_workers_adopt_the_image_certify_uploaded_once(namespace_hosts, local_image):
@@ -89,6 +105,7 @@ def test_host_facts_without_shell_are_a_named_skip(namespace_hosts, local_image)
         with pytest.raises(HostCapabilityMissing, match=r"qemu\+tls://.*qemu\+ssh"):
             qemu.guest_cmdline(guest)
         assert lab.capabilities().unknown
+        _assert_failure_artifacts(guest, shell=False)
     log = f"/var/log/libvirt/qemu/{guest.name}.log"
     assert host.leftovers() == [f"file {log}"]
     subprocess.run(["ssh", "-F", host.ssh_config, host.address, f"rm -f {log}"], timeout=30, check=True)

@@ -20,7 +20,7 @@ def report_of(results, driver="reference", reason="TCG", interrupted=None, probl
     from conformance.report.aggregate import matrix
     from conformance.report.headline import certification
     cert = certification(results, "guest", interrupted, problem)
-    summary = {k: sum(1 for r in results if r["verdict"] == k) for k in ("pass", "fail", "error", "skip")}
+    summary = {k: sum(1 for r in results if r["verdict"] == k) for k in ("pass", "flaky", "fail", "error", "skip")}
     summary.update(total=len(results), verdict=cert["verdict"], certification_level=cert["level"],
                    headline=cert["headline"])
     return writers.finish({
