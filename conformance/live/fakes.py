@@ -56,6 +56,7 @@ class FakeGuest:
     console: str = ""
     name: str = "cfm-fake"
     uuid: str = "00000000-0000-4000-8000-00000000f00d"
+    vcpu_threads: list = field(default_factory=lambda: [4243])  # host thread id per vCPU
 
     # -- host side --------------------------------------------------------------------
     def live_xml(self):
@@ -80,7 +81,8 @@ class FakeGuest:
                 {"id": {"vendor": v, "device": d}, "qdev_id": q, "slot": i}
                 for i, (v, d, q) in enumerate(self.pci)]}]
         if command == "query-cpus-fast":
-            return [{"cpu-index": 0, "qom-path": CPU_PATH}]
+            return [{"cpu-index": i, "qom-path": CPU_PATH if i == 0 else f"{CPU_PATH}-{i}",
+                     "thread-id": tid} for i, tid in enumerate(self.vcpu_threads)]
         raise RuntimeError(f"fake QMP has no {command}")
 
     # -- guest side -------------------------------------------------------------------

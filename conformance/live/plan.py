@@ -18,7 +18,8 @@ from conformance.catalogue.expected import expected_outcome
 from conformance.contract import Accepted, Boot, Request
 from conformance.drivers import load_driver, run_driver
 from conformance.errors import AnswerChanged, HarnessError
-from conformance.live import (agent, hidden_hypervisor, locked_memory, pmu, rng, watchdog)
+from conformance.live import (agent, cpu_tune, hidden_hypervisor, locked_memory, pmu, rng,
+                              watchdog)
 from conformance.live.grouping import GuestGroup, LiveCase, group, normalise
 from conformance.live.requests import NotLive, live_request, live_requests
 
@@ -30,8 +31,9 @@ HOST_CHECKS = {
     "rng": lambda g, f: rng.check_host(g, rng.expected_from(f.rng)),
     "pmu": lambda g, f: pmu.check_host(g, f.pmu),
     "hidden_hypervisor": lambda g, f: hidden_hypervisor.check_host(g, f.hide_hypervisor),
-    "locked_memory": lambda g, f, ram=None: locked_memory.check_host(
-        g, f.locked_memory, ram or 256 * 1024 * 1024),
+    "locked_memory": lambda g, f, ram=None: {
+        **locked_memory.check_host(g, f.locked_memory, ram or 256 * 1024 * 1024),
+        **cpu_tune.check_host(g, f)},
 }
 
 GUEST_CHECKS = {
