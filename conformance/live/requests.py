@@ -27,6 +27,11 @@ class NotLive:
     reason: str
 
 
+def not_live_yet(operation: str) -> str:
+    """Why a case of a protocol-3 operation has no live check (its level-1 check still runs)."""
+    return f"operation {operation} is certified at level xml; live execution is not implemented yet"
+
+
 def with_agent(request: Request, feature: str) -> Request:
     """``request`` with the guest agent on its image (and on the old image of a rebuild):
     the harness's only command channel into the guest, unless the case is about the agent

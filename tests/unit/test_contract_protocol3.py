@@ -1,0 +1,99 @@
+"""Protocol 3 (docs/driver-protocol.md, "Protocol 3"): the request shape of the rest of the
+lifecycle, its schema, and who receives it."""
+
+import json
+
+import pytest
+
+from conformance.contract import (MIGRATIONS, PROTOCOL_2_OPERATIONS, PROTOCOL_3_OPERATIONS,
+                                  SOURCE_DOMAIN_MAX, HostSettings, Request, driver_protocol,
+                                  scope_of, validate)
+from conformance.drivers import load_driver
+from conformance.errors import RequestInvalid
+
+SOURCE = "<domain type='qemu'><name>instance-00000001</name></domain>"
+
+
+def request(operation: str, **keys) -> Request:
+    if operation in MIGRATIONS:
+        keys = {"source_host": HostSettings(), "source_domain": SOURCE, **keys}
+    return Request(operation=operation, **keys)
+
+
+@pytest.mark.parametrize("operation", PROTOCOL_3_OPERATIONS)
+def test_round_trip_through_the_schema(operation):
+    """Every protocol-3 request is written as protocol 3, valid against request-v3.json, and
+    read back unchanged."""
+    made = request(operation, host=HostSettings(rng_dev_path="/dev/hwrng"))
+    data = json.loads(made.to_json())
+    assert data["protocol"] == 3 and data["operation"] == operation
+    assert ("source_domain" in data) == (operation in MIGRATIONS)
+    validate("request", data)
+    assert Request.from_dict(data) == made
+
+
+@pytest.mark.parametrize("operation", PROTOCOL_2_OPERATIONS)
+def test_protocol_2_requests_are_written_as_before(operation):
+    """A protocol-2 operation still makes a protocol-2 request with no protocol-3 key."""
+    made = Request(operation=operation, **({"old_flavor": Request().flavor.__class__(name="old")}
+                                           if operation == "resize" else {})
+                   | ({"old_image": Request().image} if operation == "rebuild" else {}))
+    data = made.to_dict()
+    assert data["protocol"] == 2 and not {"source_host", "source_domain"} & set(data)
+
+
+@pytest.mark.parametrize("operation", MIGRATIONS)
+@pytest.mark.parametrize("missing", ["source_host", "source_domain"])
+def test_a_migration_needs_its_source(operation, missing):
+    with pytest.raises(RequestInvalid, match=missing):
+        request(operation, **{missing: None})
+    data = json.loads(request(operation).to_json())
+    del data[missing]
+    with pytest.raises(RequestInvalid):
+        Request.from_dict(data)
+
+
+@pytest.mark.parametrize("operation", ["create", "reboot", "suspend_resume", "evacuate"])
+def test_only_a_migration_has_a_source(operation):
+    with pytest.raises(RequestInvalid, match="only for a migration"):
+        Request(operation=operation, source_host=HostSettings())
+    data = json.loads(Request(operation=operation).to_json())
+    data["source_domain"] = SOURCE
+    with pytest.raises(RequestInvalid):
+        Request.from_dict(data)
+
+
+def test_source_domain_is_bounded():
+    with pytest.raises(RequestInvalid, match="source_domain"):
+        request("live_migrate", source_domain="x" * (SOURCE_DOMAIN_MAX + 1))
+    data = json.loads(request("live_migrate").to_json())
+    data["source_domain"] = "x" * (SOURCE_DOMAIN_MAX + 1)
+    with pytest.raises(RequestInvalid):
+        validate("request", data)
+
+
+def test_protocol_3_keys_and_operations_are_refused_elsewhere():
+    """A protocol-2 request cannot name a protocol-3 operation nor carry its keys; a
+    protocol-3 request carries neither old_flavor nor old_image."""
+    data = json.loads(request("live_migrate").to_json())
+    with pytest.raises(RequestInvalid):
+        validate("request", {**data, "protocol": 2})
+    plain = json.loads(Request(operation="reboot").to_json())
+    with pytest.raises(RequestInvalid):
+        validate("request", {**plain, "source_host": {"rng_dev_path": "/dev/urandom"}})
+    with pytest.raises(RequestInvalid):
+        validate("request", {**json.loads(request("pause_unpause").to_json()),
+                             "old_image": {"name": "x", "properties": {}}})
+
+
+def test_exec_specs_name_protocol_3():
+    assert driver_protocol(load_driver("exec3:true")) == 3
+    assert driver_protocol(load_driver("exec3-stream:true")) == 3
+
+
+def test_scope_names_what_an_older_driver_is_certified_on():
+    """The headline's scope: nothing for protocol 3, the protocol-2 operations for 2."""
+    assert scope_of(3) is None
+    assert "create only" in scope_of(1)
+    two = scope_of(2)
+    assert "protocol 2" in two and all(op in two for op in PROTOCOL_3_OPERATIONS)
