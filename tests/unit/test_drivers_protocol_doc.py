@@ -144,3 +144,16 @@ def test_protocol_3_request_examples_are_valid():
         assert (data["protocol"], request.operation) == (3, operation)
         assert (request.source_domain is not None) == (operation == "live_migrate")
         etree.fromstring(request.source_domain.encode()) if request.source_domain else None
+
+
+def test_live_migration_answer_passes_the_checks():
+    """The live-migration answer expresses the reference's features for the documented
+    request: the source's watchdog, RNG backend and agent channel."""
+    request = Request.from_json(example("request-live-migrate"))
+    expected = expected_outcome(request)
+    assert expected.accepted and expected.features.watchdog_action == "reset"
+    dom = etree.fromstring(example("accepted-live-migrate").encode())
+    assert check_schema(dom) == []
+    assert check_xml(expected.features, dom, request) == []
+    source = etree.fromstring(request.source_domain.encode())
+    assert check_xml(expected.features, source, request) == []  # the source runs the same
