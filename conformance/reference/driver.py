@@ -33,13 +33,14 @@ from dataclasses import replace
 
 from lxml import etree
 
-from conformance.contract import PROTOCOL_3_OPERATIONS, HostSettings, Rejected, Request
+from conformance.contract import PROTOCOL_3_OPERATIONS, Rejected, Request
 from conformance.errors import RequestInvalid
 from conformance.reference import (agent, api, base, cpu_policy, cpu_tune, hidden_hypervisor,
                                    locked_memory, machine_type, mem_encryption, operations,
                                    page_size, pmu, rng, scheduling, validation, watchdog)
 from conformance.reference.features import Features, Realtime
 from conformance.reference.inputs import Inputs
+from conformance.reference.operations import before_host
 from conformance.reference.releases import Model, model as modelled
 
 
@@ -48,12 +49,6 @@ def _inputs(request: Request, api_validation: bool, release: Model) -> Inputs:
         validation.validate_extra_specs(request.flavor.extra_specs, release)
     props = validation.coerce_image_properties(request.image.properties, release)
     return Inputs.of(request, props, release)
-
-
-def before_host(host: HostSettings) -> HostSettings:
-    """The host when the instance was created: the same, but with the default RNG device (a
-    lifecycle case's host may have lost it since)."""
-    return replace(host, rng_dev_path=HostSettings().rng_dev_path)
 
 
 def _before(request: Request) -> Request:

@@ -6,7 +6,7 @@ Each operation is one of four kinds, by where the domain after it comes from:
 - the existing domain, unchanged (``suspend_resume``: ``resume`` restores the saved domain,
   ``_get_existing_domain_xml``; ``pause_unpause``: no redefinition; ``soft_reboot``:
   ``_soft_reboot`` relaunches the same domain after the ACPI shutdown). The answer is the
-  create answer on the host as it was at the create (:func:`~conformance.reference.driver.before_host`):
+  create answer on the host as it was at the create (:func:`before_host`):
   a host that lost its RNG device since does not change it;
 - regenerated on the same host (``clean_stop_start``: ``power_off`` with a timeout asks the
   guest first, ``_clean_shutdown``, then ``power_on`` is ``_hard_reboot``): as ``stop_start``;
@@ -44,6 +44,12 @@ MOVED = ("live_migrate",)
 Resolver = Callable[[Request], "tuple[Inputs, Features]"]
 
 
+def before_host(host: HostSettings) -> HostSettings:
+    """The host when the instance was created: the same, but with the default RNG device (a
+    lifecycle case's host may have lost it since)."""
+    return replace(host, rng_dev_path=HostSettings().rng_dev_path)
+
+
 def _plain(request: Request, operation: str, host: HostSettings) -> Request:
     return replace(request, operation=operation, host=host, source_host=None, source_domain=None)
 
@@ -51,8 +57,6 @@ def _plain(request: Request, operation: str, host: HostSettings) -> Request:
 def equivalent(request: Request) -> Request:
     """The protocol-1/2 request whose domain is this operation's domain (not for
     ``live_migrate``, which has none)."""
-    from conformance.reference.driver import before_host  # driver.py imports this module
-
     op = request.operation
     if op in EXISTING:
         return _plain(request, "create", before_host(request.host))
