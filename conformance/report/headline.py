@@ -19,6 +19,8 @@ NEEDS = [
     ("KVM", "need KVM"),
     ("RLIMIT_MEMLOCK", "need RLIMIT_MEMLOCK >= guest RAM or CAP_SYS_RESOURCE"),
     ("guest agent", "need the guest agent"),
+    ("needs protocol 2;", "need protocol 2"),  # checks/level_xml.py: an older driver's skips
+    ("needs protocol 3;", "need protocol 3"),
 ]
 
 

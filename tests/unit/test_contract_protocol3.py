@@ -97,3 +97,27 @@ def test_scope_names_what_an_older_driver_is_certified_on():
     assert "create only" in scope_of(1)
     two = scope_of(2)
     assert "protocol 2" in two and all(op in two for op in PROTOCOL_3_OPERATIONS)
+
+
+def test_an_older_driver_s_skips_are_summed_by_the_protocol_they_need():
+    """The headline sums the skips of an older driver as 'N need protocol 3' (one reason per
+    case otherwise: each names its case)."""
+    from conformance.report.headline import need_of, needs
+    skips = [{"level": "xml", "cases": 1, "reason": f"{i} rng/x-{i}: {op} needs protocol 3; the "
+              "driver speaks protocol 2 (certified on create and the operations of protocol 2)"}
+             for i, op in enumerate(PROTOCOL_3_OPERATIONS)]
+    assert needs(skips) == [("need protocol 3", len(PROTOCOL_3_OPERATIONS))]
+    assert need_of("x: resize needs protocol 2; the driver speaks protocol 1") == "need protocol 2"
+
+
+def test_report_html_has_a_row_per_operation():
+    """The operation x level table of report.html: one row per operation certified."""
+    from lxml import etree
+
+    from conformance.report.aggregate import operation_matrix
+    from conformance.report.writers import _operations_table
+    levels = {"xml": {"status": "pass"}, "host": {"status": "n/a"}, "guest": {"status": "n/a"}}
+    results = [{"operation": op, "levels": levels} for op in ("create",) + PROTOCOL_3_OPERATIONS]
+    table = etree.fromstring(_operations_table({"operations": operation_matrix(results)}).split("</h2>", 1)[1])
+    rows = [tr.findtext("th") for tr in table.findall("tr")[1:]]
+    assert rows == ["create", *PROTOCOL_3_OPERATIONS]
