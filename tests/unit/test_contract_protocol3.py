@@ -121,3 +121,23 @@ def test_report_html_has_a_row_per_operation():
     table = etree.fromstring(_operations_table({"operations": operation_matrix(results)}).split("</h2>", 1)[1])
     rows = [tr.findtext("th") for tr in table.findall("tr")[1:]]
     assert rows == ["create", *PROTOCOL_3_OPERATIONS]
+
+
+def test_a_protocol_2_driver_is_certified_on_what_it_speaks(tmp_path):
+    """certify --level xml of a protocol-2 driver selects create and the protocol-2 operations
+    only (as a protocol-1 driver gets create only): no skips, its level reached, the headline
+    naming what it is certified on."""
+    import subprocess
+    import sys
+    served = f"{sys.executable} -m conformance.cli driver-exec reference"
+    done = subprocess.run([sys.executable, "-m", "conformance.cli", "certify", "--driver",
+                           f"exec2-stream:{served}", "--level", "xml", "--parallel", "1",
+                           "--feature", "agent", "--no-progress", "--output-dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    report = json.loads((tmp_path / "report.json").read_text())
+    assert report["driver_protocol"] == 2
+    assert {c["operation"] for c in report["cases"]} <= {"create", *PROTOCOL_2_OPERATIONS}
+    headline = report["certification"]["headline"]
+    assert headline.startswith("CERTIFIED, level xml-only (certified on create and reboot"), headline
+    assert "need protocol 3" not in headline
