@@ -141,3 +141,16 @@ def test_a_protocol_2_driver_is_certified_on_what_it_speaks(tmp_path):
     headline = report["certification"]["headline"]
     assert headline.startswith("CERTIFIED, level xml-only (certified on create and reboot"), headline
     assert "need protocol 3" not in headline
+
+
+def test_a_live_headline_says_which_cases_were_certified_at_level_xml_only():
+    """A certification deeper than xml names the protocol-3 cases that had no live check."""
+    from conformance.live.requests import not_live_yet
+    from conformance.report.headline import certification
+    na = {"status": "n/a", "reason": not_live_yet("evacuate")}
+    results = [{"id": "a", "verdict": "pass", "levels": {"xml": {"status": "pass"}, "host": na, "guest": na}},
+               {"id": "b", "verdict": "pass", "levels": {lvl: {"status": "pass"} for lvl in ("xml", "host", "guest")}}]
+    headline = certification(results, "guest")["headline"]
+    assert headline.startswith("CERTIFIED, level full")
+    assert "1 cases of protocol-3 operations at level xml only (live execution not implemented yet)" in headline
+    assert "protocol-3" not in certification(results, "xml")["headline"]
