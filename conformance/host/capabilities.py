@@ -132,8 +132,10 @@ def sev_blocker(caps: "HostCapabilities") -> str | None:
     """Why a memory-encrypted (AMD SEV) guest cannot start on the host, or None."""
     if caps.amd_sev == "enabled" and caps.kvm_device == "rw":
         return None
-    return (f"memory-encrypted guest cannot start here: AMD SEV is {caps.amd_sev} on the host "
-            f"({SEV_PARAMETER}) and /dev/kvm is {caps.kvm_device}; it needs KVM on an AMD host "
+    sev = ("the kvm_amd module is not loaded" if caps.amd_sev == "kvm_amd not loaded"
+           else f"AMD SEV is {caps.amd_sev}")
+    return (f"memory-encrypted guest cannot start here: {sev} ({SEV_PARAMETER}), "
+            f"/dev/kvm is {caps.kvm_device}; it needs KVM on an AMD host "
             "with SEV enabled, and UEFI firmware the sandbox does not boot (level xml only)")
 
 

@@ -126,7 +126,7 @@ def test_boot_blocker_memory_encryption_names_the_missing_sev():
                         ).replace("<devices/>", "<launchSecurity type='sev'/><devices/>")
     caps = capabilities.HostCapabilities(None, None, "rw", False, "", {}, amd_sev="kvm_amd not loaded")
     reason = requests.boot_blocker(xml, "kvm", 1 << 28, caps)
-    assert "AMD SEV is kvm_amd not loaded" in reason and capabilities.SEV_PARAMETER in reason
+    assert "the kvm_amd module is not loaded" in reason and capabilities.SEV_PARAMETER in reason
     assert "/dev/kvm is absent" in requests.boot_blocker(xml, "kvm", 1 << 28, replace(
         caps, amd_sev="enabled", kvm_device="absent"))
     assert requests.boot_blocker(xml.replace("<memoryBacking><locked/></memoryBacking>", ""), "kvm",
