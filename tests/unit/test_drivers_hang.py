@@ -150,17 +150,11 @@ def test_case(case):
 def test_a_hung_driver_is_an_error_of_every_case_not_a_failure(tmp_path):
     """judge_xml does not judge a hung driver (DriverHung passes through it) and the report
     records the item as a harness error naming the hang, not as the driver failing."""
-    from conformance.run.results import read_results
     from conformance.report.aggregate import aggregate
     from conformance.catalogue import CASES
-    import subprocess
-    (tmp_path / "test_hung.py").write_text(HUNG_SUITE)
-    results = tmp_path / "results.jsonl"
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "conformance.report.collector",
-                           "-p", "no:cacheprovider", "--cfm-results", str(results), "-q",
-                           str(tmp_path / "test_hung.py")],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    entries = read_results(results, done.returncode)["entries"]
+    from support.collected_run import run_collected
+    done, results = run_collected(tmp_path, "test_hung.py", HUNG_SUITE)
+    entries = results["entries"]
     assert len(entries) == 2 and all(e["harness_error"] == "DriverHung" for e in entries), done.stdout
     verdicts = aggregate(entries, CASES[:2], {c.id: {"host": "-", "guest": "-"} for c in CASES[:2]})
     assert [v["verdict"] for v in verdicts] == ["error", "error"]

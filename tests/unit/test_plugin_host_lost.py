@@ -1,12 +1,9 @@
 """fixtures.plugin: a check during which the lab had to reconnect to libvirt (libvirtd went
 away and came back) decided nothing: its failure is an error naming the host."""
 
-import subprocess
-import sys
-
 from conformance.catalogue import CASES
-from conformance.run.results import read_results
 from conformance.report.aggregate import aggregate
+from support.collected_run import run_collected
 
 SUITE = '''
 import pytest
@@ -36,13 +33,8 @@ def test_case(case):
 
 
 def test_a_failure_during_a_reconnect_is_an_error_naming_the_host(tmp_path):
-    (tmp_path / "test_restart.py").write_text(SUITE)
-    results = tmp_path / "results.jsonl"
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "conformance.report.collector",
-                           "-p", "no:cacheprovider", "--cfm-results", str(results), "-q",
-                           str(tmp_path / "test_restart.py")],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    entries = read_results(results, done.returncode)["entries"]
+    done, results = run_collected(tmp_path, "test_restart.py", SUITE)
+    entries = results["entries"]
     verdicts = aggregate(entries, CASES[:2], {c.id: {"host": "-", "guest": "-"} for c in CASES[:2]})
     assert [v["verdict"] for v in verdicts] == ["error", "fail"], done.stdout[-3000:]
     assert "qemu:///system" in verdicts[0]["reason"] and "reconnect" in verdicts[0]["reason"]
@@ -82,12 +74,7 @@ def test_case(case, rebooted_guest):
 def test_a_shared_fixture_cut_by_a_reconnect_errors_naming_the_host_for_every_item(tmp_path):
     """A module-scoped fixture (a lifecycle pair's guest) that failed while the lab reconnected
     fails again for each item using it: each of them names the host, not only the first."""
-    (tmp_path / "test_shared.py").write_text(SHARED_FIXTURE)
-    results = tmp_path / "results.jsonl"
-    done = subprocess.run([sys.executable, "-m", "pytest", "-p", "conformance.report.collector",
-                           "-p", "no:cacheprovider", "--cfm-results", str(results), "-q",
-                           str(tmp_path / "test_shared.py")],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
-    entries = read_results(results, done.returncode)["entries"]
+    done, results = run_collected(tmp_path, "test_shared.py", SHARED_FIXTURE)
+    entries = results["entries"]
     assert len(entries) == 2, done.stdout[-3000:]
     assert all("libvirt host qemu:///system" in e["detail"] for e in entries), done.stdout[-3000:]

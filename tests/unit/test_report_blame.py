@@ -6,8 +6,6 @@ its reason; a harness fault, a guest that did not come up or a check cut off by
 pytest-timeout is an error."""
 
 import threading
-import subprocess
-import sys
 
 import libvirt
 import pytest
@@ -16,11 +14,11 @@ import testtools
 from lxml import etree
 
 from conformance.catalogue import CASES
-from conformance.run.results import read_results
 from conformance.report.aggregate import aggregate
 from conformance.report.subunit_stream import write_subunit
 from conformance.report.writers import write_html, write_json, write_junit
 from report_fakes import report_of
+from support.collected_run import run_collected
 
 PICKED = CASES[:8]
 RULE = "unsafe domain XML refused (uuid)"
@@ -72,13 +70,8 @@ WANT = ["fail", "fail", "error", "error", "skip", "fail", "pass", "error"]
 def reports(tmp_path_factory):
     """The fake suite run with the collector, aggregated and written as the four reports."""
     tmp = tmp_path_factory.mktemp("blame")
-    (tmp / "test_blame_suite.py").write_text(SUITE)
-    results = tmp / "results.jsonl"
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "conformance.report.collector", "-p", "no:cacheprovider",
-         "--cfm-results", str(results), "-q", str(tmp / "test_blame_suite.py")],
-        cwd=tmp, capture_output=True, text=True, timeout=120)
-    entries = read_results(results, done.returncode)["entries"]
+    _, results = run_collected(tmp, "test_blame_suite.py", SUITE)
+    entries = results["entries"]
     report = report_of(aggregate(entries, PICKED, max_level="xml"))
     write_json(report, tmp / "report.json")
     write_junit(report, tmp / "junit.xml")

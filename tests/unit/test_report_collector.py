@@ -7,6 +7,7 @@ import sys
 from conformance.catalogue import CASES
 from conformance.run.results import read_results
 from conformance.report.selection import Selection
+from support.collected_run import run_collected
 
 PICKED = CASES[:4]
 
@@ -92,14 +93,9 @@ def test_case(case, request):
 
 
 def test_a_check_raising_not_applicable_is_recorded_as_na(tmp_path):
-    (tmp_path / "test_na.py").write_text(NA_SUITE)
-    results = tmp_path / "results.json"
-    done = subprocess.run(
-        [sys.executable, "-m", "pytest", "-p", "conformance.report.collector", "-p", "no:cacheprovider",
-         "--cfm-results", str(results), "-q", str(tmp_path / "test_na.py")],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    done, results = run_collected(tmp_path, "test_na.py", NA_SUITE)
     assert done.returncode == 0, done.stdout + done.stderr
-    [entry] = read_results(results, done.returncode)["entries"]
+    [entry] = results["entries"]
     assert entry["outcome"] == "skipped"
     assert entry["not_applicable"] == "64 B per 1000 ms cannot be measured within 30 s"
 
