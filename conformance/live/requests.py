@@ -60,9 +60,7 @@ def live_requests(case, virt_type: str, **identity) -> tuple[Request, Request]:
     """(before, after) requests a lifecycle case is booted with: the host's virt type, the
     agent added as for create cases, one identity (the instance's) for both."""
     after = with_agent(replace(case.request(), virt_type=virt_type, **identity), case.feature)
-    before = replace(after, operation="create", old_flavor=None, old_image=None,
-                     flavor=after.old_flavor or after.flavor, image=after.old_image or after.image,
-                     host=replace(case.before_request().host))
+    before = with_agent(replace(case.before_request(), virt_type=virt_type, **identity), case.feature)
     return before, after
 
 
