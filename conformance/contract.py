@@ -2,7 +2,8 @@
 
 A driver turns a :class:`Request` (flavor + image + boot parameters + host
 settings, and since protocol 2 the lifecycle ``operation`` with the instance's
-current flavor/image) into libvirt domain XML, or refuses it with a named
+current flavor/image; since protocol 3 the rest of the lifecycle, a migration with the
+source host and the domain running there) into libvirt domain XML, or refuses it with a named
 :class:`Rejection`. In Python a driver is any object with ``name`` and
 ``build(request) -> str`` that raises :class:`Rejected` to refuse; it declares the
 protocol it speaks with a ``protocol`` attribute (absent: 1, create only). The JSON
@@ -19,11 +20,17 @@ from typing import Protocol, Union
 
 from conformance.errors import RequestInvalid
 
-PROTOCOL = 2  # the newest protocol; a create request is still written in protocol 1 form
-PROTOCOLS = (1, 2)
+PROTOCOL = 3  # the newest protocol; a create request is still written in protocol 1 form
+PROTOCOLS = (1, 2, 3)
 VIRT_TYPES = ("kvm", "qemu")
-# create (default), hard reboot, stop + start, resize (new flavor), rebuild (new image)
-OPERATIONS = ("create", "reboot", "stop_start", "resize", "rebuild")
+# protocol 2: hard reboot, stop + start, resize (new flavor), rebuild (new image)
+PROTOCOL_2_OPERATIONS = ("reboot", "stop_start", "resize", "rebuild")
+# protocol 3: the rest of Nova's lifecycle (docs/driver-protocol.md, "Protocol 3")
+PROTOCOL_3_OPERATIONS = ("live_migrate", "cold_migrate", "suspend_resume", "pause_unpause",
+                         "shelve_unshelve", "evacuate", "soft_reboot", "clean_stop_start")
+MIGRATIONS = ("live_migrate", "cold_migrate")  # the requests with source_host + source_domain
+OPERATIONS = ("create",) + PROTOCOL_2_OPERATIONS + PROTOCOL_3_OPERATIONS
+SOURCE_DOMAIN_MAX = 262144  # characters of source_domain (request-v3.json)
 
 REJECTION_CODES = frozenset({
     "InvalidWatchdogAction",
@@ -115,6 +122,11 @@ class Request:
     operation: str = "create"
     old_flavor: Flavor | None = None
     old_image: Image | None = None
+    # Protocol 3, migrations only: ``host`` is the destination's settings, ``source_host``
+    # the host the instance runs on, ``source_domain`` the domain XML running there (written
+    # by the harness, never by the driver).
+    source_host: HostSettings | None = None
+    source_domain: str | None = None
 
     def __post_init__(self):
         """The operation and the old flavor/image go together (as request-v2.json says)."""
@@ -130,22 +142,33 @@ class Request:
         if op == "resize" and self.old_flavor.name == self.flavor.name:
             raise RequestInvalid("operation resize: the new flavor must be another flavor "
                                  "(Nova: CannotResizeToSameFlavor)")
+        migration = op in MIGRATIONS
+        for name in ("source_host", "source_domain"):
+            if (getattr(self, name) is not None) != migration:
+                raise RequestInvalid(f"operation {op}: {name} is "
+                                     + ("required" if migration else "only for a migration"))
+        if migration and not 0 < len(self.source_domain) <= SOURCE_DOMAIN_MAX:
+            raise RequestInvalid(f"operation {op}: source_domain must have 1 to "
+                                 f"{SOURCE_DOMAIN_MAX} characters")
 
     @property
     def protocol(self) -> int:
-        """1 for a plain create (written exactly as protocol 1), else 2."""
+        """1 for a plain create (written exactly as protocol 1), 3 for the operations of
+        protocol 3, else 2."""
+        if self.operation in PROTOCOL_3_OPERATIONS:
+            return 3
         plain = self.operation == "create" and self.old_flavor is None and self.old_image is None
         return 1 if plain else 2
 
     def to_dict(self) -> dict:
         data = {"protocol": self.protocol, **asdict(self), "host": self.host.to_dict()}
+        if self.source_host is not None:
+            data["source_host"] = self.source_host.to_dict()
         if self.protocol == 1:
-            for key in ("operation", "old_flavor", "old_image"):
+            del data["operation"]
+        for key in ("old_flavor", "old_image", "source_host", "source_domain"):
+            if data[key] is None:
                 del data[key]
-        else:
-            for key in ("old_flavor", "old_image"):
-                if data[key] is None:
-                    del data[key]
         return data
 
     def to_json(self) -> str:
@@ -166,6 +189,8 @@ class Request:
             operation=data.get("operation", "create"),
             old_flavor=Flavor(**data["old_flavor"]) if "old_flavor" in data else None,
             old_image=Image(**data["old_image"]) if "old_image" in data else None,
+            source_host=HostSettings(**data["source_host"]) if "source_host" in data else None,
+            source_domain=data.get("source_domain"),
         )
 
     @classmethod
@@ -215,11 +240,23 @@ class Driver(Protocol):
 def driver_protocol(driver) -> int:
     """The protocol ``driver`` declares (its ``protocol`` attribute; 1 when absent).
 
-    A protocol-1 driver is certified on ``create`` only: it never receives a request
-    whose ``protocol`` is 2.
+    A driver never receives a request of a newer protocol than it speaks: a protocol-1
+    driver is certified on ``create`` only, a protocol-2 driver on create and the operations
+    of protocol 2 (``PROTOCOL_2_OPERATIONS``).
     """
     value = getattr(driver, "protocol", 1)
     return value if value in PROTOCOLS else 1
+
+
+def scope_of(protocol: int) -> str | None:
+    """What a certification of a driver speaking ``protocol`` is limited to (None: nothing;
+    the headline says it)."""
+    if protocol < 2:
+        return "create only: the driver speaks protocol 1 (no lifecycle requests)"
+    if protocol < PROTOCOL:
+        return (f"certified on create and {', '.join(PROTOCOL_2_OPERATIONS)}: the driver speaks "
+                f"protocol 2 (not certified: {', '.join(PROTOCOL_3_OPERATIONS)})")
+    return None
 
 
 def _schema(kind: str, version: int = 1) -> dict:
@@ -244,11 +281,12 @@ def validate(kind: str, data) -> None:
     "stream-hello", "stream-request" or "stream-reply").
 
     A request is checked against the schema of the protocol it names (request-v2.json
-    for ``"protocol": 2``, request-v1.json otherwise).
+    for ``"protocol": 2``, request-v3.json for 3, request-v1.json otherwise).
     """
     import jsonschema
 
-    version = 2 if kind == "request" and isinstance(data, dict) and data.get("protocol") == 2 else 1
+    named = data.get("protocol") if kind == "request" and isinstance(data, dict) else None
+    version = named if named in (2, 3) and not isinstance(named, bool) else 1
     try:
         error = jsonschema.exceptions.best_match(_validator(kind, version).iter_errors(data))
         if error is not None:

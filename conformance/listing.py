@@ -54,6 +54,7 @@ def _short(answer: str) -> str:
 def run(args) -> int:
     from conformance.catalogue import ALL_CASES
     from conformance.catalogue.expected import expected_outcome
+    from conformance.live.operations import live_blocker
 
     host = _host_levels()
     blocker, sev = _locked_memory_blocker(), _sev_blocker()
@@ -77,6 +78,9 @@ def run(args) -> int:
             runnable = {lvl: (v if lvl == "xml" else f"no: {sev}") for lvl, v in runnable.items()}
         if case.feature == "locked_memory" and "guest" in runnable:
             runnable["guest"] = "n/a: locked memory has no guest-visible effect"
+        not_live = live_blocker(case.operation)
+        if not_live and accepted:
+            runnable.update(host=f"no: {not_live}", guest=f"no: {not_live}")
         rows.append({"id": case.id, "feature": case.feature, "operation": case.operation,
                      "name": case.name, "levels": levels, "here": runnable})
     if args.json:

@@ -4,19 +4,22 @@ Ids are hard-coded uuid literals, registered in ``ids.txt`` (id, feature, name) 
 reused for another case (enforced by tests/unit/test_catalogue_ids.py).
 
 ``CASES`` is the create-time catalogue; ``LIFECYCLE_CASES`` are judged after a reboot,
-stop/start, resize or rebuild (``Case.operation``; protocol-2 drivers only);
+stop/start, resize or rebuild (``Case.operation``; protocol-2 drivers and newer), then after
+the operations of protocol 3 (``catalogue/operations.py``; protocol-3 drivers only);
 ``ALL_CASES`` is both, in feature order.
 """
 
 from __future__ import annotations
 
-from conformance.catalogue import (agent, hidden_hypervisor, locked_memory, mem_encryption, pmu,
-                                   q35, realtime, rng, watchdog)
+from conformance.catalogue import (agent, hidden_hypervisor, locked_memory, mem_encryption,
+                                   operations, pmu, q35, realtime, rng, watchdog)
 from conformance.catalogue.case import DEFAULT_VIRT_TYPE, Case
 
 FEATURES = ("agent", "watchdog", "rng", "pmu", "hidden_hypervisor", "locked_memory")
-# the six features, then cases across features: q35 guests, realtime and memory encryption
-_MODULES = (agent, watchdog, rng, pmu, hidden_hypervisor, locked_memory, q35, realtime, mem_encryption)
+# the six features, then cases across features: q35 guests, realtime and memory encryption,
+# then the protocol-3 operations (lifecycle cases only, after every protocol-2 one)
+_MODULES = (agent, watchdog, rng, pmu, hidden_hypervisor, locked_memory, q35, realtime, mem_encryption,
+            operations)
 
 CASES: tuple[Case, ...] = tuple(c for module in _MODULES for c in module.CASES)
 LIFECYCLE_CASES: tuple[Case, ...] = tuple(c for module in _MODULES for c in module.LIFECYCLE)

@@ -1,6 +1,6 @@
 """``conformance driver-exec DRIVER_SPEC``: serve a Python driver over the exec protocol.
 
-One-shot (``exec:``, ``exec2:``): reads one request (JSON, protocol 1 or 2) from stdin.
+One-shot (``exec:``, ``exec2:``, ``exec3:``): reads one request (JSON, protocol 1, 2 or 3) from stdin.
 Exit 0 with domain XML on stdout, exit 2 with ``{"error", "message"}`` on stdout, exit 3
 with a message on stderr when the request is invalid (a protocol-2 request for a driver
 that declares protocol 1 included) or the driver spec cannot be loaded.

@@ -3,8 +3,9 @@
 Specs: ``reference``; ``nova`` (optional extra, imported only when asked for);
 ``nova==VERSION`` / ``nova@VERSION`` (that Nova release in its own cached virtualenv);
 ``exec:COMMAND`` (an external program speaking docs/driver-protocol.md, protocol 1, one
-process per request; ``exec2:COMMAND``: protocol 2); ``exec-stream:COMMAND`` /
-``exec2-stream:COMMAND`` (the same program kept running, one JSON line per request);
+process per request; ``exec2:COMMAND``, ``exec3:COMMAND``: protocol 2, 3);
+``exec-stream:COMMAND`` / ``exec2-stream:COMMAND`` / ``exec3-stream:COMMAND`` (the same
+program kept running, one JSON line per request);
 ``module:attr`` (a Python driver object, class or factory).
 """
 
@@ -42,16 +43,16 @@ def load_driver(spec: str, *, exec_timeout: float = exec_driver.DEFAULT_TIMEOUT)
     if spec.startswith(("nova==", "nova@")):
         from conformance.drivers import nova_versions
         return nova_versions.load(spec)
-    for prefix, protocol in (("exec-stream:", 1), ("exec2-stream:", 2)):
+    for prefix, protocol in (("exec-stream:", 1), ("exec2-stream:", 2), ("exec3-stream:", 3)):
         if spec.startswith(prefix):
             return exec_stream.StreamDriver.from_command(spec[len(prefix):], timeout=exec_timeout,
                                                          protocol=protocol)
-    for prefix, protocol in (("exec:", 1), ("exec2:", 2)):
+    for prefix, protocol in (("exec:", 1), ("exec2:", 2), ("exec3:", 3)):
         if spec.startswith(prefix):
             return exec_driver.ExecDriver.from_command(spec[len(prefix):], timeout=exec_timeout,
                                                        protocol=protocol)
     if ":" in spec:
         return python_driver.load(spec)
     raise DriverLoadError(f"unknown driver spec {spec!r}: expected 'reference', 'nova', 'nova==X.Y.Z', "
-                          "'exec:COMMAND', 'exec2:COMMAND', 'exec-stream:COMMAND', "
-                          "'exec2-stream:COMMAND' or 'module:attr'")
+                          "'exec:COMMAND', 'exec2:COMMAND', 'exec3:COMMAND', 'exec-stream:COMMAND', "
+                          "'exec2-stream:COMMAND', 'exec3-stream:COMMAND' or 'module:attr'")

@@ -21,20 +21,17 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
-import libvirt
-
 from conformance.catalogue import LIFECYCLE_CASES
 from conformance.catalogue.expected import expected_outcome
 from conformance.contract import Accepted, Boot, Request, driver_protocol
 from conformance.drivers import run_driver
-from conformance.errors import GuestError, HarnessError
+from conformance.errors import HarnessError
 from conformance.live.grouping import config_key
+from conformance.live.operations import performer
 from conformance.live.persistence import new_boots
 from conformance.live.plan import judged_driver
-from conformance.live.requests import NotLive, live_requests, may_not_boot
+from conformance.live.requests import NotLive, live_requests, may_not_boot, not_live_yet
 from conformance.waiters import wait_until
-
-STOP_TIMEOUT = 30
 
 
 @dataclass(frozen=True, eq=False)
@@ -93,6 +90,9 @@ def live_pairs(driver, virt_type: str = "qemu",
             other.append(NotLive(case.id, case.feature, "the driver speaks protocol 1: "
                                  "certified on create only"))
             continue
+        if performer(case.operation) is None:
+            other.append(NotLive(case.id, case.feature, not_live_yet(case.operation)))
+            continue
         before, after = live_requests(case, virt_type)
         want_before, want_after = expected_outcome(before), expected_outcome(after)
         if not want_after.accepted:
@@ -139,30 +139,20 @@ def boot_xmls(driver, pair: LifecyclePair, virt_type: str, boot: Boot, instance_
 
 
 def apply(lab, guest, placement, after_xml: str, operation: str) -> None:
-    """Do ``operation`` to the running ``guest`` as Nova's compute host does: stop the domain
-    (hard: ``destroy``), define the regenerated ``after_xml`` for the same domain (sandboxed
-    with the guest's own placement: same libvirt name, uuid and console), start it. XML the
-    sandbox refuses raises before the guest is touched; XML libvirt refuses raises
-    DomainRefused (the driver's failure, as on create). A stop or start cut by libvirtd
-    going away is HostUnreachable (conformance.lab.link)."""
-    noted = guest.history.defined(operation, after_xml)  # the failure artefacts show it
-    xml = noted["defined"] = lab.sandboxed(after_xml, placement)
-    try:
-        guest.link.call(f"the {operation}'s destroy", lambda domain: domain.destroy())
-    except libvirt.libvirtError as exc:
-        raise GuestError(f"{guest.name}: {operation}: destroy failed: {exc.get_error_message()}") from None
-    guest.wait_for_state("shutoff", STOP_TIMEOUT)
-    domain = lab.define(xml)
-    if domain.UUIDString() != guest.uuid:
-        raise GuestError(f"{guest.name}: {operation}: the new definition has uuid "
-                         f"{domain.UUIDString()}, not the instance's {guest.uuid}")
-    guest.restarted()
-    try:
-        guest.link.call(f"the {operation}'s start", lambda domain: domain.create())
-    except libvirt.libvirtError as exc:
-        raise GuestError(f"{guest.name}: {operation}: the new domain did not start: "
-                         f"{exc.get_error_message()}") from None
-    guest.note_booted()
+    """Do ``operation`` to the running ``guest`` as Nova's compute host does
+    (:mod:`conformance.live.operations`)."""
+    performer(operation).perform(lab, guest, placement, after_xml, operation)
+
+
+def settle(guest, facts: dict, timeout: float) -> None:
+    """Wait until the operation's effect on the boot shows: the one new boot marker of an
+    operation that restarts the guest, else the domain running again."""
+    if performer(facts["operation"]).restarts:
+        wait_for_new_boot(guest, facts["boots_seen"], timeout)
+    else:
+        wait_until(lambda: guest.state()[0] == "running", timeout,
+                   f"{guest.name}: not running again after the {facts['operation']}",
+                   detail=lambda: guest.console_tail())
 
 
 def wait_for_new_boot(guest, seen, timeout: float) -> str:
@@ -172,4 +162,5 @@ def wait_for_new_boot(guest, seen, timeout: float) -> str:
     return boots[0]
 
 
-__all__ = ["LifecyclePair", "live_pairs", "pairs_of", "boot_xmls", "apply", "wait_for_new_boot"]
+__all__ = ["LifecyclePair", "live_pairs", "pairs_of", "boot_xmls", "apply", "settle",
+           "wait_for_new_boot"]

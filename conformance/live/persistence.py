@@ -5,10 +5,12 @@ the driver's own before and after answers (before the sandbox rewrites anything)
 :func:`check_persisted_host` then demands the instance's uuid, ``<sysinfo>`` uuid and name
 in both answers, an after domain that differs from the before domain where the reference's
 features change, and the instance's uuid on the running domain; :func:`check_persisted_guest`
-the instance's uuid as the guest's SMBIOS system uuid. That the guest restarted exactly once
-(one new boot id, on the console and in the guest, the domain running) follows from the
-harness's own destroy/define/start: when it did not, no verdict is possible
-(:class:`~conformance.errors.GuestError`), whatever the driver answered.
+the instance's uuid as the guest's SMBIOS system uuid. What the operation does to the boot
+follows from what the harness itself did (:mod:`conformance.live.operations`): exactly one
+new boot id after an operation that restarts the guest, the same boot id after one that
+does not (pause, suspend, live migration), on the console and in the guest, the domain
+running. When it is otherwise, no verdict is possible (:class:`~conformance.errors.GuestError`),
+whatever the driver answered.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from conformance.drivers.output import parse_domain
 from conformance.errors import GuestError
 from conformance.live import GUEST, HOST, expect
 from conformance.live.grouping import normalise
+from conformance.live.operations import performer
 from conformance.live.shell import sh
 
 FEATURE = "lifecycle"
@@ -57,6 +60,7 @@ def facts_before(guest, pair, before_xml: str, after_xml: str,
     (``before_xml``, ``after_xml``) before the sandbox rewrites anything."""
     seen = guest.boot_ids()
     return {"operation": pair.operation, "boot_before": seen[-1], "boots_seen": seen,
+            "restarts": performer(pair.operation).restarts,
             "instance": {"uuid": instance_uuid, "name": instance_name},
             "answered": {"before": identity(before_xml), "after": identity(after_xml)},
             "must_change": must_change(pair.before, pair.after),
@@ -112,16 +116,19 @@ def check_persisted_host(guest, facts: dict) -> dict:
     if state != "running":
         raise GuestError(f"{guest.name}: domain state after the {operation} is {state!r}, not "
                          "running: no verdict on what persisted")
-    if len(boots) != 1:
+    want = 1 if facts.get("restarts", True) else 0
+    if len(boots) != want:
         raise GuestError(f"{guest.name}: {len(boots)} boots since the operation ({boots}), not "
-                         f"exactly one: the {operation} did not restart the guest once")
+                         f"{'exactly one' if want else 'none'}: the {operation} "
+                         f"{'did not restart the guest once' if want else 'restarted the guest'}")
     return evidence
 
 
 def check_persisted_guest(guest, facts: dict) -> dict:
     """Guest level: the guest reads the instance's uuid as its SMBIOS system uuid (what the
-    driver answered). The agent answers again and the kernel's boot id is the one new boot
-    (else no verdict: GuestError)."""
+    driver answered). The agent answers again and the kernel's boot id is the one new boot,
+    or the boot id before the operation when it does not restart the guest (else no
+    verdict: GuestError)."""
     operation, instance = facts["operation"], facts["instance"]
     guest.ping()
     boot_now = _read(guest, "cat /proc/sys/kernel/random/boot_id")
@@ -129,9 +136,13 @@ def check_persisted_guest(guest, facts: dict) -> dict:
     boots = new_boots(guest, _seen(facts))
     evidence = {"instance": instance, "product_uuid": product_uuid, "operation": operation,
                 "boot_before": facts["boot_before"], "boot_now": boot_now, "boots_after": boots}
-    if boots != [boot_now]:
+    if facts.get("restarts", True) and boots != [boot_now]:
         raise GuestError(f"{guest.name}: in-guest boot id after the {operation} is {boot_now}, "
                          f"the boots on the console since it {boots}: the guest did not restart once")
+    if not facts.get("restarts", True) and (boots or boot_now != facts["boot_before"]):
+        raise GuestError(f"{guest.name}: in-guest boot id after the {operation} is {boot_now}, "
+                         f"before it {facts['boot_before']}, new boots on the console {boots}: "
+                         "the guest restarted")
     expect(same_uuid(product_uuid, instance["uuid"]), FEATURE, GUEST,
            f"SMBIOS system uuid in the guest after the {operation}", instance["uuid"],
            product_uuid, **evidence)

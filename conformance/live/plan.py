@@ -21,6 +21,7 @@ from conformance.errors import AnswerChanged, HarnessError
 from conformance.live import (agent, cpu_tune, hidden_hypervisor, locked_memory, pmu, rng,
                               watchdog)
 from conformance.live.grouping import GuestGroup, LiveCase, group, normalise
+from conformance.live.operations import live_blocker
 from conformance.live.requests import NotLive, live_request, live_requests
 
 PLACEHOLDER_BOOT = Boot()
@@ -62,7 +63,12 @@ def guest_blocker(feature: str, virt_type: str, why: str = "") -> str | None:
 def no_check_levels(case, virt_type: str = "qemu") -> dict[str, str]:
     """Levels at which no check exists for ``case`` ({level: reason}): both live levels when
     the reference rejects it (nothing to boot), the guest level of a feature without a
-    guest-visible effect. Every other level has a check that must report."""
+    guest-visible effect, both live levels of an operation the harness does not perform live
+    (:func:`conformance.live.operations.live_blocker`).
+    Every other level has a check that must report."""
+    reason = live_blocker(case.operation)
+    if reason:
+        return {"host": reason, "guest": reason}
     if case.operation != "create":
         expected = expected_outcome(live_requests(case, virt_type)[1])
     else:

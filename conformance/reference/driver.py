@@ -23,7 +23,8 @@ request create would refuse with create's answer (such an instance cannot exist)
 and the old image, rebuild from the old flavor and the new image. The instance's state before
 a resize/rebuild must be one Nova could have created on that host (else
 :class:`~conformance.errors.RequestInvalid`). ``release`` picks the Nova release modelled
-(``reference/releases.py``: a version string or a ``Model``; default the newest).
+(``reference/releases.py``: a version string or a ``Model``; default the newest). The
+operations of protocol 3 resolve through those of protocols 1 and 2 (``reference/operations.py``).
 """
 
 from __future__ import annotations
@@ -32,13 +33,14 @@ from dataclasses import replace
 
 from lxml import etree
 
-from conformance.contract import HostSettings, Rejected, Request
+from conformance.contract import PROTOCOL_3_OPERATIONS, Rejected, Request
 from conformance.errors import RequestInvalid
 from conformance.reference import (agent, api, base, cpu_policy, cpu_tune, hidden_hypervisor,
-                                   locked_memory, machine_type, mem_encryption, page_size, pmu,
-                                   rng, scheduling, validation, watchdog)
+                                   locked_memory, machine_type, mem_encryption, operations,
+                                   page_size, pmu, rng, scheduling, validation, watchdog)
 from conformance.reference.features import Features, Realtime
 from conformance.reference.inputs import Inputs
+from conformance.reference.operations import before_host
 from conformance.reference.releases import Model, model as modelled
 
 
@@ -47,12 +49,6 @@ def _inputs(request: Request, api_validation: bool, release: Model) -> Inputs:
         validation.validate_extra_specs(request.flavor.extra_specs, release)
     props = validation.coerce_image_properties(request.image.properties, release)
     return Inputs.of(request, props, release)
-
-
-def before_host(host: HostSettings) -> HostSettings:
-    """The host when the instance was created: the same, but with the default RNG device (a
-    lifecycle case's host may have lost it since)."""
-    return replace(host, rng_dev_path=HostSettings().rng_dev_path)
 
 
 def _before(request: Request) -> Request:
@@ -116,6 +112,8 @@ def _compute(inputs: Inputs, admitted: api.Admitted) -> tuple[str, bool, str | N
 
 
 def _resolve(request: Request, api_validation: bool, release) -> tuple[Inputs, Features]:
+    if request.operation in PROTOCOL_3_OPERATIONS:  # in terms of create, reboot, stop_start
+        return operations.resolve(request, lambda plain: _resolve(plain, api_validation, release))
     inputs = _inputs(request, api_validation, modelled(release))
     admitted = _admit(request, inputs, api_validation)
     machine, locked, model = _compute(inputs, admitted)
@@ -136,7 +134,8 @@ def resolve(request: Request, *, api_validation: bool = True, release: str | Mod
 
 
 class ReferenceDriver:
-    """Nova-faithful reference driver (protocol 2: every lifecycle operation).
+    """Nova-faithful reference driver (protocol 3: every lifecycle operation; those of
+    protocol 3 in ``reference/operations.py``).
 
     ``api_validation=False`` models flavors whose extra specs were stored before API
     microversion 2.86 (no extra-spec validation, so the driver-level leniency and
@@ -145,7 +144,7 @@ class ReferenceDriver:
     """
 
     name = "reference"
-    protocol = 2
+    protocol = 3
 
     def __init__(self, *, api_validation: bool = True, release: str | Model | None = None):
         self.api_validation = api_validation

@@ -197,7 +197,7 @@ def matrix(results: list[dict]) -> dict:
 
 
 def operation_matrix(results: list[dict]) -> dict:
-    """operation -> level -> {status: count} (create, reboot, stop_start, resize, rebuild)."""
+    """operation -> level -> {status: count} (every operation of the cases, in catalogue order)."""
     table: dict = {}
     for result in results:
         row = table.setdefault(result.get("operation", "create"), {lvl: {} for lvl in LEVELS})

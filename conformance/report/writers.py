@@ -127,7 +127,7 @@ def _badge(status: str, count: int | None = None) -> str:
 
 
 def _operations_table(report: dict) -> str:
-    """Cases grouped by lifecycle operation (create, reboot, stop_start, resize, rebuild)."""
+    """Cases grouped by lifecycle operation (a row per operation of the certified cases)."""
     rows = "".join(
         f"<tr><th>{e(op)}</th>" + "".join(
             f"<td>{''.join(_badge(s, row[lvl][s]) for s in STATUS_COLOURS if row[lvl].get(s))}</td>"

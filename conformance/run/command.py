@@ -78,7 +78,7 @@ def run(args) -> int:
 
 
 def _certify(args, config, certification: Run) -> int:
-    from conformance.contract import driver_protocol
+    from conformance.contract import PROTOCOL_2_OPERATIONS, driver_protocol
     from conformance.drivers import load_driver
     try:
         protocol = driver_protocol(load_driver(args.driver))
@@ -88,6 +88,8 @@ def _certify(args, config, certification: Run) -> int:
     selection = _selection(args, config)
     if protocol < 2:  # lifecycle requests are protocol 2: such a driver is judged on create only
         selection.operations = ["create"]
+    elif protocol < 3:  # nor is a protocol-2 driver asked the operations of protocol 3
+        selection.operations = ["create", *PROTOCOL_2_OPERATIONS]
     require = args.require_level or config.require_level
     if require and LEVEL_ORDER.index(require) > LEVEL_ORDER.index(args.level):
         raise SelectionError(f"--require-level {require} is deeper than --level {args.level}")

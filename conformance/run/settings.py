@@ -24,7 +24,8 @@ class Settings:
 
     @property
     def scope(self) -> str | None:
-        return None if self.protocol >= 2 else "create only: the driver speaks protocol 1 (no lifecycle requests)"
+        from conformance.contract import scope_of
+        return scope_of(self.protocol)
 
     @property
     def config_path(self) -> str | None:

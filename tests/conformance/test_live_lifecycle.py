@@ -120,7 +120,7 @@ def lifecycle_guest(request, live_group, trail, lab, guest_image, accelerator, d
         facts = {**persistence.facts_before(guest, pair, before_xml, after_xml, name,
                                             instance_uuid), "guest_reused": reuse}
         lifecycle.apply(lab, guest, placement, after_xml, pair.operation)
-        lifecycle.wait_for_new_boot(guest, facts["boots_seen"], timeouts.boot_timeout)
+        lifecycle.settle(guest, facts, timeouts.boot_timeout)
         if pair.after.agent:
             wait_for_agent(guest, timeouts)
     except BaseException as exc:

@@ -19,9 +19,9 @@ SERVED = f"{sys.executable} -m conformance.cli driver-exec"
 ONE_GUEST = {"agent": "a81c5eb3", "watchdog": "9a191045", "rng": "76668c91", "pmu": "b84f83e6",
              "hidden_hypervisor": "6f8988f1", "locked_memory": "56d8e7f8"}
 KINDS = {  # kind -> (driver spec, protocol)
-    "reference": ("reference", 2),
+    "reference": ("reference", 3),
     "module-protocol-1": ("broken_drivers.create_only:driver", 1),
-    "module-protocol-2": ("conformance.reference:ReferenceDriver", 2),
+    "module-protocol-3": ("conformance.reference:ReferenceDriver", 3),
     "exec": (f"exec:{SERVED} reference", 1),
     "exec2": (f"exec2:{SERVED} reference", 2),
     "exec-stream": (f"exec-stream:{SERVED} reference", 1),

@@ -1,7 +1,8 @@
 """Each deliberately broken driver is caught by exactly the right cases, with the right finding,
 in process and served over both exec modes; the reference passes every case. The lifecycle
-drivers (protocol 2) are right on create and wrong after one operation; protocol-1 drivers are
-judged on create only."""
+drivers (protocol 2, and protocol 3 for its operations) are right on create and wrong after one
+operation; protocol-1 drivers are judged on create only, protocol-2 drivers without the
+operations of protocol 3."""
 
 import os
 import sys
@@ -145,6 +146,34 @@ CAUGHT = {
     "rng_path_unchecked:resize": {
         ("rng", "resize-host-path-gone"): "reject:RngDeviceNotExist",
     },
+    # protocol 3: right on create and every other operation, wrong after one
+    "watchdog_dropped_on_live_migrate": {
+        ("watchdog", "live-migrate-image-action-wins"): "watchdog.count",
+        ("watchdog", "live-migrate-keeps-flavor-action-kvm"): "watchdog.count",
+    },
+    "cold_migrate_on_source_host": {
+        ("rng", "cold-migrate-destination-path-gone"): "reject:RngDeviceNotExist",
+        ("locked_memory", "cold-migrate-destination-without-dedicated-cpus"): "reject:NoValidHost",
+    },
+    "rng_rate_dropped_on_resume": {
+        ("rng", "suspend-resume-keeps-rate"): "rng.rate",
+        ("rng", "suspend-resume-host-path-gone-keeps-domain"): "rng.rate",
+    },
+    "unpause_regenerates": {
+        ("rng", "pause-unpause-host-path-gone-keeps-domain"): "code:RngDeviceNotExist",
+    },
+    "agent_lost_on_unshelve": {
+        ("agent", "unshelve-keeps-agent"): "agent.channel",
+    },
+    "evacuate_keeps_domain": {
+        ("rng", "evacuate-host-path-gone"): "reject:RngDeviceNotExist",
+    },
+    "soft_reboot_is_hard": {
+        ("rng", "soft-reboot-host-path-gone-keeps-domain"): "code:RngDeviceNotExist",
+    },
+    "clean_start_keeps_domain": {
+        ("rng", "clean-stop-start-host-path-gone"): "reject:RngDeviceNotExist",
+    },
 }
 LIFECYCLE_DRIVERS = {  # module -> the one operation it gets wrong
     "watchdog_dropped_on_resize": "resize",
@@ -155,6 +184,14 @@ LIFECYCLE_DRIVERS = {  # module -> the one operation it gets wrong
     "image_lost_on_reboot:hiding": "reboot",
     "rng_path_unchecked:stop_start": "stop_start",
     "rng_path_unchecked:resize": "resize",
+    "watchdog_dropped_on_live_migrate": "live_migrate",
+    "cold_migrate_on_source_host": "cold_migrate",
+    "rng_rate_dropped_on_resume": "suspend_resume",
+    "unpause_regenerates": "pause_unpause",
+    "agent_lost_on_unshelve": "shelve_unshelve",
+    "evacuate_keeps_domain": "evacuate",
+    "soft_reboot_is_hard": "soft_reboot",
+    "clean_start_keeps_domain": "clean_stop_start",
 }
 
 
@@ -303,6 +340,21 @@ def test_protocol_1_driver_is_certified_on_create_only():
         assert verdict.outcome == "skip"
         assert "speaks protocol 1 (certified on create only)" in verdict.reason
     assert all(judged[(c.feature, c.name)].outcome in ("pass", "fail") for c in CASES)
+
+
+def test_protocol_2_driver_is_certified_without_the_protocol_3_operations():
+    """A protocol-2 driver gets every case of a protocol-3 operation skipped, naming both
+    protocols; its protocol-2 lifecycle cases are judged as usual."""
+    from conformance.contract import PROTOCOL_3_OPERATIONS
+    judged = verdicts("broken_drivers.watchdog_dropped_on_resize:driver")
+    for case in LIFECYCLE_CASES:
+        verdict = judged[(case.feature, case.name)]
+        if case.operation in PROTOCOL_3_OPERATIONS:
+            assert verdict.outcome == "skip"
+            assert (f"{case.operation} needs protocol 3; the driver speaks protocol 2 "
+                    "(certified on create and the operations of protocol 2)") in verdict.reason
+        else:
+            assert verdict.outcome in ("pass", "fail")
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -6,7 +6,7 @@ import pytest
 
 from conformance.catalogue import ALL_CASES, CASES, FEATURES, LIFECYCLE_CASES, all_cases, by_id
 from conformance.catalogue.expected import expected_outcome
-from conformance.contract import OPERATIONS, REJECTION_CODES, validate
+from conformance.contract import OPERATIONS, PROTOCOL_3_OPERATIONS, REJECTION_CODES, validate
 from conformance.reference import resolve
 
 EXPECTED = {c.id: expected_outcome(c.request()) for c in ALL_CASES}
@@ -75,9 +75,10 @@ def test_lifecycle_case_changes_something_or_persists(case):
 @pytest.mark.parametrize("case", ALL_CASES, ids=lambda c: c.slug)
 def test_case_request_is_schema_valid(case):
     """A create case is a protocol-1 request (request-v1.json), a lifecycle case protocol 2
-    (request-v2.json)."""
+    (request-v2.json), a case of a protocol-3 operation protocol 3 (request-v3.json)."""
     data = case.request().to_dict()
-    assert data["protocol"] == (2 if case.lifecycle else 1)
+    protocol = 3 if case.operation in PROTOCOL_3_OPERATIONS else 2 if case.lifecycle else 1
+    assert data["protocol"] == protocol
     validate("request", data)
 
 
@@ -148,3 +149,15 @@ def test_virt_type_default_comes_from_the_harness():
     kvm = next(c for c in CASES if c.virt_type == "kvm")
     assert plain.request("kvm").virt_type == "kvm" and plain.request().virt_type == "qemu"
     assert kvm.request("qemu").virt_type == "kvm"
+
+
+@pytest.mark.parametrize("operation", PROTOCOL_3_OPERATIONS)
+def test_at_least_8_cases_per_protocol_3_operation(operation):
+    """Each protocol-3 operation has >= 8 cases covering the six features, after every
+    protocol-2 lifecycle case."""
+    cases = [c for c in LIFECYCLE_CASES if c.operation == operation]
+    assert len(cases) >= 8
+    assert {c.feature for c in cases} >= set(FEATURES)
+    assert any(EXPECTED[c.id].accepted for c in cases)
+    first = LIFECYCLE_CASES.index(cases[0])
+    assert all(c.operation in PROTOCOL_3_OPERATIONS for c in LIFECYCLE_CASES[first:])

@@ -186,7 +186,7 @@ def test_server_rejects_with_schema_valid_json():
 
 @pytest.mark.parametrize("stdin, message", [
     ("not json", "request is not JSON"),
-    (json.dumps({**Request().to_dict(), "protocol": 3}), "request invalid at protocol"),
+    (json.dumps({**Request().to_dict(), "protocol": 4}), "request invalid at protocol"),
     (json.dumps({**Request().to_dict(), "protocol": 2}), "'operation' is a required property"),
     (json.dumps({**Request().to_dict(), "protocol": 2, "operation": "resize"}), "'old_flavor' is a required property"),
     (json.dumps({**Request().to_dict(), "virt_type": "xen"}), "request invalid at virt_type"),

@@ -132,3 +132,28 @@ def test_minimal_stream_driver_example_works(tmp_path):
         assert driver.pid == pid
     finally:
         driver.close()
+
+
+def test_protocol_3_request_examples_are_valid():
+    """The live-migration and suspend/resume examples are valid protocol-3 requests; only the
+    migration carries its source."""
+    for kind, operation in (("live-migrate", "live_migrate"), ("suspend-resume", "suspend_resume")):
+        data = json.loads(example(f"request-{kind}"))
+        validate("request", data)
+        request = Request.from_dict(data)
+        assert (data["protocol"], request.operation) == (3, operation)
+        assert (request.source_domain is not None) == (operation == "live_migrate")
+        etree.fromstring(request.source_domain.encode()) if request.source_domain else None
+
+
+def test_live_migration_answer_passes_the_checks():
+    """The live-migration answer expresses the reference's features for the documented
+    request: the source's watchdog, RNG backend and agent channel."""
+    request = Request.from_json(example("request-live-migrate"))
+    expected = expected_outcome(request)
+    assert expected.accepted and expected.features.watchdog_action == "reset"
+    dom = etree.fromstring(example("accepted-live-migrate").encode())
+    assert check_schema(dom) == []
+    assert check_xml(expected.features, dom, request) == []
+    source = etree.fromstring(request.source_domain.encode())
+    assert check_xml(expected.features, source, request) == []  # the source runs the same
