@@ -1,7 +1,7 @@
 """Benchmark: what a guest reads from /dev/hwrng per RNG rate, the figures behind rng.rate_bounds.
 
     .venv/bin/python benchmarks/rng_rate.py [--windows 5] [--rates 1024/1000,2048/500,4096/2000,unlimited]
-                                            [--fractions 1] [--accel auto|kvm|qemu]
+                                            [--fractions 1] [--exact] [--accel auto|kvm|qemu]
 
 Boots one reference guest per rate and device fraction (``hw_rng:rate_bytes/rate_period``,
 the bytes multiplied by the fraction and rounded to whole 64-byte chunks towards the rate,
@@ -11,7 +11,8 @@ live check's own reader (:func:`conformance.live.rng.read_window`, window
 :func:`~conformance.live.rng.window_for` of the nominal rate) and prints per guest: bytes per
 window (min/median/max), the ratio to the nominal budget of the periods inside the window,
 the check's bounds for the nominal rate, how many windows fell outside them, and the most CPU
-the host denied QEMU in a window. No assertions. Every guest is destroyed, also on Ctrl-C.
+the host denied QEMU in a window. ``--exact`` gives the device the rate's bytes as they are
+(no rounding to chunks: a rate that is not a whole number of chunks, e.g. ``1000/1000``). No assertions. Every guest is destroyed, also on Ctrl-C.
 """
 import argparse
 import math
@@ -36,18 +37,21 @@ def parse_rate(text: str) -> rng.Expected:
     return rng.Expected("/dev/urandom", rate_bytes, period)
 
 
-def device_bytes(rate_bytes: int, fraction: float) -> int:
-    """``fraction`` of ``rate_bytes`` in whole 64-byte chunks, rounded towards ``rate_bytes``."""
+def device_bytes(rate_bytes: int, fraction: float, exact: bool = False) -> int:
+    """``fraction`` of ``rate_bytes`` in whole 64-byte chunks, rounded towards ``rate_bytes``
+    (``exact``: ``rate_bytes`` itself)."""
+    if exact:
+        return rate_bytes
     chunks = rate_bytes * fraction / rng.CHUNK
     return rng.CHUNK * (math.ceil(chunks) if fraction < 1 else math.floor(chunks))
 
 
 def measure(lab, image, virt_type: str, expected: rng.Expected, windows: int,
-            fraction: float = 1.0) -> tuple[list[int], float]:
+            fraction: float = 1.0, exact: bool = False) -> tuple[list[int], float]:
     """Bytes read in each of ``windows`` windows on one freshly booted guest whose device
     gives ``fraction`` of the rate, and the most CPU (s) the host denied QEMU in a window."""
     name = f"instance-bench-{uuid.uuid4().hex[:6]}"
-    specs = ({"hw_rng:rate_bytes": str(device_bytes(expected.rate_bytes, fraction)),
+    specs = ({"hw_rng:rate_bytes": str(device_bytes(expected.rate_bytes, fraction, exact)),
               "hw_rng:rate_period": str(expected.rate_period)} if expected.limited else {})
     placement = lab.placement(image.boot, slug="bench-rng", instance_name=name,
                               loader=image.loader)
@@ -93,6 +97,8 @@ def main(argv=None) -> int:
     p.add_argument("--fractions", default="1", help="device rate / nominal rate, comma-separated")
     p.add_argument("--accel", default=os.environ.get("CONFORMANCE_ACCEL", "auto"),
                    choices=("auto", "kvm", "qemu"))
+    p.add_argument("--exact", action="store_true",
+                   help="the device gets the rate's bytes unrounded (fractions ignored)")
     p.add_argument("--uri", default="qemu:///system")
     a = p.parse_args(argv)
     image = load_image()
@@ -102,11 +108,12 @@ def main(argv=None) -> int:
         print(f"accelerator: {accel.label} ({accel.reason})", flush=True)
         for label in a.rates.split(","):
             expected = parse_rate(label)
-            for fraction in [float(f) for f in a.fractions.split(",")]:
+            for fraction in [1.0] if a.exact else [float(f) for f in a.fractions.split(",")]:
                 if fraction != 1 and not expected.limited:
                     continue
-                counts, denied = measure(lab, image, accel.virt_type, expected, a.windows, fraction)
-                actual = device_bytes(expected.rate_bytes, fraction) if expected.limited else 0
+                counts, denied = measure(lab, image, accel.virt_type, expected, a.windows, fraction,
+                                         a.exact)
+                actual = device_bytes(expected.rate_bytes, fraction, a.exact) if expected.limited else 0
                 report(f"{label} device x{fraction:g}"
                        + (f" ({actual} B)" if expected.limited else ""), expected, counts, denied)
     return 0

@@ -232,20 +232,38 @@ def check_guest(guest, rng: Expected | None) -> dict:
         window = window_for(rng)
     except NotApplicable as exc:
         raise NotApplicable(exc.reason, {"hwrng": current}) from None
+    partial = partial_chunk_reason(rng)
     if rng.limited:
         low, high = rate_bounds(rng.rate_bytes, rng.rate_period, window)
         what, per_s = "bytes read within the rate limit", rng.rate_bytes * 1000 / rng.rate_period
+        low = 0 if partial else low
     else:
         low, high, what = int(UNLIMITED_MIN_BYTES_PER_S * window), None, "unlimited RNG too slow"
         per_s = UNLIMITED_MIN_BYTES_PER_S
     rate = (rng.rate_bytes, rng.rate_period) if rng.limited else None
     count, sample, measured = read_within(guest, window, low, high, what, per_s, rate)
     evidence = {"hwrng": current, **measured, "rng_quality": state.get("rng_quality")}
-    problems = randomness_problems(sample)
+    if partial:
+        evidence["lower_bound_not_judged"] = partial
+    problems = randomness_problems(sample) if sample or not partial else []
     expect(not problems, FEATURE, GUEST, "bytes from /dev/hwrng look non-random", [],
            problems, sample_head=sample[:16].hex(), **evidence)
     evidence["rngd"] = check_rngd(guest)
     return evidence
+
+
+def partial_chunk_reason(rng: Expected | None) -> str | None:
+    """Why a rate's lower bound says nothing about the driver, or None: a quota that is not
+    a whole number of the guest's CHUNK-byte reads makes QEMU (7.2, measured) stall the
+    device after the first quota (``benchmarks/rng_rate.py --exact``: 896 B in every 4 s
+    window at 1000 B / 1000 ms, nothing at 100 B / 1000 ms), whatever the driver did right.
+    The upper bound is still judged (a device too fast is still caught) and the rate
+    itself at the host level (max-bytes/period)."""
+    if rng is None or not rng.limited or rng.rate_bytes % CHUNK == 0:
+        return None
+    return (f"rate_bytes {rng.rate_bytes} is not a whole number of the guest's {CHUNK}-byte "
+            "reads: QEMU stalls such a device after its first quota, so the guest can only "
+            "show it is not faster than the rate (the rate is judged at the host level)")
 
 
 def starvation_explains(shortfall: int, denied: dict | None, bytes_per_s: float) -> bool:

@@ -365,3 +365,26 @@ def test_guest_every_window_overran_is_an_error_not_a_failure():
     """Every window above the bounds only because its reader overran: no verdict."""
     with pytest.raises(GuestError, match="not measurable.*overran"):
         rng.check_guest(guest_reading_windows([6016, 6100, 6200], [5.3, 5.4, 5.5]), LIMITED)
+
+
+PARTIAL = rng.Expected("/dev/urandom", 1000, 1000)  # not a whole number of 64-byte reads
+
+
+def test_partial_chunk_rate_is_judged_on_its_upper_bound_only():
+    """QEMU stalls a device whose quota is not a whole number of the guest's 64-byte reads
+    (benchmarks/rng_rate.py --exact: 896 B in every 4 s window at 1000 B/1000 ms, 0 B at
+    100 B/1000 ms), so a short or empty window is no evidence against the driver; a window
+    above the upper bound still fails, and the evidence says what was not judged."""
+    assert rng.partial_chunk_reason(LIMITED) is None and rng.partial_chunk_reason(None) is None
+    assert rng.partial_chunk_reason(URANDOM) is None
+    evidence = rng.check_guest(guest_reading_windows([896]), PARTIAL)
+    assert evidence["bytes"] == 896 and "not a whole number" in evidence["lower_bound_not_judged"]
+    assert rng.check_guest(guest_reading_windows([0]), PARTIAL)["bytes"] == 0
+    with pytest.raises(LiveCheckFailed, match="within the rate"):
+        rng.check_guest(guest_reading_windows([60000]), PARTIAL)
+
+
+def test_a_whole_chunk_rate_keeps_its_lower_bound():
+    """The catalogue's rates are whole chunks: a short window there is still judged."""
+    with pytest.raises(LiveCheckFailed, match="within the rate"):
+        rng.check_guest(guest_reading_windows([896] * rng.MAX_WINDOWS), LIMITED)
