@@ -70,6 +70,7 @@ def pause_unpause(lab, guest, placement, after_xml: str, operation: str) -> None
     time.sleep(PAUSE_HOLD)
     _call(guest, operation, "unpause", lambda d: d.resume())
     sync_guest_time(guest)
+    guest.note_booted()  # the artefacts keep the domain libvirt runs on (never redefined)
 
 
 def sync_guest_time(guest) -> None:

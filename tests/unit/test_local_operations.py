@@ -182,7 +182,7 @@ def test_pause_unpause_suspends_and_resumes_the_same_domain(monkeypatch):
     lab, guest, virt, after = setup()
     perform("pause_unpause", lab, guest, after)
     assert virt.calls == ["suspend", "resume", "setTime"]
-    assert virt.state == "running" and guest.restarts == 0
+    assert virt.state == "running" and guest.restarts == 0 and guest.boots_noted == 1
     assert guest.history.definitions()[-1]["defined"] is None
 
 
