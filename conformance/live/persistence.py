@@ -9,10 +9,10 @@ the instance's uuid as the guest's SMBIOS system uuid. What the operation does t
 follows from what the harness itself did (:mod:`conformance.live.operations`): exactly one
 new boot id after an operation that restarts the guest, the same boot id after one that
 does not (pause, suspend, live migration), on the console and in the guest, the domain
-running; after one that keeps the domain (pause, suspend), the definition libvirt keeps is
-the one it kept before (:func:`conformance.live.local_operations.check_kept_definition`).
-When it is otherwise, no verdict is possible (:class:`~conformance.errors.GuestError`),
-whatever the driver answered.
+running. When it is otherwise, no verdict is possible (:class:`~conformance.errors.GuestError`),
+whatever the driver answered. After an operation that keeps the domain (pause, suspend), the
+host level also demands that the definition libvirt keeps is the one it kept before
+(:func:`conformance.live.local_operations.check_kept_definition`).
 """
 
 from __future__ import annotations
