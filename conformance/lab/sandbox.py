@@ -18,7 +18,8 @@ Driver XML is untrusted. It is judged as libvirt will read it, never by its text
    itself fresh per guest identity, which the driver must answer and the domain keeps), so
    a driver can never redefine or collide with a foreign domain; the firmware
    (``<loader type='rom'>`` when the image recommends qboot), the serial console (a file
-   in the run directory), the agent socket path (left to libvirt, which removes it), and
+   in the run directory, appended to: one record of the guest across restarts and a
+   restore from a managed save, which would otherwise truncate it), the agent socket path (left to libvirt, which removes it), and
    ``<metadata>`` gains the ownership marker;
 5. backstop: any value outside ``<metadata>``/``<description>``/``<title>`` that names a host
    path the harness did not supply is refused (``host-path``).
@@ -153,10 +154,10 @@ def _own(root, placement: Placement) -> None:
     for old in devices.findall("serial") + devices.findall("console"):
         devices.remove(old)
     serial = etree.SubElement(devices, "serial", type="file")
-    etree.SubElement(serial, "source", path=placement.console_path)
+    etree.SubElement(serial, "source", path=placement.console_path, append="on")
     etree.SubElement(serial, "target", port="0")
     console = etree.SubElement(devices, "console", type="file")
-    etree.SubElement(console, "source", path=placement.console_path)
+    etree.SubElement(console, "source", path=placement.console_path, append="on")
     etree.SubElement(console, "target", type="serial", port="0")
     if placement.loader:
         etree.SubElement(root.find("os"), "loader", type="rom").text = placement.loader

@@ -13,15 +13,20 @@ def qemu_log_path(name: str) -> str:
     return f"/var/log/libvirt/qemu/{name}.log"
 
 
-# Undefine without deleting anything on the host: the harness never creates nvram, TPM
-# state or managed-save files, so any such file a domain names is not its to remove.
+# Undefine without deleting a file a domain names: the harness never creates nvram or TPM
+# state, so any such file is not its to remove. The managed save image goes with the domain
+# (as Nova's ``Guest.delete_configuration`` undefines): libvirt names it after the domain
+# (/var/lib/libvirt/qemu/save/<name>.save), the name is harness-owned (the sandbox), and only
+# the harness's suspend creates one; libvirt refuses to undefine a domain that has one.
 UNDEFINE_FLAGS = (libvirt.VIR_DOMAIN_UNDEFINE_KEEP_NVRAM
-                  | getattr(libvirt, "VIR_DOMAIN_UNDEFINE_KEEP_TPM", 0))
+                  | getattr(libvirt, "VIR_DOMAIN_UNDEFINE_KEEP_TPM", 0)
+                  | libvirt.VIR_DOMAIN_UNDEFINE_MANAGED_SAVE)
 
 
 def destroy_domain(domain: libvirt.virDomain) -> None:
-    """Destroy (if running) and undefine ``domain``, ignoring "already gone"; libvirt is
-    never asked to delete a file (nvram, TPM state, managed save) with it."""
+    """Destroy (if running) and undefine ``domain`` with its managed save image, ignoring
+    "already gone"; libvirt is never asked to delete a file the domain names (nvram, TPM
+    state) with it."""
     try:
         if domain.isActive():
             domain.destroy()

@@ -10,12 +10,14 @@ certified at level xml only (:func:`conformance.live.requests.not_live_yet`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 from typing import Callable
 
 import libvirt
 
 from conformance.contract import PROTOCOL_2_OPERATIONS
 from conformance.errors import GuestError
+from conformance.live import local_operations
 from conformance.live.requests import not_live_yet
 
 STOP_TIMEOUT = 30
@@ -61,6 +63,10 @@ def start_defined(lab, guest, xml: str, operation: str) -> None:
 
 
 PERFORMERS: dict[str, Performer] = {op: Performer(restart_with) for op in PROTOCOL_2_OPERATIONS}
+PERFORMERS.update(  # on one host: conformance.live.local_operations
+    pause_unpause=Performer(local_operations.pause_unpause, restarts=False),
+    suspend_resume=Performer(local_operations.suspend_resume, restarts=False),
+    shelve_unshelve=Performer(partial(local_operations.shelve_unshelve, start=start_defined)))
 
 
 def performer(operation: str) -> Performer | None:

@@ -10,7 +10,9 @@ follows from what the harness itself did (:mod:`conformance.live.operations`): e
 new boot id after an operation that restarts the guest, the same boot id after one that
 does not (pause, suspend, live migration), on the console and in the guest, the domain
 running. When it is otherwise, no verdict is possible (:class:`~conformance.errors.GuestError`),
-whatever the driver answered.
+whatever the driver answered. After an operation that keeps the domain (pause, suspend), the
+host level also demands that the definition libvirt keeps is the one it kept before
+(:func:`conformance.live.local_operations.check_kept_definition`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from conformance.drivers.output import parse_domain
 from conformance.errors import GuestError
 from conformance.live import GUEST, HOST, expect
 from conformance.live.grouping import normalise
+from conformance.live.local_operations import check_kept_definition, definition_facts
 from conformance.live.operations import performer
 from conformance.live.shell import sh
 
@@ -64,7 +67,8 @@ def facts_before(guest, pair, before_xml: str, after_xml: str,
             "instance": {"uuid": instance_uuid, "name": instance_name},
             "answered": {"before": identity(before_xml), "after": identity(after_xml)},
             "must_change": must_change(pair.before, pair.after),
-            "domain_changed": normalise(before_xml) != normalise(after_xml)}
+            "domain_changed": normalise(before_xml) != normalise(after_xml),
+            **definition_facts(guest, pair.operation)}
 
 
 def new_boots(guest, seen) -> list[str]:
@@ -112,6 +116,8 @@ def check_persisted_host(guest, facts: dict) -> dict:
     _check_answers(facts, evidence)
     expect(same_uuid(evidence["uuid"], instance["uuid"]), FEATURE, HOST,
            f"domain uuid after the {operation}", instance["uuid"], evidence["uuid"], **evidence)
+    if "definition_before" in facts:  # an operation that keeps the domain
+        evidence.update(check_kept_definition(guest, facts))
     state = guest.state()[0]
     if state != "running":
         raise GuestError(f"{guest.name}: domain state after the {operation} is {state!r}, not "

@@ -37,6 +37,8 @@ def test_good_xml_is_accepted_and_owned():
     assert serials[0].find("source").get("path") == PLACEMENT.console_path
     assert [c.get("type") for c in consoles] == ["file"]
     assert consoles[0].find("source").get("path") == PLACEMENT.console_path
+    # appended to: a restore from a managed save keeps the boot markers before it
+    assert {serials[0].find("source").get("append"), consoles[0].find("source").get("append")} == {"on"}
     marker = root.find(f"metadata/{{{OWNER_NS}}}owner")
     assert marker is not None
     assert (marker.get("run"), marker.get("pid"), marker.get("started")) == ("abcd1234", "4242", "777")
