@@ -138,10 +138,11 @@ def boot_xmls(driver, pair: LifecyclePair, virt_type: str, boot: Boot, instance_
     return xmls[0], xmls[1]
 
 
-def apply(lab, guest, placement, after_xml: str, operation: str) -> None:
+def apply(lab, guest, placement, after_xml: str, operation: str) -> dict:
     """Do ``operation`` to the running ``guest`` as Nova's compute host does
-    (:mod:`conformance.live.operations`)."""
-    performer(operation).perform(lab, guest, placement, after_xml, operation)
+    (:mod:`conformance.live.operations`); what the performer recorded for the persistence
+    checks (e.g. how the guest's shutdown went), or {}."""
+    return performer(operation).perform(lab, guest, placement, after_xml, operation) or {}
 
 
 def settle(guest, facts: dict, timeout: float) -> None:

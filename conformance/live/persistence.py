@@ -21,6 +21,7 @@ from conformance.checks.lifecycle import same_uuid
 from conformance.drivers.output import parse_domain
 from conformance.errors import GuestError
 from conformance.live import GUEST, HOST, expect
+from conformance.live.clean_shutdown import check_shutdown
 from conformance.live.grouping import normalise
 from conformance.live.operations import performer
 from conformance.live.shell import sh
@@ -112,6 +113,8 @@ def check_persisted_host(guest, facts: dict) -> dict:
     _check_answers(facts, evidence)
     expect(same_uuid(evidence["uuid"], instance["uuid"]), FEATURE, HOST,
            f"domain uuid after the {operation}", instance["uuid"], evidence["uuid"], **evidence)
+    if facts.get("shutdown"):  # the guest was asked to shut down first
+        evidence["shutdown"] = check_shutdown(guest, facts["shutdown"], evidence)
     state = guest.state()[0]
     if state != "running":
         raise GuestError(f"{guest.name}: domain state after the {operation} is {state!r}, not "
