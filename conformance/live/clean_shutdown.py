@@ -61,7 +61,9 @@ class Shutdown:
     acpi: bool  # the running domain has <features><acpi/>
     agent_channel: bool  # ... and a channel named org.qemu.guest_agent.0
     timeout: float
+    on_poweroff: str = "destroy"  # the domain's <on_poweroff> (libvirt's default: destroy)
     clean: bool = False  # off by itself, with the guest's shutdown line for the asked boot
+    reacted: bool = False  # the guest printed its shutdown line for the asked boot
     off: bool = False  # the domain went off by itself within the timeout
     via: str = ""  # how the guest says it was asked: acpi or agent
     seconds: float = 0.0
@@ -83,6 +85,10 @@ def receivers(live_xml) -> tuple[bool, bool]:
     acpi = live_xml.find("features/acpi") is not None
     channel = any(t.get("name") == AGENT_CHANNEL for t in live_xml.iterfind("devices/channel/target"))
     return acpi, channel
+
+
+def on_poweroff(live_xml) -> str:
+    return (live_xml.findtext("on_poweroff") or "destroy").strip()
 
 
 def shutdown_lines(guest, boot_id: str) -> list[tuple[str, str]]:
@@ -107,7 +113,8 @@ def ask_to_shut_down(guest, operation: str, boot_id: str, timeout: float = ASK_T
     ``timeout`` s for its domain to be off, asking again every ``retry`` s (None: once).
     Each request runs in a thread of its own (an agent that never answers cannot hold the
     harness: libvirt's agent call ends when the domain is destroyed). Never destroys."""
-    record = Shutdown(operation, *receivers(guest.live_xml()), timeout=timeout)
+    live = guest.live_xml()
+    record = Shutdown(operation, *receivers(live), timeout=timeout, on_poweroff=on_poweroff(live))
     start = asked_at = clock()
     threads = [_in_thread(_ask, guest, operation, record)]
     while clock() - start < timeout:
@@ -120,8 +127,8 @@ def ask_to_shut_down(guest, operation: str, boot_id: str, timeout: float = ASK_T
         sleep(POLL)
     record.seconds = round(clock() - start, 2)
     lines = shutdown_lines(guest, boot_id)
-    record.via = lines[-1][0] if lines else ""
-    record.clean = record.off and bool(lines)
+    record.via, record.reacted = (lines[-1][0] if lines else ""), bool(lines)
+    record.clean = record.off and record.reacted
     for thread in threads:
         thread.join(0 if not record.off else 5)
     return record
@@ -196,6 +203,11 @@ def check_shutdown(guest, shutdown: dict, evidence: dict) -> dict:
     how = (f"asked {shutdown['asked']}x, not off by itself within {shutdown['timeout']} s, "
            "destroyed by the harness" if not shutdown["off"]
            else "off without the guest's clean-shutdown line")
+    if shutdown["reacted"] and not shutdown["off"] and shutdown["on_poweroff"] != "destroy":
+        expect(False, FEATURE, HOST, f"the domain after the guest powered off on the {operation}",
+               "off (<on_poweroff> destroy, what Nova's domains get)",
+               f"not off within {shutdown['timeout']} s: <on_poweroff>{shutdown['on_poweroff']}"
+               f"</on_poweroff>; destroyed by the harness", shutdown=shutdown, **evidence)
     if not (shutdown["acpi"] or shutdown["agent_channel"]):
         expect(False, FEATURE, HOST, f"the guest's clean shutdown on the {operation}",
                "a domain that can be asked to shut down (<acpi/> or the guest agent channel)",

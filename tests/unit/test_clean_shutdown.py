@@ -27,8 +27,9 @@ class FakeDomain:
     """A libvirt domain whose guest reacts to virDomainShutdown as told: ``reacts`` (prints
     the shutdown line and goes off), ``silent_off`` (goes off, no line), or ignores it."""
 
-    def __init__(self, guest, reacts=True, silent_off=False, error=None, block=None):
+    def __init__(self, guest, reacts=True, silent_off=False, error=None, block=None, stays_on=False):
         self.guest, self.reacts, self.silent_off, self.error, self.block = guest, reacts, silent_off, error, block
+        self.stays_on = stays_on  # <on_poweroff>restart</on_poweroff>: the guest's poweroff restarts it
         self.calls = []
 
     def UUIDString(self):
@@ -42,7 +43,7 @@ class FakeDomain:
             raise libvirt.libvirtError(self.error)
         if self.reacts:
             self.guest.console += f"CONFORMANCE-SHUTDOWN via=acpi action=poweroff boot_id={BOOT}\n"
-        if self.reacts or self.silent_off:
+        if (self.reacts or self.silent_off) and not self.stays_on:
             self.guest.running = False
 
     def destroy(self):
@@ -247,3 +248,14 @@ def test_the_driver_that_never_lets_the_guest_be_asked_passes_at_level_xml():
     assert "<acpi" not in driver.build(cases[0].before_request())
     verdicts = [judge_xml(case, driver) for case in cases]
     assert all(v.outcome == "pass" for v in verdicts), [(v.outcome, v.reason) for v in verdicts]
+
+
+def test_a_domain_that_does_not_stop_when_its_guest_powers_off_fails_the_driver():
+    """A hostile or careless <on_poweroff>restart</on_poweroff>: the guest shut down cleanly,
+    the domain never went off (Nova's power off would never finish); bounded, destroyed, failed."""
+    guest = FakeGuest(xml="<domain><on_poweroff>restart</on_poweroff><features><acpi/></features>"
+                          "<devices/></domain>", stays_on=True)
+    _, shutdown = perform("clean_stop_start", guest)
+    assert shutdown["reacted"] and not shutdown["off"] and shutdown["destroyed"]
+    with pytest.raises(LiveCheckFailed, match="on_poweroff>restart"):
+        check_shutdown(guest, shutdown, {})
