@@ -259,3 +259,21 @@ def test_a_domain_that_does_not_stop_when_its_guest_powers_off_fails_the_driver(
     assert shutdown["reacted"] and not shutdown["off"] and shutdown["destroyed"]
     with pytest.raises(LiveCheckFailed, match="on_poweroff>restart"):
         check_shutdown(guest, shutdown, {})
+
+
+def test_a_guest_that_goes_off_just_after_the_wait_is_not_destroyed(monkeypatch):
+    """The domain went off between the end of the wait and the fallback: no destroy (it would
+    fail on a domain that is not running), the regenerated domain is started."""
+    asked = clean_shutdown.ask_to_shut_down
+
+    def then_off(guest, *args, **kwargs):
+        record = asked(guest, *args, **kwargs)
+        guest.running = False
+        return record
+    monkeypatch.setattr(clean_shutdown, "ask_to_shut_down", then_off)
+    guest = FakeGuest(reacts=False)
+    lab, shutdown = perform("soft_reboot", guest)
+    assert guest.calls == ["shutdown", "create"] and lab.defined == ["sandboxed:<after/>"]
+    assert not shutdown["destroyed"] and not shutdown["clean"]
+    with pytest.raises(GuestError, match="off only later"):
+        check_shutdown(guest, shutdown, {})
