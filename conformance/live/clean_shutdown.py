@@ -54,6 +54,13 @@ def boot_for(operation: str, boot):
     return replace(boot, cmdline=" ".join(t for t in boot.cmdline.split() if t != ACPI_OFF))
 
 
+def boot_kind(operation: str) -> str:
+    """"acpi:" for a guest of ``operation`` booted with ACPI on, else "": a prefix of a
+    lifecycle pair's domain keys, so a trail never hands a guest to a pair that needs the
+    other command line (:mod:`conformance.live.trails`)."""
+    return "acpi:" if operation in ACPI_OPERATIONS else ""
+
+
 @dataclass
 class Shutdown:
     """How the guest's shutdown went."""
@@ -221,5 +228,5 @@ def check_shutdown(guest, shutdown: dict, evidence: dict) -> dict:
                      f"console tail:\n{guest.console_tail()}")
 
 
-__all__ = ["ACPI_OPERATIONS", "ASK_TIMEOUT", "Shutdown", "boot_for", "ask_to_shut_down",
+__all__ = ["ACPI_OPERATIONS", "ASK_TIMEOUT", "Shutdown", "boot_for", "boot_kind", "ask_to_shut_down",
            "soft_reboot", "clean_stop_start", "check_shutdown", "receivers"]

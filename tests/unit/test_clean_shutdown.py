@@ -277,3 +277,17 @@ def test_a_guest_that_goes_off_just_after_the_wait_is_not_destroyed(monkeypatch)
     assert not shutdown["destroyed"] and not shutdown["clean"]
     with pytest.raises(GuestError, match="off only later"):
         check_shutdown(guest, shutdown, {})
+
+
+def test_trails_never_hand_a_guest_across_kernel_command_lines():
+    """A trail's guest boots once with one command line: the reference's soft reboot and
+    clean stop/start pairs chain among themselves, never with pairs booted with acpi=off."""
+    from conformance.drivers import load_driver
+    from conformance.live import lifecycle, trails
+    pairs, _ = lifecycle.live_pairs(load_driver("reference"))
+    planned = trails.plan_trails(pairs)
+    assert sorted(p.case_id for t in planned for p in t) == sorted(p.case_id for p in pairs)
+    for trail in planned:
+        assert len({p.operation in clean_shutdown.ACPI_OPERATIONS for p in trail}) == 1, \
+            [p.operation for p in trail]
+    assert any(len(t) > 1 and t[0].operation in clean_shutdown.ACPI_OPERATIONS for t in planned)
