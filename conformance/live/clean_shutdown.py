@@ -33,7 +33,7 @@ from dataclasses import asdict, dataclass, replace
 
 import libvirt
 
-from conformance.errors import GuestError, HarnessError
+from conformance.errors import GuestError
 from conformance.live import HOST, expect
 
 ACPI_OPERATIONS = ("soft_reboot", "clean_stop_start")

@@ -3,6 +3,7 @@ the guest is asked first, the same domain is launched again after a clean soft r
 guest that does not react is forced (hard reboot, destroy) and judged by whether its domain
 could receive the request at all."""
 
+import re
 import threading
 
 import libvirt
@@ -91,7 +92,7 @@ class FakeGuest:
         return self.console
 
     def boot_ids(self):
-        return clean_shutdown.re.findall(r"CONFORMANCE-BOOT boot_id=(\S+)", self.console)
+        return re.findall(r"CONFORMANCE-BOOT boot_id=(\S+)", self.console)
 
     def restarted(self):
         self.restarts += 1
