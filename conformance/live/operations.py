@@ -75,7 +75,7 @@ def live_blocker(operation: str) -> str | None:
 
 
 # Operations that ask the guest to shut down first (ACPI power button or guest agent).
-from conformance.live import clean_shutdown  # noqa: E402 - it uses start_defined/restart_with
+from conformance.live import clean_shutdown  # noqa: E402 - it uses start_defined, STOP_TIMEOUT
 PERFORMERS.update(soft_reboot=Performer(clean_shutdown.soft_reboot),
                   clean_stop_start=Performer(clean_shutdown.clean_stop_start))
 
