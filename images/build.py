@@ -30,7 +30,8 @@ only when something is built; stdout carries the result.
 The guest prints one line `CONFORMANCE-BOOT boot_id=<id> uptime=<s>` on ttyS0
 once qemu-ga is started on the port named org.qemu.guest_agent.0.
 Guest tools: /bin/cpuid, /bin/perfprobe (see images/guest-tools/*.c), busybox,
-qemu-ga, rngd (not started).
+qemu-ga, rngd (not started), /sbin/shutdown (images/shutdown: what qemu-ga's
+guest-shutdown and the init's power-button handler run).
 """
 import argparse
 import fcntl
@@ -65,7 +66,7 @@ remove_stale_temp_dirs = minimal_kernel.remove_stale_temp_dirs
 DEFAULT_CACHE_DIR = "/var/lib/conformance/images"
 DEFAULT_KERNEL = "auto"  # minimal with a kernel source package, else stock
 SOURCE_DATE_EPOCH = int(os.environ.get("SOURCE_DATE_EPOCH", "1700000000"))
-RECIPE_FILES = ["build.py", "init", "guest-tools/cpuid.c", "guest-tools/perfprobe.c"]
+RECIPE_FILES = ["build.py", "init", "shutdown", "guest-tools/cpuid.c", "guest-tools/perfprobe.c"]
 HOST_PACKAGES = ["busybox-static", "qemu-guest-agent", "rng-tools5", "libc6", "libc6-dev",
                  "gcc", "cpio", "gzip"]
 HOST_BINARIES = {"/usr/sbin/qemu-ga": "usr/sbin/qemu-ga", "/usr/sbin/rngd": "usr/sbin/rngd"}
@@ -344,6 +345,7 @@ def _stage_root(root, inputs, work):
             if "/modules/" not in path:
                 _copy(path, root, path, 0o755)
     _copy(os.path.join(HERE, "init"), root, "init", 0o755)
+    _copy(os.path.join(HERE, "shutdown"), root, "sbin/shutdown", 0o755)  # qemu-ga's guest-shutdown
     for tool in ["cpuid", "perfprobe"]:
         dest = os.path.join(root, "bin", tool)
         subprocess.run(["gcc", "-static", "-Os", "-s", "-o", dest,

@@ -26,6 +26,7 @@ from conformance.catalogue.expected import expected_outcome
 from conformance.contract import Accepted, Boot, Request, driver_protocol
 from conformance.drivers import run_driver
 from conformance.errors import HarnessError
+from conformance.live.clean_shutdown import boot_kind
 from conformance.live.grouping import config_key
 from conformance.live.operations import performer
 from conformance.live.persistence import new_boots
@@ -105,10 +106,10 @@ def live_pairs(driver, virt_type: str = "qemu",
         if why:
             other.append(NotLive(case.id, case.feature, why))
             continue
-        fin = want_after.features
+        fin, boot = want_after.features, boot_kind(case.operation)  # trails keep one command line
         pairs.append(LifecyclePair(
             case.id, case.feature, case.name, case.operation, want_before.features, fin,
-            config_key(before_xml, want_before.features), config_key(after_xml, fin),
+            boot + config_key(before_xml, want_before.features), boot + config_key(after_xml, fin),
             terminal=case.feature == "watchdog" and bool(fin.watchdog_action and fin.agent),
             isolated=may_not_boot(before_xml) or may_not_boot(after_xml)))
     return pairs, other
@@ -138,10 +139,11 @@ def boot_xmls(driver, pair: LifecyclePair, virt_type: str, boot: Boot, instance_
     return xmls[0], xmls[1]
 
 
-def apply(lab, guest, placement, after_xml: str, operation: str) -> None:
+def apply(lab, guest, placement, after_xml: str, operation: str) -> dict:
     """Do ``operation`` to the running ``guest`` as Nova's compute host does
-    (:mod:`conformance.live.operations`)."""
-    performer(operation).perform(lab, guest, placement, after_xml, operation)
+    (:mod:`conformance.live.operations`); what the performer recorded for the persistence
+    checks (e.g. how the guest's shutdown went), or {}."""
+    return performer(operation).perform(lab, guest, placement, after_xml, operation) or {}
 
 
 def settle(guest, facts: dict, timeout: float) -> None:

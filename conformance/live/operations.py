@@ -25,7 +25,7 @@ STOP_TIMEOUT = 30
 
 @dataclass(frozen=True)
 class Performer:
-    perform: Callable  # (lab, guest, placement, after_xml, operation) -> None
+    perform: Callable  # (lab, guest, placement, after_xml, operation) -> facts to add, or None
     restarts: bool = True
     hosts: int = 1
 
@@ -79,5 +79,10 @@ def live_blocker(operation: str) -> str | None:
         return None
     return not_live_yet(operation)
 
+
+# Operations that ask the guest to shut down first (ACPI power button or guest agent).
+from conformance.live import clean_shutdown  # noqa: E402 - it uses start_defined, STOP_TIMEOUT
+PERFORMERS.update(soft_reboot=Performer(clean_shutdown.soft_reboot),
+                  clean_stop_start=Performer(clean_shutdown.clean_stop_start))
 
 __all__ = ["Performer", "PERFORMERS", "performer", "live_blocker", "restart_with", "start_defined"]

@@ -23,6 +23,7 @@ from conformance.checks.lifecycle import same_uuid
 from conformance.drivers.output import parse_domain
 from conformance.errors import GuestError
 from conformance.live import GUEST, HOST, expect
+from conformance.live.clean_shutdown import check_shutdown
 from conformance.live.grouping import normalise
 from conformance.live.local_operations import check_kept_definition, definition_facts
 from conformance.live.operations import performer
@@ -118,6 +119,8 @@ def check_persisted_host(guest, facts: dict) -> dict:
            f"domain uuid after the {operation}", instance["uuid"], evidence["uuid"], **evidence)
     if "definition_before" in facts:  # an operation that keeps the domain
         evidence.update(check_kept_definition(guest, facts))
+    if facts.get("shutdown"):  # the guest was asked to shut down first
+        evidence["shutdown"] = check_shutdown(guest, facts["shutdown"], evidence)
     state = guest.state()[0]
     if state != "running":
         raise GuestError(f"{guest.name}: domain state after the {operation} is {state!r}, not "

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import pytest
 
 from conformance.live import GUEST, HOST, agent, lifecycle, persistence, plan, record, requests, trails
+from conformance.live.clean_shutdown import boot_for
 from conformance.live.grouping import config_key
 from fixtures.artifacts import keep
 from fixtures.background import destroy_later, drain
@@ -89,8 +90,9 @@ def lifecycle_guest(request, live_group, trail, lab, guest_image, accelerator, d
     cannot start on this host. The guest is the held one when it runs the before domain."""
     pair, virt_type, timeouts = live_group, accelerator.virt_type, config_of(request.config)
     held = trail.pop("held", None)
+    boot = boot_for(pair.operation, guest_image.boot)  # ACPI on where the guest is asked
     name, instance_uuid = (held.name, held.instance_uuid) if held else _identity()
-    before_xml, after_xml = lifecycle.boot_xmls(driver, pair, virt_type, guest_image.boot,
+    before_xml, after_xml = lifecycle.boot_xmls(driver, pair, virt_type, boot,
                                                 name, instance_uuid)
     for when, xml in (("before", before_xml), ("after", after_xml)):
         reason = requests.boot_blocker(xml, virt_type, RAM_BYTES, lab.capabilities())
@@ -99,16 +101,17 @@ def lifecycle_guest(request, live_group, trail, lab, guest_image, accelerator, d
                 trail["held"] = held
             pytest.skip(f"{when} the {pair.operation}: {reason}")
     reuse = (held is not None and held.reusable and held.guest.state()[0] == "running"
-             and held.key == config_key(before_xml, pair.before))
+             and held.key == config_key(before_xml, pair.before)
+             and held.placement.cmdline == boot.cmdline)
     if reuse:
         guest, placement = held.guest, held.placement
     else:
         if held is not None:
             destroy_later(held.guest)  # this pair's guest boots meanwhile
             name, instance_uuid = _identity()
-            before_xml, after_xml = lifecycle.boot_xmls(driver, pair, virt_type, guest_image.boot,
+            before_xml, after_xml = lifecycle.boot_xmls(driver, pair, virt_type, boot,
                                                         name, instance_uuid)
-        placement = lab.placement(guest_image.boot, slug=f"lc-{pair.case_id[:8]}",
+        placement = lab.placement(boot, slug=f"lc-{pair.case_id[:8]}",
                                   instance_name=name, loader=guest_image.loader,
                                   instance_uuid=instance_uuid)
         guest = lab.start(before_xml, placement)
@@ -119,7 +122,7 @@ def lifecycle_guest(request, live_group, trail, lab, guest_image, accelerator, d
                 wait_for_agent(guest, timeouts)
         facts = {**persistence.facts_before(guest, pair, before_xml, after_xml, name,
                                             instance_uuid), "guest_reused": reuse}
-        lifecycle.apply(lab, guest, placement, after_xml, pair.operation)
+        facts.update(lifecycle.apply(lab, guest, placement, after_xml, pair.operation))
         lifecycle.settle(guest, facts, timeouts.boot_timeout)
         if pair.after.agent:
             wait_for_agent(guest, timeouts)

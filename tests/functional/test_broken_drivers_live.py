@@ -62,3 +62,29 @@ def test_broken_driver_is_caught_at_every_level(tmp_path, module, mode, case, ho
     assert levels["guest"] in guest, (levels, result["levels"]["guest"]["reason"])
     operation = result["operation"] if result["operation"] != "create" else None
     assert_artifacts_everywhere(tmp_path / "out", result, operation)
+
+
+# module, mode, (feature, case name): drivers whose mistake only a booted guest shows (their
+# XML passes every level-xml check): right at level xml, failed at level host
+LIVE_ONLY = [
+    ("soft_reboot_unasked", "exec3-stream", ("agent", "soft-reboot-no-agent-stays-off")),
+]
+
+
+@pytest.mark.parametrize("module, mode, case", LIVE_ONLY, ids=[f"{m}-{mode}" for m, mode, _ in LIVE_ONLY])
+def test_broken_driver_is_caught_live_only(tmp_path, module, mode, case):
+    """A soft reboot that never asks the guest (a domain without <acpi/> and, in this case,
+    without the agent channel): the guest is destroyed instead of shutting down cleanly."""
+    case_id = next(c.id for c in ALL_CASES if (c.feature, c.name) == case)
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(TESTS), os.environ.get("PYTHONPATH")])))
+    done = subprocess.run([sys.executable, "-m", "conformance.cli", "certify", "--driver", spec(module, mode),
+                           "--case", case_id, "--parallel", "1",
+                           "--output-dir", str(tmp_path / "out"), "--no-progress"],
+                          capture_output=True, text=True, timeout=900, env=env)
+    assert done.returncode == 1, done.stdout[-3000:] + done.stderr[-3000:]
+    report = json.loads((tmp_path / "out" / "report.json").read_text())
+    [result] = report["cases"]
+    levels = {level: result["levels"][level]["status"] for level in ("xml", "host")}
+    assert levels == {"xml": "pass", "host": "fail"}, (levels, result["reason"])
+    assert "never reached the guest" in result["levels"]["host"]["reason"]
+    assert_artifacts_everywhere(tmp_path / "out", result, result["operation"])

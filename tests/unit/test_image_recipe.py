@@ -230,3 +230,43 @@ def test_init_sees_a_virtio_console_among_other_virtio_devices(tmp_path):
 @pytest.mark.skipif(BUSYBOX is None, reason="busybox (busybox-static) not installed on the host")
 def test_init_without_virtio_devices_has_no_console(tmp_path):
     assert run_has_virtio_console(tmp_path).returncode == 1
+
+
+def run_find_power_button(sysfs):
+    script = f". {os.path.join(IMAGES, 'init')}; find_power_button"
+    return subprocess.run([BUSYBOX, "sh", "-c", script], capture_output=True, text=True,
+                          env={"CONFORMANCE_INIT_LIB": "1", "SYSFS_ROOT": str(sysfs), "PATH": "/usr/bin:/bin"})
+
+
+def make_input(sysfs, node, name, event):
+    d = sysfs / "class" / "input" / node
+    d.mkdir(parents=True)
+    (d / "name").write_text(name + "\n")
+    (d / event).mkdir()
+
+
+@pytest.mark.skipif(BUSYBOX is None, reason="busybox (busybox-static) not installed on the host")
+def test_init_finds_the_power_button_among_other_inputs(tmp_path):
+    """find_power_button picks the event device of the input named "Power Button" (the ACPI
+    button driver's), not the first input device."""
+    make_input(tmp_path, "input0", "Sleep Button", "event0")
+    make_input(tmp_path, "input1", "Power Button", "event1")
+    res = run_find_power_button(tmp_path)
+    assert res.returncode == 0 and res.stdout.strip() == "/dev/input/event1"
+
+
+@pytest.mark.skipif(BUSYBOX is None, reason="busybox (busybox-static) not installed on the host")
+def test_init_without_acpi_has_no_power_button(tmp_path):
+    """A kernel booted with acpi=off has no power button: nothing to watch, nothing printed."""
+    make_input(tmp_path, "input0", "AT Translated Set 2 keyboard", "event0")
+    res = run_find_power_button(tmp_path)
+    assert res.returncode == 1 and res.stdout == ""
+
+
+def test_the_image_installs_the_shutdown_that_qemu_ga_runs():
+    """qemu-ga's guest-shutdown execs /sbin/shutdown (busybox has none): the recipe installs
+    images/shutdown there, and it is part of the image's hash."""
+    with open(os.path.join(IMAGES, "build.py")) as f:
+        build = f.read()
+    assert '"sbin/shutdown"' in build and '"shutdown"' in build
+    assert os.stat(os.path.join(IMAGES, "shutdown")).st_mode & 0o111
