@@ -35,6 +35,7 @@ import libvirt
 
 from conformance.errors import GuestError
 from conformance.live import HOST, expect
+from conformance.live.restart import STOP_TIMEOUT, start_defined
 
 ACPI_OPERATIONS = ("soft_reboot", "clean_stop_start")
 ACPI_OFF = "acpi=off"
@@ -150,7 +151,6 @@ def _in_thread(function, *args) -> threading.Thread:
 def _force_off(guest, record: Shutdown, operation: str) -> None:
     """Destroy the domain unless it is off already (Nova's ``_destroy``); a domain that went
     off between the wait and the destroy is not destroyed."""
-    from conformance.live.operations import STOP_TIMEOUT
     if record.off or guest.state()[0] == "shutoff":
         return
     try:
@@ -165,8 +165,7 @@ def _force_off(guest, record: Shutdown, operation: str) -> None:
 
 def soft_reboot(lab, guest, placement, after_xml: str, operation: str) -> dict:
     """Nova's ``_soft_reboot``: ask, wait, launch the same domain; a guest that did not shut
-    down gets ``_hard_reboot`` (as :func:`~conformance.live.operations.restart_with`)."""
-    from conformance.live.operations import start_defined
+    down gets ``_hard_reboot`` (as :func:`~conformance.live.restart.restart_with`)."""
     record = ask_to_shut_down(guest, operation, guest.boot_ids()[-1], timeout=ASK_TIMEOUT)
     if not record.off:  # _hard_reboot: the regenerated domain (sandboxed first), destroy, start
         record.then = "hard reboot (the guest did not shut down in time)"
@@ -191,7 +190,6 @@ def clean_stop_start(lab, guest, placement, after_xml: str, operation: str) -> d
     """Nova's ``power_off`` with a timeout (ask, asked again every retry interval, then
     destroy) and ``power_on`` (``_hard_reboot``: define the regenerated ``after_xml``,
     sandboxed before the guest is touched, and start it)."""
-    from conformance.live.operations import start_defined
     noted = guest.history.defined(operation, after_xml)
     xml = noted["defined"] = lab.sandboxed(after_xml, placement)
     record = ask_to_shut_down(guest, operation, guest.boot_ids()[-1], timeout=ASK_TIMEOUT,

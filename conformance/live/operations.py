@@ -13,53 +13,16 @@ from dataclasses import dataclass
 from functools import partial
 from typing import Callable
 
-import libvirt
-
 from conformance.contract import PROTOCOL_2_OPERATIONS
-from conformance.errors import GuestError
-from conformance.live import local_operations
+from conformance.live import clean_shutdown, local_operations
+from conformance.live.restart import STOP_TIMEOUT, restart_with, start_defined
 from conformance.live.requests import not_live_yet
-
-STOP_TIMEOUT = 30
-
 
 @dataclass(frozen=True)
 class Performer:
     perform: Callable  # (lab, guest, placement, after_xml, operation) -> facts to add, or None
     restarts: bool = True
     hosts: int = 1
-
-
-def restart_with(lab, guest, placement, after_xml: str, operation: str) -> None:
-    """Stop the domain (hard: ``destroy``), define the regenerated ``after_xml`` for the same
-    domain (sandboxed with the guest's own placement: same libvirt name, uuid and console),
-    start it: Nova's ``_hard_reboot`` (reboot, power on), ``finish_migration`` (resize),
-    ``spawn`` (rebuild). XML the sandbox refuses raises before the guest is touched; XML
-    libvirt refuses raises DomainRefused (the driver's failure, as on create). A stop or
-    start cut by libvirtd going away is HostUnreachable (conformance.lab.link)."""
-    noted = guest.history.defined(operation, after_xml)  # the failure artefacts show it
-    xml = noted["defined"] = lab.sandboxed(after_xml, placement)
-    try:
-        guest.link.call(f"the {operation}'s destroy", lambda domain: domain.destroy())
-    except libvirt.libvirtError as exc:
-        raise GuestError(f"{guest.name}: {operation}: destroy failed: {exc.get_error_message()}") from None
-    guest.wait_for_state("shutoff", STOP_TIMEOUT)
-    start_defined(lab, guest, xml, operation)
-
-
-def start_defined(lab, guest, xml: str, operation: str) -> None:
-    """Define the sandboxed ``xml`` for the stopped ``guest``'s domain (same uuid) and start it."""
-    domain = lab.define(xml)
-    if domain.UUIDString() != guest.uuid:
-        raise GuestError(f"{guest.name}: {operation}: the new definition has uuid "
-                         f"{domain.UUIDString()}, not the instance's {guest.uuid}")
-    guest.restarted()
-    try:
-        guest.link.call(f"the {operation}'s start", lambda domain: domain.create())
-    except libvirt.libvirtError as exc:
-        raise GuestError(f"{guest.name}: {operation}: the new domain did not start: "
-                         f"{exc.get_error_message()}") from None
-    guest.note_booted()
 
 
 PERFORMERS: dict[str, Performer] = {op: Performer(restart_with) for op in PROTOCOL_2_OPERATIONS}
@@ -81,8 +44,8 @@ def live_blocker(operation: str) -> str | None:
 
 
 # Operations that ask the guest to shut down first (ACPI power button or guest agent).
-from conformance.live import clean_shutdown  # noqa: E402 - it uses start_defined, STOP_TIMEOUT
 PERFORMERS.update(soft_reboot=Performer(clean_shutdown.soft_reboot),
                   clean_stop_start=Performer(clean_shutdown.clean_stop_start))
 
-__all__ = ["Performer", "PERFORMERS", "performer", "live_blocker", "restart_with", "start_defined"]
+__all__ = ["Performer", "PERFORMERS", "performer", "live_blocker", "restart_with", "start_defined",
+           "STOP_TIMEOUT"]
