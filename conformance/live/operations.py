@@ -16,6 +16,7 @@ import libvirt
 
 from conformance.contract import PROTOCOL_2_OPERATIONS
 from conformance.errors import GuestError
+from conformance.live import peers
 from conformance.live.requests import not_live_yet
 
 STOP_TIMEOUT = 30
@@ -69,9 +70,18 @@ def performer(operation: str) -> Performer | None:
 
 def live_blocker(operation: str) -> str | None:
     """Why cases of ``operation`` get no live check in any run, or None."""
-    if operation == "create" or operation in PERFORMERS:
+    if operation == "create":
         return None
-    return not_live_yet(operation)
+    found = PERFORMERS.get(operation)
+    if found is None:
+        return not_live_yet(operation)
+    return peers.blocker(operation, found.hosts)  # a two-host operation in a one-host run
 
+
+from conformance.live import migration  # noqa: E402 - performers of the two-host operations
+
+PERFORMERS["cold_migrate"] = Performer(migration.cold_migrate, restarts=True, hosts=2)
+PERFORMERS["evacuate"] = Performer(migration.evacuate, restarts=True, hosts=2)
+PERFORMERS["live_migrate"] = Performer(migration.live_migrate, restarts=False, hosts=2)
 
 __all__ = ["Performer", "PERFORMERS", "performer", "live_blocker", "restart_with", "start_defined"]
