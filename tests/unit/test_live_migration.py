@@ -7,10 +7,11 @@ import os
 from dataclasses import dataclass
 from types import SimpleNamespace
 
+import libvirt
 import pytest
 from lxml import etree
 
-from conformance.errors import SandboxViolation
+from conformance.errors import DomainRefused, HostUnreachable, SandboxViolation
 from conformance.lab import sandbox
 from conformance.lab.history import GuestHistory
 from conformance.lab.runs import Owner
@@ -95,7 +96,7 @@ class FakePeer:
     def __post_init__(self):
         self.run = SimpleNamespace(owner=Owner("r2", 2, "2"),
                                    path=lambda name: os.path.join(self.tmp, name))
-        self.touched = []
+        self.touched, self.conn = [], FakeConnection()
 
     def sandboxed(self, xml, placement):
         return sandbox.prepare(xml, placement)
@@ -106,15 +107,27 @@ class FakePeer:
 
     def connected(self):
         self.touched.append("connect")
-        return "dest-connection"
+        return self.conn
+
+
+class FakeConnection:
+    is_alive = 1
+
+    def isAlive(self):
+        return self.is_alive
+
+    def lookupByName(self, name):
+        raise libvirt.libvirtError(f"no domain {name}")
 
 
 class FakeDomain:
     def __init__(self):
-        self.migrations = []
+        self.migrations, self.fails = [], None
 
     def migrate3(self, conn, params, flags):
         self.migrations.append((conn, params, flags))
+        if self.fails:
+            raise self.fails
         return "the destination's domain"
 
 
@@ -170,20 +183,45 @@ def test_a_hostile_destination_answer_is_refused_before_libvirt_sees_it(moving, 
 
 def test_live_migration_parameters_are_the_harnesss(moving):
     lab, guest, peer, moves = moving
-    operations.performer("live_migrate").perform(lab, guest, SOURCE, answer(), "live_migrate")
+    socket = ("<channel type='unix'><source mode='bind' path='/run/libvirt/virtlogd-sock'/>"
+              "<target type='virtio' name='org.qemu.guest_agent.0'/></channel>")
+    operations.performer("live_migrate").perform(lab, guest, SOURCE, answer(socket), "live_migrate")
     [(conn, params, flags)] = guest.domain.migrations
-    assert conn == "dest-connection" and flags == migration.LIVE_FLAGS
-    import libvirt
+    assert conn is peer.conn and flags == migration.LIVE_FLAGS
     assert params[libvirt.VIR_MIGRATE_PARAM_URI] == "tcp://10.251.7.2"
     assert params[libvirt.VIR_MIGRATE_PARAM_LISTEN_ADDRESS] == "10.251.7.2"
     dest = etree.fromstring(params[libvirt.VIR_MIGRATE_PARAM_DEST_XML].encode())
     assert dest.findtext("name") == SOURCE.name and dest.findtext("uuid") == UUID
     assert dest.findtext("os/kernel") == DEST_KERNEL
+    assert "virtlogd-sock" not in params[libvirt.VIR_MIGRATE_PARAM_DEST_XML]  # libvirt's own socket
     assert dest.find("devices/serial/source").get("path") == os.path.join(peer.tmp, f"{SOURCE.name}.console.log")
     assert dest.find("metadata")[0].get("run") == "r2"  # the destination run's marker
     assert len(moves) == 1 and moves[0][3] == "the destination's domain"
     assert not operations.performer("live_migrate").restarts
     assert operations.performer("cold_migrate").restarts and operations.performer("evacuate").restarts
+
+
+def _failing(code: int) -> libvirt.libvirtError:
+    exc = libvirt.libvirtError("migration failed")
+    exc.err = (code, 0, "migration failed", 0, "", None, None, 0, 0)
+    return exc
+
+
+def test_a_destination_lost_during_a_live_migration_is_that_hosts_error(moving):
+    lab, guest, peer, moves = moving
+    guest.domain.fails, peer.conn.is_alive = _failing(libvirt.VIR_ERR_OPERATION_FAILED), 0
+    with pytest.raises(HostUnreachable) as lost:
+        operations.performer("live_migrate").perform(lab, guest, SOURCE, answer(), "live_migrate")
+    assert lost.value.uri == PEER_URI and moves == []
+    assert os.listdir(peer.tmp) == []
+
+
+def test_a_destination_that_refuses_the_answer_is_the_drivers_failure(moving):
+    lab, guest, peer, moves = moving
+    guest.domain.fails = _failing(libvirt.VIR_ERR_CONFIG_UNSUPPORTED)  # e.g. ABI: no watchdog
+    with pytest.raises(DomainRefused, match="destination domain"):
+        operations.performer("live_migrate").perform(lab, guest, SOURCE, answer(), "live_migrate")
+    assert moves == []
 
 
 def test_the_carried_console_keeps_the_boots_before_the_move(tmp_path):
