@@ -233,3 +233,16 @@ def test_the_carried_console_keeps_the_boots_before_the_move(tmp_path):
     assert console.read(5) == b"CONFO" and console.path == str(now)
     console.remove()
     assert not now.exists()
+
+
+def test_a_one_host_live_headline_says_the_migrations_need_two_hosts():
+    from conformance.report.headline import certification
+    rows = []
+    for i, operation in enumerate(("live_migrate", "live_migrate", "evacuate")):
+        na = {"status": "n/a", "reason": peers.needs_hosts(operation, 2)}
+        rows.append({"id": str(i), "verdict": "pass",
+                     "levels": {"xml": {"status": "pass"}, "host": na, "guest": na}})
+    headline = certification(rows, "guest")["headline"]
+    assert headline.startswith("CERTIFIED, level full"), headline
+    assert "evacuate, live_migrate need two hosts, this run had one: 3 cases at level xml only" in headline
+    assert "two hosts" not in certification(rows, "xml")["headline"]
