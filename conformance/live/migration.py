@@ -114,7 +114,7 @@ def moved_to(guest, source_lab, dest: Destination, domain) -> None:
     earlier = guest.console.read(MAX_CONSOLE)
     guest.console.remove()
     guest.link.forget()
-    conn, hub, _ = dest.lab.link()
+    _, hub, _ = dest.lab.link()
     guest.link = DomainLink(domain, hub, dest.lab)
     guest.console = CarriedConsole(earlier, dest.console)
     guest.console_path = Path(dest.console.path)
