@@ -47,3 +47,15 @@ def test_one_host_says_the_operations_need_two(tmp_path):
         assert host["status"] == "n/a" and host["reason"] == f"{case['operation']} needs two hosts; this run had one"
     assert ("cold_migrate, evacuate, live_migrate need two hosts, this run had one: 4 cases at level "
             "xml only") in report["certification"]["headline"]
+
+
+def test_a_lost_destination_is_that_hosts_error_never_the_drivers_failure(tmp_path):
+    """The other host does not answer (a port nothing listens on): this machine's migration
+    cases error naming it; no case fails."""
+    gone = "qemu+tcp://127.0.0.1:1/system"
+    done = certify(tmp_path, "--host", "qemu:///system", "--host", f"gone={gone}")
+    assert done.returncode == 1, done.stdout + done.stderr
+    local = json.loads((tmp_path / "hosts" / "local" / "report.json").read_text())
+    assert local["summary"]["fail"] == 0 and local["summary"]["error"] == 4, local["summary"]
+    for case in local["cases"]:
+        assert case["verdict"] == "error" and gone in json.dumps(case), case
