@@ -124,6 +124,9 @@ class FakeDomain:
     def __init__(self):
         self.migrations, self.fails = [], None
 
+    def destroy(self):
+        pass
+
     def migrate3(self, conn, params, flags):
         self.migrations.append((conn, params, flags))
         if self.fails:
@@ -246,3 +249,41 @@ def test_a_one_host_live_headline_says_the_migrations_need_two_hosts():
     assert headline.startswith("CERTIFIED, level full"), headline
     assert "evacuate, live_migrate need two hosts, this run had one: 3 cases at level xml only" in headline
     assert "two hosts" not in certification(rows, "xml")["headline"]
+
+
+class RefusingDomain:
+    """A destination domain libvirt defined but that does not start."""
+
+    def __init__(self):
+        self.removed = False
+
+    def UUIDString(self):
+        return UUID
+
+    def create(self):
+        raise libvirt.libvirtError("QEMU failed")
+
+    def name(self):
+        return SOURCE.name
+
+    def isActive(self):
+        return False
+
+    def undefineFlags(self, flags):
+        self.removed = True
+
+
+@pytest.mark.parametrize("operation", ["cold_migrate", "evacuate"])
+def test_a_domain_that_does_not_start_on_the_destination_leaves_nothing_there(moving, operation):
+    """The destination's definition and console go again; the guest still names the source's
+    domain (powered off), which the test's teardown removes."""
+    lab, guest, peer, moves = moving
+    refusing, removed_logs = RefusingDomain(), []
+    peer.define = lambda xml: refusing
+    peer.host = SimpleNamespace(remove=removed_logs.append)
+    with pytest.raises(Exception, match="did not start"):
+        operations.performer(operation).perform(lab, guest, SOURCE, answer(), operation)
+    assert refusing.removed and removed_logs == [f"/var/log/libvirt/qemu/{SOURCE.name}.log"]
+    assert os.listdir(peer.tmp) == [] and moves == []
+    assert guest.calls == [f"the {operation}'s " + ("power off" if operation == "cold_migrate"
+                                                   else "loss of the source host")]
