@@ -1,7 +1,8 @@
 """Cases of the protocol-3 operations (docs/driver-protocol.md, "Protocol 3"), across the six
 features: what must hold after a live or cold migration, a suspend and resume, a pause, a
 shelve and unshelve, an evacuation, a soft reboot and a clean stop/start (the reference:
-``conformance/reference/operations.py``). Level xml only for now (the live plan says why).
+``conformance/reference/operations.py``). Each is performed live as Nova does it
+(``conformance/live/operations.py``); the two-host ones in a run of at least two hosts.
 
 A migration's ``host`` is the destination, ``source_host`` the source (default: the default
 host). These cases come after every protocol-2 lifecycle case (``LIFECYCLE_CASES``)."""

@@ -214,6 +214,12 @@ class Lab:
             self.reconnects += 1
         return self.conn
 
+    def adopt(self, guest: Guest) -> None:
+        """Own ``guest``, a domain that came to this lab's host from another (a migration):
+        :meth:`close` destroys it with the others."""
+        with self._lock:
+            self._guests.append(guest)
+
     def guests(self) -> list[Guest]:
         with self._lock:
             return [g for g in self._guests if not g.destroyed]

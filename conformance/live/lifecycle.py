@@ -28,10 +28,10 @@ from conformance.drivers import run_driver
 from conformance.errors import HarnessError
 from conformance.live.clean_shutdown import boot_kind
 from conformance.live.grouping import config_key
-from conformance.live.operations import performer
+from conformance.live.operations import live_blocker, performer
 from conformance.live.persistence import new_boots
 from conformance.live.plan import judged_driver
-from conformance.live.requests import NotLive, live_requests, may_not_boot, not_live_yet
+from conformance.live.requests import NotLive, live_requests, may_not_boot
 from conformance.waiters import wait_until
 
 
@@ -48,7 +48,8 @@ class LifecyclePair:
     before_key: str = ""  # config_key of the driver's before domain and ``before``
     after_key: str = ""  # ... of its after domain and ``after``
     terminal: bool = False  # its guest check fires the watchdog: no operation may follow
-    isolated: bool = False  # a domain that may not start on every host (trails of its own)
+    isolated: bool = False  # a domain that may not start on every host, or a guest that
+    # moves to another host (trails of their own)
 
     @property
     def group(self) -> "LifecyclePair":
@@ -91,8 +92,9 @@ def live_pairs(driver, virt_type: str = "qemu",
             other.append(NotLive(case.id, case.feature, "the driver speaks protocol 1: "
                                  "certified on create only"))
             continue
-        if performer(case.operation) is None:
-            other.append(NotLive(case.id, case.feature, not_live_yet(case.operation)))
+        blocker = live_blocker(case.operation)
+        if blocker:
+            other.append(NotLive(case.id, case.feature, blocker))
             continue
         before, after = live_requests(case, virt_type)
         want_before, want_after = expected_outcome(before), expected_outcome(after)
@@ -111,7 +113,8 @@ def live_pairs(driver, virt_type: str = "qemu",
             case.id, case.feature, case.name, case.operation, want_before.features, fin,
             boot + config_key(before_xml, want_before.features), boot + config_key(after_xml, fin),
             terminal=case.feature == "watchdog" and bool(fin.watchdog_action and fin.agent),
-            isolated=may_not_boot(before_xml) or may_not_boot(after_xml)))
+            isolated=(may_not_boot(before_xml) or may_not_boot(after_xml)
+                      or performer(case.operation).hosts > 1)))  # its guest moves away
     return pairs, other
 
 
@@ -146,6 +149,11 @@ def apply(lab, guest, placement, after_xml: str, operation: str) -> dict:
     return performer(operation).perform(lab, guest, placement, after_xml, operation) or {}
 
 
+def moves_guest(operation: str) -> bool:
+    """Whether ``operation`` leaves the guest on another host of the run (no later pair's)."""
+    return performer(operation).hosts > 1
+
+
 def settle(guest, facts: dict, timeout: float) -> None:
     """Wait until the operation's effect on the boot shows: the one new boot marker of an
     operation that restarts the guest, else the domain running again."""
@@ -164,5 +172,5 @@ def wait_for_new_boot(guest, seen, timeout: float) -> str:
     return boots[0]
 
 
-__all__ = ["LifecyclePair", "live_pairs", "pairs_of", "boot_xmls", "apply", "settle",
+__all__ = ["LifecyclePair", "live_pairs", "pairs_of", "boot_xmls", "apply", "moves_guest", "settle",
            "wait_for_new_boot"]

@@ -14,7 +14,7 @@ from functools import partial
 from typing import Callable
 
 from conformance.contract import PROTOCOL_2_OPERATIONS
-from conformance.live import clean_shutdown, local_operations
+from conformance.live import clean_shutdown, local_operations, migration, peers
 from conformance.live.restart import STOP_TIMEOUT, restart_with, start_defined
 from conformance.live.requests import not_live_yet
 
@@ -38,14 +38,21 @@ def performer(operation: str) -> Performer | None:
 
 def live_blocker(operation: str) -> str | None:
     """Why cases of ``operation`` get no live check in any run, or None."""
-    if operation == "create" or operation in PERFORMERS:
+    if operation == "create":
         return None
-    return not_live_yet(operation)
+    found = PERFORMERS.get(operation)
+    if found is None:
+        return not_live_yet(operation)
+    return peers.blocker(operation, found.hosts)  # a two-host operation in a one-host run
 
 
 # Operations that ask the guest to shut down first (ACPI power button or guest agent).
 PERFORMERS.update(soft_reboot=Performer(clean_shutdown.soft_reboot),
                   clean_stop_start=Performer(clean_shutdown.clean_stop_start))
+# Operations between two hosts of the run (conformance.live.migration, conformance.live.peers).
+PERFORMERS.update(cold_migrate=Performer(migration.cold_migrate, restarts=True, hosts=2),
+                  evacuate=Performer(migration.evacuate, restarts=True, hosts=2),
+                  live_migrate=Performer(migration.live_migrate, restarts=False, hosts=2))
 
 __all__ = ["Performer", "PERFORMERS", "performer", "live_blocker", "restart_with", "start_defined",
            "STOP_TIMEOUT"]

@@ -113,7 +113,7 @@ def check_persisted_host(guest, facts: dict) -> dict:
     evidence = {"instance": instance, "answered": facts["answered"],
                 "must_change": facts["must_change"], "domain_changed": facts["domain_changed"],
                 "uuid": guest.live_xml().findtext("uuid"), "boot_before": facts["boot_before"],
-                "boots_after": boots, "operation": operation}
+                "boots_after": boots, "operation": operation, "libvirt_uri": getattr(guest, "uri", None)}
     _check_answers(facts, evidence)
     expect(same_uuid(evidence["uuid"], instance["uuid"]), FEATURE, HOST,
            f"domain uuid after the {operation}", instance["uuid"], evidence["uuid"], **evidence)

@@ -16,6 +16,8 @@ host and its reports say interrupted, never a verdict.
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import threading
 import time
@@ -95,7 +97,7 @@ class Run:
             say(None, f"fleet of {len(self.hosts)} hosts ({', '.join(h.title for h in self.hosts)}); "
                 f"{'cases sharded across them' if shard else 'every case on every host'}; "
                 f"{per_host} workers per host")
-        self.outcomes = self._certify_hosts(settings, shares, out, per_host)
+        self.outcomes = self._with_run_hosts(lambda: self._certify_hosts(settings, shares, out, per_host))
         lost = [host.title for host in self.hosts if host.label not in self.outcomes]
         if lost:
             raise HarnessError(f"no report could be written for host(s) {', '.join(lost)} (see above)")
@@ -110,6 +112,20 @@ class Run:
         if self.stop.requested:
             return self.stop.exit_status
         return 0 if verdict == "certified" else 1
+
+    def _with_run_hosts(self, work):
+        """``work()`` with the run's host URIs in :data:`conformance.live.peers.RUN_HOSTS_ENV`
+        (for the judging here and every host's child: the peer of a two-host operation)."""
+        from conformance.live.peers import RUN_HOSTS_ENV
+        before = os.environ.get(RUN_HOSTS_ENV)
+        os.environ[RUN_HOSTS_ENV] = json.dumps([host.uri for host in self.hosts])
+        try:
+            return work()
+        finally:
+            if before is None:
+                os.environ.pop(RUN_HOSTS_ENV, None)
+            else:
+                os.environ[RUN_HOSTS_ENV] = before
 
     def _certify_hosts(self, settings: Settings, shares: dict[str, Selection], out: Path,
                        per_host: int) -> dict[str, HostOutcome]:

@@ -130,7 +130,8 @@ def lifecycle_guest(request, live_group, trail, lab, guest_image, accelerator, d
         keep(guest, exc)  # its artefacts, for the report of the failed pair
         guest.destroy()
         raise
-    held = Held(guest, placement, name, instance_uuid, config_key(after_xml, pair.after))
+    held = Held(guest, placement, name, instance_uuid, config_key(after_xml, pair.after),
+                reusable=not lifecycle.moves_guest(pair.operation))  # it left the host
     yield guest, facts, held
     if held.reusable:
         trail["held"] = held
