@@ -32,7 +32,7 @@ def test_accepted_lifecycle_cases_become_pairs():
         o for o in PROTOCOL_3_OPERATIONS if live_blocker(o) is None}
     operation = {c.id: c.operation for c in LIFECYCLE_CASES}
     for n in other:
-        if operation[n.case_id] in PROTOCOL_3_OPERATIONS:
+        if live_blocker(operation[n.case_id]):
             assert n.reason == live_blocker(operation[n.case_id])  # not live yet, or one host
         else:
             assert "level 1 only" in n.reason
