@@ -173,7 +173,7 @@ class _Worker:
 
 class NovaDriver:
     """Driver ``nova``: Nova 34's API checks + ``LibvirtDriver._get_guest_xml``, per lifecycle
-    operation (protocol 2: the checks and compute-side state Nova uses for each operation,
+    operation (protocol 3: the checks and compute-side state Nova uses for each operation,
     see ``nova_build``).
 
     ``api_validation=False`` skips Nova's extra-spec validators (flavors stored before API
@@ -181,7 +181,7 @@ class NovaDriver:
     """
 
     name = "nova"
-    protocol = 2
+    protocol = 3
     bounds_requests = True  # its worker's own deadline (conformance.drivers.hang)
     timeout = REQUEST_TIMEOUT
 

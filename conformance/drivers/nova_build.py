@@ -17,7 +17,8 @@ Order of checks, as in Nova's server create path (``nova/compute/api.py``):
    two host CPUs), configured like the request's host: ``[libvirt] hw_machine_type``,
    ``[compute] cpu_dedicated_set``, the kernel's SEV models (``Host._kernel_supports_amd_sev``).
 
-Lifecycle operations (protocol 2) run what Nova runs for them instead:
+Lifecycle operations (protocol 2) run what Nova runs for them instead (protocol 3:
+``nova_operations``, which the worker loads beside this module):
 - reboot, stop_start: no API checks, no scheduler (the instance exists, with the NUMA topology
   its create fitted); ``_hard_reboot`` regenerates the XML with ``_get_guest_xml`` from the
   instance's flavor and ``instance.image_meta``.
@@ -74,6 +75,7 @@ MODEL_TRAITS = {"amd-sev": "HW_CPU_X86_AMD_SEV", "amd-sev-es": "HW_CPU_X86_AMD_S
                 "amd-sev-snp": "HW_CPU_X86_AMD_SEV_SNP"}
 NO_VALID_HOST = "There are not enough hosts available."
 VCPU_RATIO = 16  # [DEFAULT] initial_cpu_allocation_ratio
+HOST_CPUS = 4  # of the fake libvirt host
 
 
 class Rejection(Exception):
@@ -98,6 +100,10 @@ class NovaEnvironment:
         CONF.set_override("sysinfo_serial", "hardware", group="libvirt")
         # Nova's own naming mechanism: the template may name Instance fields.
         CONF.set_override("instance_name_template", "%(display_name)s")
+        # A host of four CPUs (0-3; Nova's fake has two by default), so that a destination's
+        # dedicated CPUs may differ from the source's (a live migration re-pins the guest).
+        use(fixtures.MockPatchObject(fakelibvirt.HostInfo.__init__, "__defaults__",
+                                     (1, 1, HOST_CPUS, 1, 16780000, None)))
         use(nova_fixtures.LibvirtFixture())
         use(nova_fixtures.CGroupsFixture())
         use(fixtures.MockPatch("nova.objects.InstanceList.get_by_host",
@@ -197,7 +203,7 @@ def _host_offers(drvr, host: dict) -> tuple[dict, set]:
     memory encryption models; stateless UEFI firmware, which libvirt >= 8.6 offers, always)."""
     dedicated = hardware.get_cpu_dedicated_set() or set()
     models = tuple(host.get("mem_encryption_models", ()))
-    inventory = {"PCPU": len(dedicated), "VCPU": 0 if dedicated else 2 * VCPU_RATIO,
+    inventory = {"PCPU": len(dedicated), "VCPU": 0 if dedicated else HOST_CPUS * VCPU_RATIO,
                  "MEM_ENCRYPTION_CONTEXT": 15 if models else 0}
     return inventory, {MODEL_TRAITS[m] for m in models} | {"COMPUTE_SECURITY_STATELESS_FIRMWARE"}
 
@@ -253,12 +259,12 @@ def make_instance(request: dict, flavor: objects.Flavor, image: dict):
         system_metadata=nova_utils.get_system_metadata_from_image(image, flavor))
 
 
-def guest_xml(env: NovaEnvironment, request: dict, instance, image: dict) -> str:
-    """``LibvirtDriver._get_guest_xml`` for the instance and image meta, as the compute
-    service calls it."""
+def guest_xml(env: NovaEnvironment, request: dict, instance, image: dict, image_meta=None) -> str:
+    """``LibvirtDriver._get_guest_xml`` for the instance and image meta (default: ``image``'s),
+    as the compute service calls it."""
     drvr = env.driver(request["virt_type"], request["host"])
     CONF.set_override("rng_dev_path", request["host"]["rng_dev_path"], group="libvirt")
-    image_meta = objects.ImageMeta.from_dict(image)
+    image_meta = image_meta or objects.ImageMeta.from_dict(image)
     disk_info = blockinfo.get_disk_info(CONF.libvirt.virt_type, instance, image_meta)
     return drvr._get_guest_xml(env.context, instance, [], disk_info, image_meta)
 

@@ -4,7 +4,8 @@ Started by ``conformance.drivers.nova.NovaDriver`` as ``PYTHON -I <this file> [I
 so that neither the harness's packages (the project's own ``fixtures`` package would shadow the PyPI
 ``fixtures`` that Nova's test fixtures need) nor Nova's import-time side effects (eventlet,
 oslo.config globals) cross between the two processes. It imports only the standard library
-and ``nova_build.py`` next to it (loaded by path).
+and ``nova_build.py`` and ``nova_operations.py`` next to it (loaded by path; the second runs
+the protocol-3 operations with the first's helpers).
 
 Protocol on stdin/stdout, one JSON object per line:
 - first line out: ``{"ready": true, "nova": VERSION}`` (or ``{"fault": TEXT}`` and exit 1)
@@ -25,9 +26,9 @@ import tempfile
 import traceback
 
 
-def _load_build():
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "nova_build.py")
-    spec = importlib.util.spec_from_file_location("conformance_nova_build", path)
+def _load(name: str):
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"conformance_{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -47,7 +48,7 @@ def main() -> int:
     with contextlib.nullcontext(given) if given else \
             tempfile.TemporaryDirectory(prefix="cfm-nova-") as instances_path:
         try:
-            build = _load_build()
+            build, operations = _load("nova_build"), _load("nova_operations")
             env = build.NovaEnvironment(instances_path)
         except Exception:  # noqa: BLE001 - reported to the driver, then exit
             _send(out, {"fault": traceback.format_exc()})
@@ -59,7 +60,11 @@ def main() -> int:
                     continue
                 try:
                     message = json.loads(line)
-                    xml = build.build(env, message["request"], message["api_validation"])
+                    request, validation = message["request"], message["api_validation"]
+                    if request.get("operation") in operations.OPERATIONS:
+                        xml = operations.build(env, request, validation, build)
+                    else:
+                        xml = build.build(env, request, validation)
                     _send(out, {"xml": xml})
                 except build.Rejection as exc:
                     _send(out, {"error": exc.code, "message": exc.message})
