@@ -1,5 +1,5 @@
 """Differential: upstream Nova against the reference, on the catalogue and random requests,
-for every operation (create, and the lifecycle operations of protocol 2).
+for every operation (create, and the lifecycle operations of protocols 2 and 3).
 
 Compares accept/reject, the rejection code and the feature elements (nova_signature).
 Known, explained differences are listed in docs/nova-differences.md; any other
@@ -17,7 +17,8 @@ from dataclasses import replace
 
 from conformance.catalogue import ALL_CASES
 from conformance.catalogue.case import REBUILT_IMAGE, RESIZED_FLAVOR
-from conformance.contract import PROTOCOL_2_OPERATIONS, PROTOCOL_3_OPERATIONS, Flavor, HostSettings, Image, Rejected, Request
+from conformance.contract import (MIGRATIONS, PROTOCOL_2_OPERATIONS, PROTOCOL_3_OPERATIONS, Flavor,
+                                  HostSettings, Image, Rejected, Request)
 from conformance.errors import DriverFault
 from conformance.reference import ReferenceDriver, resolve
 from conformance.reference.driver import before_host
@@ -90,9 +91,8 @@ def random_request(rng: random.Random) -> Request:
                    host=HostSettings(**{k: rng.choice(v) for k, v in HOSTS.items()}))
 
 
-LIFECYCLE = PROTOCOL_2_OPERATIONS  # protocol 3: differential tests to come (issue 27)
-# create-time and lifecycle cases of the protocols the Nova driver speaks (1 and 2)
-CASES = tuple(c for c in ALL_CASES if c.operation not in PROTOCOL_3_OPERATIONS)
+LIFECYCLE = PROTOCOL_2_OPERATIONS + PROTOCOL_3_OPERATIONS
+CASES = ALL_CASES
 MAX_TRIES = 200  # per random lifecycle request: draws until the "before" state is creatable
 
 
@@ -119,6 +119,12 @@ def random_lifecycle_request(rng: random.Random, operation: str, validated: bool
             before = replace(before, image=Image(properties=random_request(rng).image.properties))
             request = replace(now, operation="rebuild", old_image=before.image,
                               image=replace(now.image, name=REBUILT_IMAGE))
+        elif operation in MIGRATIONS:  # the instance runs on a drawn source host
+            before = replace(now, host=before_host(random_request(rng).host))
+            if not _creatable(before, validated):
+                continue
+            request = replace(now, operation=operation, source_host=before.host,
+                              source_domain=ReferenceDriver(api_validation=validated).build(before))
         else:
             request = replace(now, operation=operation)
         if _creatable(before, validated):

@@ -203,7 +203,7 @@ def test_every_nova_answer_passes_the_sandbox(nova):
     for case in ALL_CASES:
         for virt_type in ("qemu", "kvm"):
             request = case.request(virt_type)
-            if request.protocol > nova.protocol:  # protocol 3: not spoken by the Nova driver yet
+            if request.protocol > nova.protocol:  # a protocol the driver does not speak
                 continue
             try:
                 xml = nova.build(request)

@@ -26,9 +26,9 @@ def test_one_release_at_level_xml(tmp_path):
     done, table = matrix(tmp_path, "--nova", RELEASE, "--feature", "pmu")
     assert done.returncode == 0, done.stdout + done.stderr
     (row,) = table["releases"]
-    # 19 create (two on q35) + 10 lifecycle cases (NovaDriver speaks protocol 2)
+    # 19 create (two on q35) + 10 protocol-2 + 8 protocol-3 lifecycle cases
     assert row["status"] == "ran" and row["features"] == {
-        "pmu": {"pass": 29, "fail": 0, "error": 0, "skip": 0, "not-run": 0, "total": 29}}
+        "pmu": {"pass": 37, "fail": 0, "error": 0, "skip": 0, "not-run": 0, "total": 37}}
     assert row["notes"]["matches"] and row["wall_seconds"]["certify"] > 0
     assert (tmp_path / f"nova-{RELEASE}" / "report.subunit").is_file()
     assert f"data-release='{RELEASE}'" in (tmp_path / "matrix.html").read_text()
