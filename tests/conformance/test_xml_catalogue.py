@@ -15,7 +15,7 @@ from conformance.reference import ReferenceDriver
 
 @pytest.fixture(scope="module")
 def exec_reference():
-    driver = load_driver(f"exec2-stream:{sys.executable} -m conformance.cli driver-exec reference")
+    driver = load_driver(f"exec3-stream:{sys.executable} -m conformance.cli driver-exec reference")
     yield driver
     driver.close()
 
@@ -46,7 +46,7 @@ def test_case(case, driver):
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=case_id)
 def test_exec_reference_judged_like_in_process(case, exec_reference):
-    """`exec2:python -m conformance.cli driver-exec reference` gets the same verdict and the same
+    """`exec3-stream:python -m conformance.cli driver-exec reference` gets the same verdict and the same
     (canonical) XML as the in-process reference."""
     direct, served = judge_xml(case, ReferenceDriver()), judge_xml(case, exec_reference)
     assert served.outcome == direct.outcome == "pass", served.reason
