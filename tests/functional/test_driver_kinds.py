@@ -26,7 +26,7 @@ KINDS = {  # kind -> (driver spec, protocol)
     "exec2": (f"exec2:{SERVED} reference", 2),
     "exec-stream": (f"exec-stream:{SERVED} reference", 1),
     "exec2-stream": (f"exec2-stream:{SERVED} reference", 2),
-    "nova": ("nova", 2),
+    "nova": ("nova", 3),
 }
 
 
