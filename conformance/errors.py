@@ -87,3 +87,9 @@ class SandboxViolation(HarnessError):
     def __init__(self, rule: str, detail: str):
         self.rule, self.detail = rule, detail
         super().__init__(f"unsafe domain XML refused ({rule}): {detail}")
+
+
+class HostsIncompatible(HarnessError):
+    """The run's hosts cannot perform an operation between them, whatever the driver answers
+    (e.g. a live migration to an older hypervisor, which Nova's conductor refuses too): the
+    case is skipped with this reason, never failed."""

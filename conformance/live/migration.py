@@ -27,7 +27,7 @@ from pathlib import Path
 import libvirt
 from lxml import etree
 
-from conformance.errors import DomainRefused, GuestError, HostUnreachable
+from conformance.errors import DomainRefused, GuestError, HostsIncompatible, HostUnreachable
 from conformance.lab import sandbox
 from conformance.lab.console import LocalConsole, VolumeConsole
 from conformance.lab.guest import MAX_CONSOLE
@@ -206,6 +206,11 @@ def live_migrate(lab, guest, placement, after_xml: str, operation: str) -> None:
     destination's own address (URI and listen address the harness's), flags
     :data:`LIVE_FLAGS`; bounded by :data:`MIGRATE_TIMEOUT` (then aborted)."""
     dest = destination(lab, guest, placement, after_xml, operation)
+    try:
+        _check_hypervisors(lab, dest.lab, operation)
+    except HostsIncompatible:
+        dest.console.remove()
+        raise
     address = peers.url_host(peers.migration_address(lab.uri, dest.lab.uri))
     params = {libvirt.VIR_MIGRATE_PARAM_DEST_XML: dest.xml,
               libvirt.VIR_MIGRATE_PARAM_URI: f"tcp://{address}",
@@ -219,6 +224,26 @@ def live_migrate(lab, guest, placement, after_xml: str, operation: str) -> None:
         raise
     moved_to(guest, lab, dest, domain)
     guest.note_booted()
+
+
+def _version(number: int) -> str:
+    return f"{number // 1000000}.{number // 1000 % 1000}.{number % 1000}"
+
+
+def _check_hypervisors(source_lab, dest_lab, operation: str) -> None:
+    """A live migration to an older hypervisor is impossible (its machine types are older)
+    and Nova's conductor refuses it before it starts (``LiveMigrationTask.
+    _check_compatible_with_source_hypervisor``: ``DestinationHypervisorTooOld``): no verdict
+    on the driver, :class:`HostsIncompatible`."""
+    try:
+        source, dest = source_lab.connected().getVersion(), dest_lab.connected().getVersion()
+    except (AttributeError, libvirt.libvirtError):  # a lab that cannot tell: libvirt decides
+        return
+    if dest < source:
+        raise HostsIncompatible(
+            f"{operation} from {source_lab.uri} (QEMU {_version(source)}) to {dest_lab.uri} "
+            f"(QEMU {_version(dest)}): the destination's hypervisor is older, which Nova "
+            "refuses (DestinationHypervisorTooOld)")
 
 
 def _migrate(guest, conn, params: dict, dest_uri: str, operation: str):

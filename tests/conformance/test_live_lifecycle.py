@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from conformance.errors import HostsIncompatible
 from conformance.live import GUEST, HOST, agent, lifecycle, persistence, plan, record, requests, trails
 from conformance.live.clean_shutdown import boot_for
 from conformance.live.grouping import config_key
@@ -126,6 +127,9 @@ def lifecycle_guest(request, live_group, trail, lab, guest_image, accelerator, d
         lifecycle.settle(guest, facts, timeouts.boot_timeout)
         if pair.after.agent:
             wait_for_agent(guest, timeouts)
+    except HostsIncompatible as exc:  # not the driver's doing: a skip naming why
+        guest.destroy()
+        pytest.skip(str(exc))
     except BaseException as exc:
         keep(guest, exc)  # its artefacts, for the report of the failed pair
         guest.destroy()

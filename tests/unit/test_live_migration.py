@@ -287,3 +287,29 @@ def test_a_domain_that_does_not_start_on_the_destination_leaves_nothing_there(mo
     assert os.listdir(peer.tmp) == [] and moves == []
     assert guest.calls == [f"the {operation}'s " + ("power off" if operation == "cold_migrate"
                                                    else "loss of the source host")]
+
+
+class _VersionedLab:
+    def __init__(self, uri, version):
+        self.uri, self.version = uri, version
+
+    def connected(self):
+        lab = self
+
+        class Conn:
+            def getVersion(self):
+                return lab.version
+        return Conn()
+
+
+def test_live_migration_to_an_older_hypervisor_is_no_verdict_on_the_driver():
+    """QEMU 10.0 -> 7.2: the destination lacks the source's machine types and Nova refuses
+    it (DestinationHypervisorTooOld): HostsIncompatible (a skip), never the driver's fail;
+    equal or newer destinations pass."""
+    from conformance.errors import HostsIncompatible
+    from conformance.live.migration import _check_hypervisors
+    new, old = _VersionedLab("qemu+tls://d13/system", 10000000), _VersionedLab("qemu:///system", 7002000)
+    with pytest.raises(HostsIncompatible, match=r"QEMU 10\.0\.0.*QEMU 7\.2\.0.*DestinationHypervisorTooOld"):
+        _check_hypervisors(new, old, "live_migrate")
+    _check_hypervisors(old, new, "live_migrate")
+    _check_hypervisors(old, old, "live_migrate")
