@@ -32,6 +32,7 @@ import difflib
 import time
 
 import libvirt
+from lxml import etree
 
 from conformance.errors import GuestError
 from conformance.lab.teardown import UNDEFINE_FLAGS
@@ -132,9 +133,17 @@ def require_gone(lab, guest, operation: str) -> None:
 
 
 def kept_definition(guest) -> str:
-    """The definition libvirt keeps for the guest's domain (what its next start boots)."""
-    return guest.link.call("the definition read",
-                           lambda d: d.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    """The definition libvirt keeps for the guest's domain (what its next start boots),
+    without ``<metadata>``, which libvirt does not interpret (Nova rewrites its own there,
+    e.g. ``nova:creationTime``, whenever it writes the domain)."""
+    xml = guest.link.call("the definition read",
+                          lambda d: d.XMLDesc(libvirt.VIR_DOMAIN_XML_INACTIVE))
+    if "<metadata" not in xml:
+        return xml
+    dom = etree.fromstring(xml.encode(), etree.XMLParser(resolve_entities=False, no_network=True))
+    for node in dom.findall("metadata"):
+        dom.remove(node)
+    return etree.tostring(dom, encoding="unicode")
 
 
 def definition_facts(guest, operation: str) -> dict:

@@ -279,3 +279,26 @@ def test_only_operations_that_keep_the_domain_record_the_definition():
     assert local_operations.definition_facts(guest, "shelve_unshelve") == {}
     assert local_operations.definition_facts(guest, "reboot") == {}
     assert set(local_operations.definition_facts(guest, "pause_unpause")) == {"definition_before"}
+
+
+def test_kept_definition_ignores_metadata_only():
+    """Nova rewrites its <metadata> (creationTime) whenever it writes a domain: not what the
+    next start boots, so not a changed definition; the rest of the domain still counts."""
+    from conformance.live.local_operations import kept_definition
+
+    class Link:
+        def __init__(self, xml):
+            self.xml = xml
+
+        def call(self, what, fn):
+            return self.xml
+
+    class Guest:
+        def __init__(self, xml):
+            self.link = Link(xml)
+
+    one = "<domain><name>a</name><metadata><t>1</t></metadata><devices><rng/></devices></domain>"
+    two = "<domain><name>a</name><metadata><t>2</t></metadata><devices><rng/></devices></domain>"
+    three = "<domain><name>a</name><metadata><t>1</t></metadata><devices/></domain>"
+    assert kept_definition(Guest(one)) == kept_definition(Guest(two))
+    assert kept_definition(Guest(one)) != kept_definition(Guest(three))
